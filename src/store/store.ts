@@ -1,0 +1,187 @@
+import type { DeadLetter, DeadLetterFilter, DeadLetterSummary } from '../core/dead-letter.ts';
+import type { FailureInfo } from '../core/failure.ts';
+import type { Group, GroupFilter, GroupSort, GroupStatus } from '../core/group.ts';
+import type { Attempt, ClaimedMessage, Json, WorkerIdentity } from '../core/message.ts';
+import type { QueueRecord } from '../core/queue-settings.ts';
+import type { Tier } from '../core/tier.ts';
+
+/**
+ * The one interface the engine talks to. Each database has a driver in its own folder
+ * (`sqlite/`, later `postgres/`) and every driver passes `conformance/`. The engine and the
+ * core never import a database library; they branch on {@link StoreCapabilities}, never on
+ * a database's name.
+ *
+ * Methods are noun first, then verb, take one params object and return an explicit result.
+ * Times are epoch milliseconds passed in by the caller (the engine's injected clock): a
+ * store never reads the wall clock for its decisions.
+ */
+export interface Store {
+  readonly capabilities: StoreCapabilities;
+  /** A short description for logs and `--json` output, e.g. `sqlite:/path/to.db`. */
+  readonly location: string;
+
+  close(): Promise<void>;
+
+  // ---- queues
+  /** Creates a queue; throws `ConflictError` if it exists. */
+  queueCreate(params: { queue: QueueRecord }): Promise<QueueRecord>;
+  /** Updates some settings; throws `NotFoundError` for an unknown queue. */
+  queueUpdate(params: {
+    name: string;
+    patch: Partial<Omit<QueueRecord, 'name' | 'createdAt' | 'updatedAt'>>;
+    now: number;
+  }): Promise<QueueRecord>;
+  queueGet(params: { name: string }): Promise<QueueRecord | undefined>;
+  queueList(): Promise<QueueRecord[]>;
+  /** Per-queue counts, in queue-name order. */
+  queueStats(params: { now: number }): Promise<QueueStats[]>;
+
+  // ---- messages
+  /**
+   * Enqueues messages in one transaction. A message whose idempotency key matches a live
+   * (waiting or leased) message of the same queue is not inserted: its result names the
+   * existing id with `deduplicated: true`.
+   */
+  messageInsertBatch(params: {
+    queue: string;
+    messages: MessageInsert[];
+    now: number;
+  }): Promise<MessageInsertResult[]>;
+  /**
+   * Leases up to `limit` visible waiting messages of a queue, oldest visible first, until
+   * `now + leaseMs`. Each claim counts as a receive.
+   */
+  messageClaim(params: {
+    queue: string;
+    limit: number;
+    now: number;
+    leaseMs: number;
+    worker: WorkerIdentity;
+  }): Promise<ClaimedMessage[]>;
+  /** Marks leased messages done. Items whose lease token no longer matches are skipped and listed in `lost`. */
+  messageComplete(params: { items: LeaseRef[]; now: number }): Promise<{ completed: number; lost: string[] }>;
+  /** Applies failure outcomes (retry later, dead-letter, drop) in one transaction; lost leases are skipped. */
+  messageFail(params: { items: FailItem[]; now: number }): Promise<{ applied: number; lost: string[] }>;
+  /** Moves a lease's expiry to `leaseExpiresAt`; false if the lease was lost. */
+  messageExtendLease(params: LeaseRef & { leaseExpiresAt: number }): Promise<boolean>;
+  /**
+   * Gives leased messages back, visible at `now`. `uncountReceive` undoes the receive count
+   * (the message was claimed but its handler never started).
+   */
+  messageRelease(params: {
+    items: (LeaseRef & { uncountReceive: boolean })[];
+    now: number;
+  }): Promise<{ released: number }>;
+  /** Leases that ran out before `now`, oldest first, for the lease-expiry sweep. */
+  messageListExpiredLeases(params: { now: number; limit: number }): Promise<ExpiredLease[]>;
+  /** A message in a queue (waiting, leased or done), or undefined. */
+  messageGet(params: { id: string }): Promise<MessageRecord | undefined>;
+  /** Whether anything is waiting (visible or delayed) or leased in the queue: `dlq work --drain` stops at false. */
+  messageHasPending(params: { queue: string }): Promise<boolean>;
+
+  // ---- dead letters
+  deadLetterGet(params: { id: string }): Promise<DeadLetter | undefined>;
+  /** Newest first, by (diedAt, id) descending; `cursor` continues after a row. */
+  deadLetterList(
+    params: DeadLetterFilter & { limit: number; cursor?: { diedAt: number; id: string } },
+  ): Promise<DeadLetterSummary[]>;
+
+  // ---- groups
+  groupGet(params: { id: string }): Promise<Group | undefined>;
+  groupList(params: GroupFilter & { sort: GroupSort; limit: number; offset?: number }): Promise<Group[]>;
+  /** Throws `NotFoundError` for an unknown group. */
+  groupStatusSet(params: { id: string; status: GroupStatus; now: number }): Promise<Group>;
+}
+
+/**
+ * What a store can do; the engine adapts to it.
+ * - `skipLocked`: many claimers at once without blocking each other (PostgreSQL).
+ * - `listenNotify`: other processes can be woken when messages arrive; without it workers poll.
+ * - `singleWriter`: writes are serialised (SQLite): batch writes, keep transactions short.
+ */
+export interface StoreCapabilities {
+  skipLocked: boolean;
+  listenNotify: boolean;
+  singleWriter: boolean;
+}
+
+export interface MessageInsert {
+  id: string;
+  body: Json;
+  headers: Record<string, string>;
+  idempotencyKey: string | null;
+  visibleAt: number;
+  replayOf?: string | null;
+  replayCount?: number;
+}
+
+export interface MessageInsertResult {
+  id: string;
+  deduplicated: boolean;
+}
+
+/** A lease held on a message. */
+export interface LeaseRef {
+  id: string;
+  leaseToken: string;
+}
+
+/** What to do with a message after a failed receive. */
+export type FailItem = LeaseRef & {
+  attempt: Attempt;
+} & (
+    | { outcome: 'retry'; visibleAt: number }
+    | { outcome: 'dead'; death: DeathRecord }
+    | { outcome: 'drop'; tier: Tier }
+  );
+
+/** What the engine decided about a message's death; the store writes the dead letter and its group. */
+export interface DeathRecord {
+  tier: Tier;
+  error: FailureInfo;
+  fingerprint: string;
+  groupId: string;
+  /** Normalised message for a group created by this death. */
+  normalizedMessage: string;
+}
+
+/** A lease found expired by the sweep, with what the engine needs to decide. */
+export interface ExpiredLease extends LeaseRef {
+  queue: string;
+  receives: number;
+  leasedAt: number;
+  leaseExpiresAt: number;
+  worker: WorkerIdentity;
+}
+
+/** A live or done message. */
+export interface MessageRecord {
+  id: string;
+  queue: string;
+  state: 'waiting' | 'leased' | 'done';
+  body: Json;
+  headers: Record<string, string>;
+  idempotencyKey: string | null;
+  enqueuedAt: number;
+  visibleAt: number;
+  receives: number;
+  attempts: Attempt[];
+  leaseExpiresAt: number | null;
+  doneAt: number | null;
+  replayOf: string | null;
+  replayCount: number;
+}
+
+/** Counts of one queue. `waiting` is visible now, `delayed` becomes visible later. */
+export interface QueueStats {
+  queue: string;
+  waiting: number;
+  delayed: number;
+  leased: number;
+  done: number;
+  dead: number;
+  /** Failures dropped because the queue's DLQ is turned off. */
+  dropped: number;
+  /** `diedAt` of the oldest dead letter, or null. */
+  oldestDeadAt: number | null;
+}
