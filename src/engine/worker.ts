@@ -1,0 +1,420 @@
+import { hostname } from 'node:os';
+import type { Clock } from '../core/clock.ts';
+import { type Duration, parseDuration } from '../core/duration.ts';
+import { ConflictError, ValidationError } from '../core/errors.ts';
+import { describeFailure } from '../core/failure.ts';
+import { type FailureRules, planFailure } from '../core/failure-plan.ts';
+import { newId } from '../core/ids.ts';
+import type { Attempt, ClaimedMessage, WorkerIdentity } from '../core/message.ts';
+import type { QueueRecord } from '../core/queue-settings.ts';
+import type { FailItem, LeaseRef, Store } from '../store/store.ts';
+
+/** What a handler gets besides the message. */
+export interface HandlerContext {
+  /**
+   * Fires shortly before the lease runs out (unless the lease is extended) and when the worker
+   * is stopped past its shutdown timeout: stop work instead of running on as a zombie.
+   */
+  readonly signal: AbortSignal;
+  /** Extends the lease to `now + by` (default: the queue's visibility timeout). Throws `ConflictError` if the lease was lost. */
+  extendLease(by?: Duration): Promise<void>;
+  /** Identity of the worker running the handler. */
+  readonly worker: WorkerIdentity;
+}
+
+/**
+ * A message handler. Returning resolves the message (done); throwing fails this receive.
+ * Throw `PermanentError` or `MalformedError` to dead-letter at once, `TransientError` to retry.
+ */
+export type Handler<Body = unknown> = (
+  message: ClaimedMessage & { body: Body },
+  context: HandlerContext,
+) => unknown | Promise<unknown>;
+
+/** Options of {@link Worker}. */
+export interface WorkerOptions extends FailureRules {
+  /** Handlers running at once. Default 10. */
+  concurrency?: number;
+  /** Most messages claimed in one query. Default `min(concurrency, 100)`. */
+  batchSize?: number;
+  /** How often an idle worker looks for new messages. Default 200ms. Sends in the same process wake it at once. */
+  pollInterval?: Duration;
+  /** How often this worker sweeps expired leases (of any worker) back to the queue. Default 1s; 0 disables. */
+  leaseSweepInterval?: Duration;
+  /** Stop by itself once nothing is waiting, delayed or leased in the queue. */
+  drain?: boolean;
+  /** How long `stop()` waits for running handlers before aborting them and releasing their messages. Default 30s. */
+  shutdownTimeout?: Duration;
+  /** Recorded on every attempt. Default `<host>:<pid>:<random>`. */
+  workerId?: string;
+  /** Recorded on every attempt, e.g. your service's version. Default `unknown`. */
+  workerVersion?: string;
+  /** Called with errors of the worker loop itself (a store error); the worker retries after a pause. Default: `console.error`. */
+  onError?: (error: unknown) => void;
+}
+
+/** Counters of one worker since it started. */
+export interface WorkerCounters {
+  claimed: number;
+  completed: number;
+  retried: number;
+  deadLettered: number;
+  dropped: number;
+  /** Acks or failures refused because the lease had been lost (expired and taken by another receive). */
+  leasesLost: number;
+}
+
+interface InFlight {
+  message: ClaimedMessage;
+  controller: AbortController | undefined;
+  leaseExpiresAt: number;
+}
+
+interface WorkerDeps {
+  store: Store;
+  clock: Clock;
+  queue: QueueRecord;
+  /** Resolves when a message is sent to this queue in this process, or after `ms`. */
+  waitForWork: (queue: string, ms: number) => Promise<void>;
+  /** The engine's shared expired-lease sweep. */
+  sweepExpiredLeases: () => Promise<unknown>;
+}
+
+const LEASE_MARGIN_MS = 1_000;
+
+/**
+ * Runs a handler over a queue: claims batches under a lease, runs up to `concurrency`
+ * handlers, acks and fails in batches, extends leases on request, and stops gracefully.
+ * Create it with `Deadletter.work()`.
+ */
+export class Worker {
+  readonly identity: WorkerIdentity;
+  readonly counters: WorkerCounters = {
+    claimed: 0,
+    completed: 0,
+    retried: 0,
+    deadLettered: 0,
+    dropped: 0,
+    leasesLost: 0,
+  };
+  /** Settles when the worker has stopped (after `stop()`, or by itself in drain mode) and released everything. */
+  readonly stopped: Promise<void>;
+
+  private readonly deps: WorkerDeps;
+  private readonly handler: Handler<never>;
+  private readonly rules: FailureRules;
+  private readonly concurrency: number;
+  private readonly batchSize: number;
+  private readonly pollMs: number;
+  private readonly sweepMs: number;
+  private readonly shutdownMs: number;
+  private readonly drain: boolean;
+  private readonly onError: (error: unknown) => void;
+
+  private readonly inflight = new Map<string, InFlight>();
+  private readonly running = new Set<Promise<void>>();
+  private completeBuffer: LeaseRef[] = [];
+  private failBuffer: FailItem[] = [];
+  private flushScheduled = false;
+  private flushing: Promise<void> = Promise.resolve();
+  private stopping = false;
+  private wake: (() => void) | undefined;
+  private lastSweep = 0;
+  private leaseTimer: NodeJS.Timeout | undefined;
+
+  constructor(deps: WorkerDeps, handler: Handler<never>, options: WorkerOptions = {}) {
+    this.deps = deps;
+    this.handler = handler;
+    this.rules = options;
+    this.concurrency = positiveInt(options.concurrency ?? 10, 'concurrency');
+    this.batchSize = positiveInt(options.batchSize ?? Math.min(this.concurrency, 100), 'batchSize');
+    this.pollMs = parseDuration(options.pollInterval ?? 200, 'poll interval');
+    this.sweepMs = parseDuration(options.leaseSweepInterval ?? 1_000, 'lease sweep interval');
+    this.shutdownMs = parseDuration(options.shutdownTimeout ?? 30_000, 'shutdown timeout');
+    this.drain = options.drain ?? false;
+    this.onError = options.onError ?? ((error) => console.error('deadletter worker:', error));
+    this.identity = {
+      workerId: options.workerId ?? `${hostname()}:${process.pid}:${newId().slice(-6)}`,
+      workerVersion: options.workerVersion ?? 'unknown',
+      host: hostname(),
+    };
+    this.stopped = this.loop();
+  }
+
+  /** Messages whose handlers are running now. */
+  get inFlightCount(): number {
+    return this.inflight.size;
+  }
+
+  /**
+   * Stops claiming, waits up to `timeout` (default: the `shutdownTimeout` option) for running
+   * handlers, then aborts the rest and releases their messages to the queue. Settles when done.
+   */
+  async stop(options: { timeout?: Duration } = {}): Promise<void> {
+    if (!this.stopping) {
+      this.stopping = true;
+      this.graceMs =
+        options.timeout === undefined ? this.shutdownMs : parseDuration(options.timeout, 'timeout');
+      this.wake?.();
+    }
+    return this.stopped;
+  }
+
+  private graceMs = 0;
+
+  private async loop(): Promise<void> {
+    await Promise.resolve();
+    this.leaseTimer = setInterval(
+      () => this.abortExpiring(),
+      Math.max(50, Math.min(1_000, this.deps.queue.visibilityTimeoutMs / 10)),
+    );
+    this.leaseTimer.unref();
+    try {
+      while (!this.stopping) {
+        try {
+          await this.maybeSweep();
+          const free = this.concurrency - this.inflight.size;
+          let claimed: ClaimedMessage[] = [];
+          if (free > 0) {
+            claimed = await this.deps.store.messageClaim({
+              queue: this.deps.queue.name,
+              limit: Math.min(free, this.batchSize),
+              now: this.deps.clock.now(),
+              leaseMs: this.deps.queue.visibilityTimeoutMs,
+              worker: this.identity,
+            });
+          }
+          for (const message of claimed) this.start(message);
+          this.counters.claimed += claimed.length;
+          if (this.inflight.size >= this.concurrency) {
+            await this.waitForSlot();
+          } else if (claimed.length === 0) {
+            if (this.inflight.size === 0 && this.drain) {
+              await this.flush();
+              if (!(await this.deps.store.messageHasPending({ queue: this.deps.queue.name }))) break;
+            }
+            await this.idle();
+          } else if (claimed.length < Math.min(free, this.batchSize) && this.inflight.size > 0) {
+            // The queue is nearly empty: wait for a handler or a send rather than spin on small claims.
+            await this.idle();
+          }
+        } catch (error) {
+          this.onError(error);
+          await this.sleep(Math.max(this.pollMs, 500));
+        }
+      }
+    } finally {
+      this.stopping = true;
+      await this.shutdown();
+    }
+  }
+
+  private start(message: ClaimedMessage): void {
+    const entry: InFlight = { message, controller: undefined, leaseExpiresAt: message.leaseExpiresAt };
+    this.inflight.set(message.id, entry);
+    const run = this.run(entry).finally(() => {
+      this.inflight.delete(message.id);
+      this.running.delete(run);
+      this.wake?.();
+    });
+    this.running.add(run);
+  }
+
+  private async run(entry: InFlight): Promise<void> {
+    const { message } = entry;
+    const startedAt = this.deps.clock.now();
+    const context = this.contextFor(entry);
+    try {
+      await this.handler(message as ClaimedMessage & { body: never }, context);
+      this.completeBuffer.push({ id: message.id, leaseToken: message.leaseToken });
+    } catch (thrown) {
+      const now = this.deps.clock.now();
+      const attempt: Attempt = {
+        number: message.receives,
+        startedAt,
+        durationMs: now - startedAt,
+        error: describeFailure(thrown),
+        ...this.identity,
+      };
+      const plan = planFailure({
+        queue: this.deps.queue,
+        receives: message.receives,
+        attempt,
+        now,
+        rules: this.rules,
+      });
+      const ref = { id: message.id, leaseToken: message.leaseToken, attempt };
+      if (plan.outcome === 'retry')
+        this.failBuffer.push({ ...ref, outcome: 'retry', visibleAt: plan.visibleAt });
+      else if (plan.outcome === 'dead') this.failBuffer.push({ ...ref, outcome: 'dead', death: plan.death });
+      else this.failBuffer.push({ ...ref, outcome: 'drop', tier: plan.tier });
+    }
+    this.scheduleFlush();
+  }
+
+  private contextFor(entry: InFlight): HandlerContext {
+    const worker = this;
+    return {
+      worker: this.identity,
+      get signal(): AbortSignal {
+        entry.controller ??= new AbortController();
+        return entry.controller.signal;
+      },
+      async extendLease(by?: Duration): Promise<void> {
+        const ms =
+          by === undefined ? worker.deps.queue.visibilityTimeoutMs : parseDuration(by, 'lease extension');
+        const leaseExpiresAt = worker.deps.clock.now() + ms;
+        const ok = await worker.deps.store.messageExtendLease({
+          id: entry.message.id,
+          leaseToken: entry.message.leaseToken,
+          leaseExpiresAt,
+        });
+        if (!ok)
+          throw new ConflictError(
+            `lease of message ${entry.message.id} was lost: it expired and was taken back`,
+          );
+        entry.leaseExpiresAt = leaseExpiresAt;
+      },
+    };
+  }
+
+  /** Aborts the signal of handlers whose lease is about to run out. */
+  private abortExpiring(): void {
+    const now = this.deps.clock.now();
+    const margin = Math.min(LEASE_MARGIN_MS, this.deps.queue.visibilityTimeoutMs / 10);
+    for (const entry of this.inflight.values()) {
+      if (entry.controller && !entry.controller.signal.aborted && entry.leaseExpiresAt - margin <= now) {
+        entry.controller.abort(new Error('lease about to expire'));
+      }
+    }
+  }
+
+  /** Coalesces the acks and failures of one turn of the event loop into one store call each. */
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      void this.flush().catch((error) => this.onError(error));
+    });
+  }
+
+  private flush(): Promise<void> {
+    this.flushing = this.flushing.then(async () => {
+      const complete = this.completeBuffer;
+      const fail = this.failBuffer;
+      this.completeBuffer = [];
+      this.failBuffer = [];
+      const now = this.deps.clock.now();
+      try {
+        if (complete.length > 0) {
+          const result = await this.deps.store.messageComplete({ items: complete, now });
+          this.counters.completed += result.completed;
+          this.counters.leasesLost += result.lost.length;
+        }
+        if (fail.length > 0) {
+          const result = await this.deps.store.messageFail({ items: fail, now });
+          this.counters.leasesLost += result.lost.length;
+          const lost = new Set(result.lost);
+          for (const item of fail) {
+            if (lost.has(item.id)) continue;
+            if (item.outcome === 'retry') this.counters.retried++;
+            else if (item.outcome === 'dead') this.counters.deadLettered++;
+            else this.counters.dropped++;
+          }
+        }
+      } catch (error) {
+        // Keep the outcomes: they are retried with the next flush. If the process dies first,
+        // the leases expire and the messages are received again (at-least-once).
+        this.completeBuffer.push(...complete);
+        this.failBuffer.push(...fail);
+        throw error;
+      }
+    });
+    return this.flushing;
+  }
+
+  private async maybeSweep(): Promise<void> {
+    if (this.sweepMs === 0) return;
+    const now = this.deps.clock.now();
+    if (now - this.lastSweep < this.sweepMs) return;
+    this.lastSweep = now;
+    await this.deps.sweepExpiredLeases();
+  }
+
+  private waitForSlot(): Promise<void> {
+    return new Promise((resolve) => {
+      this.wake = resolve;
+    });
+  }
+
+  private idle(): Promise<void> {
+    let settled = false;
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        if (settled) return;
+        settled = true;
+        resolve();
+      };
+      this.wake = done;
+      void this.deps.waitForWork(this.deps.queue.name, this.pollMs).then(done);
+    });
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  private async shutdown(): Promise<void> {
+    if (this.leaseTimer) clearInterval(this.leaseTimer);
+    if (this.running.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, this.graceMs);
+      });
+      await Promise.race([Promise.allSettled([...this.running]), grace]);
+      clearTimeout(timer);
+    }
+    const leftovers = [...this.inflight.values()];
+    for (const entry of leftovers) {
+      entry.controller?.abort(new Error('worker stopped'));
+    }
+    await this.flushUntilEmpty();
+    if (leftovers.length > 0) {
+      // Still running past the grace period: hand them back now. Their receive counts, since the
+      // handler did run; a late ack from such a handler is refused (lost lease).
+      await this.deps.store.messageRelease({
+        items: leftovers.map((entry) => ({
+          id: entry.message.id,
+          leaseToken: entry.message.leaseToken,
+          uncountReceive: false,
+        })),
+        now: this.deps.clock.now(),
+      });
+    }
+  }
+
+  private async flushUntilEmpty(): Promise<void> {
+    for (let tries = 0; tries < 5; tries++) {
+      try {
+        await this.flush();
+        if (this.completeBuffer.length === 0 && this.failBuffer.length === 0) return;
+      } catch (error) {
+        this.onError(error);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
+  }
+}
+
+function positiveInt(value: number, what: string): number {
+  if (!Number.isInteger(value) || value < 1)
+    throw new ValidationError(`invalid ${what} ${value}: use a whole number ≥ 1`);
+  return value;
+}
