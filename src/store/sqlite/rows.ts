@@ -1,0 +1,203 @@
+import type { DeadLetter, DeadLetterSummary } from '../../core/dead-letter.ts';
+import type { FailureInfo } from '../../core/failure.ts';
+import type { Group, GroupStatus } from '../../core/group.ts';
+import type { Attempt, ClaimedMessage, Json } from '../../core/message.ts';
+import type { BackoffSpec, QueueRecord } from '../../core/queue-settings.ts';
+import type { Tier } from '../../core/tier.ts';
+import type { MessageRecord } from '../store.ts';
+
+// Row shapes as SQLite returns them, and their mapping to the domain types. JSON columns
+// were written by this store from typed values, so they are parsed without re-validation.
+
+export interface QueueRow {
+  name: string;
+  max_receives: number;
+  visibility_timeout_ms: number;
+  backoff: string;
+  dead_letter: number;
+  retention_days: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export function toQueueRecord(row: QueueRow): QueueRecord {
+  return {
+    name: row.name,
+    maxReceives: row.max_receives,
+    visibilityTimeoutMs: row.visibility_timeout_ms,
+    backoff: JSON.parse(row.backoff) as BackoffSpec,
+    deadLetter: row.dead_letter === 1,
+    retentionDays: row.retention_days,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+/** The columns of `messages` that every message read returns. */
+export const MESSAGE_COLUMNS =
+  'rowid AS rid, id, queue, state, body, headers, idempotency_key, enqueued_at, visible_at, receives, ' +
+  'attempts, lease_token, lease_expires_at, done_at, replay_of, replay_count';
+
+export interface MessageRow {
+  rid: number;
+  id: string;
+  queue: string;
+  state: 'waiting' | 'leased' | 'done';
+  body: string;
+  headers: string;
+  idempotency_key: string | null;
+  enqueued_at: number;
+  visible_at: number;
+  receives: number;
+  attempts: string;
+  lease_token: string | null;
+  lease_expires_at: number | null;
+  done_at: number | null;
+  replay_of: string | null;
+  replay_count: number;
+}
+
+export function toMessageRecord(row: MessageRow): MessageRecord {
+  return {
+    id: row.id,
+    queue: row.queue,
+    state: row.state,
+    body: JSON.parse(row.body) as Json,
+    headers: JSON.parse(row.headers) as Record<string, string>,
+    idempotencyKey: row.idempotency_key,
+    enqueuedAt: row.enqueued_at,
+    visibleAt: row.visible_at,
+    receives: row.receives,
+    attempts: JSON.parse(row.attempts) as Attempt[],
+    leaseExpiresAt: row.lease_expires_at,
+    doneAt: row.done_at,
+    replayOf: row.replay_of,
+    replayCount: row.replay_count,
+  };
+}
+
+export function toClaimedMessage(row: MessageRow): ClaimedMessage {
+  return {
+    id: row.id,
+    queue: row.queue,
+    body: JSON.parse(row.body) as Json,
+    headers: JSON.parse(row.headers) as Record<string, string>,
+    idempotencyKey: row.idempotency_key,
+    enqueuedAt: row.enqueued_at,
+    receives: row.receives,
+    leaseToken: row.lease_token ?? '',
+    leaseExpiresAt: row.lease_expires_at ?? 0,
+    attempts: JSON.parse(row.attempts) as Attempt[],
+    replayOf: row.replay_of,
+    replayCount: row.replay_count,
+  };
+}
+
+/** The columns of `dead_letters` a list returns (no body, headers or attempts). */
+export const DEAD_LETTER_SUMMARY_COLUMNS =
+  'id, queue, idempotency_key, enqueued_at, attempt_count, error_name, error_message, error_stack, ' +
+  'error_code, error_status, tier, fingerprint, group_id, died_at, replay_count, previous_id';
+
+export interface DeadLetterSummaryRow {
+  id: string;
+  queue: string;
+  idempotency_key: string | null;
+  enqueued_at: number;
+  attempt_count: number;
+  error_name: string;
+  error_message: string;
+  error_stack: string | null;
+  error_code: string | null;
+  error_status: number | null;
+  tier: Tier;
+  fingerprint: string;
+  group_id: string;
+  died_at: number;
+  replay_count: number;
+  previous_id: string | null;
+}
+
+export interface DeadLetterRow extends DeadLetterSummaryRow {
+  body: string;
+  headers: string;
+  attempts: string;
+}
+
+function toFailureInfo(row: DeadLetterSummaryRow): FailureInfo {
+  return {
+    name: row.error_name,
+    message: row.error_message,
+    ...(row.error_stack !== null && { stack: row.error_stack }),
+    ...(row.error_code !== null && { code: row.error_code }),
+    ...(row.error_status !== null && { status: row.error_status }),
+  };
+}
+
+export function toDeadLetterSummary(row: DeadLetterSummaryRow): DeadLetterSummary {
+  return {
+    id: row.id,
+    queue: row.queue,
+    idempotencyKey: row.idempotency_key,
+    enqueuedAt: row.enqueued_at,
+    attemptCount: row.attempt_count,
+    error: toFailureInfo(row),
+    tier: row.tier,
+    fingerprint: row.fingerprint,
+    groupId: row.group_id,
+    diedAt: row.died_at,
+    replayCount: row.replay_count,
+    previousId: row.previous_id,
+  };
+}
+
+export function toDeadLetter(row: DeadLetterRow): DeadLetter {
+  return {
+    id: row.id,
+    queue: row.queue,
+    body: JSON.parse(row.body) as Json,
+    headers: JSON.parse(row.headers) as Record<string, string>,
+    idempotencyKey: row.idempotency_key,
+    enqueuedAt: row.enqueued_at,
+    attempts: JSON.parse(row.attempts) as Attempt[],
+    error: toFailureInfo(row),
+    tier: row.tier,
+    fingerprint: row.fingerprint,
+    groupId: row.group_id,
+    diedAt: row.died_at,
+    replayCount: row.replay_count,
+    previousId: row.previous_id,
+  };
+}
+
+export interface GroupRow {
+  id: string;
+  fingerprint: string;
+  error_name: string;
+  normalized_message: string;
+  tier: Tier;
+  status: GroupStatus;
+  first_seen: number;
+  last_seen: number;
+  count: number;
+  dead_count: number;
+  sample_id: string;
+  status_changed_at: number;
+}
+
+export function toGroup(row: GroupRow, queues: string[]): Group {
+  return {
+    id: row.id,
+    fingerprint: row.fingerprint,
+    errorName: row.error_name,
+    normalizedMessage: row.normalized_message,
+    tier: row.tier,
+    status: row.status,
+    firstSeen: row.first_seen,
+    lastSeen: row.last_seen,
+    count: row.count,
+    deadCount: row.dead_count,
+    queues,
+    sampleId: row.sample_id,
+    statusChangedAt: row.status_changed_at,
+  };
+}

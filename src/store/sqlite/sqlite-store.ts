@@ -1,0 +1,437 @@
+import type Database from 'better-sqlite3';
+import type { DeadLetter, DeadLetterSummary } from '../../core/dead-letter.ts';
+import { ConflictError, NotFoundError } from '../../core/errors.ts';
+import type { Group, GroupStatus } from '../../core/group.ts';
+import type { Attempt, ClaimedMessage, WorkerIdentity } from '../../core/message.ts';
+import type { QueueRecord } from '../../core/queue-settings.ts';
+import type {
+  ExpiredLease,
+  FailItem,
+  LeaseRef,
+  MessageInsert,
+  MessageInsertResult,
+  MessageRecord,
+  QueueStats,
+  Store,
+  StoreCapabilities,
+} from '../store.ts';
+import { deadLetterListQuery, groupListQuery, type ListQuery } from './list-queries.ts';
+import {
+  type DeadLetterSummaryRow,
+  type GroupRow,
+  type QueueRow,
+  toClaimedMessage,
+  toDeadLetter,
+  toDeadLetterSummary,
+  toGroup,
+  toMessageRecord,
+  toQueueRecord,
+} from './rows.ts';
+import { prepareStatements, type Statements } from './statements.ts';
+
+/** One line of `EXPLAIN QUERY PLAN`, e.g. `SEARCH messages USING INDEX messages_claim (queue=? AND visible_at<?)`. */
+export interface QueryPlanLine {
+  id: number;
+  parent: number;
+  detail: string;
+}
+
+function fromQueueRecord(queue: QueueRecord): QueueRow {
+  return {
+    name: queue.name,
+    max_receives: queue.maxReceives,
+    visibility_timeout_ms: queue.visibilityTimeoutMs,
+    backoff: JSON.stringify(queue.backoff),
+    dead_letter: queue.deadLetter ? 1 : 0,
+    retention_days: queue.retentionDays,
+    created_at: queue.createdAt,
+    updated_at: queue.updatedAt,
+  };
+}
+
+/** Adds `n` to `key` of a per-queue tally. */
+function tally(counts: Map<string, number>, key: string, n = 1): void {
+  counts.set(key, (counts.get(key) ?? 0) + n);
+}
+
+/**
+ * The SQLite store: one better-sqlite3 connection to a database that `openSqliteStore` has
+ * already checked (or migrated) to the current schema.
+ *
+ * SQLite is a single writer. Every write is one short `BEGIN IMMEDIATE` transaction: taking
+ * the write lock up front means a concurrent writer waits on `busy_timeout` instead of
+ * failing with `SQLITE_BUSY` when a deferred read transaction tries to upgrade. Batches
+ * (inserts, acks, failures) share one transaction so the commit cost is paid once.
+ */
+export class SqliteStore implements Store {
+  readonly capabilities: StoreCapabilities = { skipLocked: false, listenNotify: false, singleWriter: true };
+  readonly location: string;
+  private readonly db: Database.Database;
+  private readonly sql: Statements;
+  private readonly listStatements = new Map<string, Database.Statement<(string | number)[]>>();
+
+  /** Wraps an open, schema-checked connection; use `openStore` or `openSqliteStore` instead. */
+  constructor(db: Database.Database, location: string) {
+    this.db = db;
+    this.location = location;
+    this.sql = prepareStatements(db);
+  }
+
+  async close(): Promise<void> {
+    if (!this.db.open) return;
+    // Lets SQLite refresh planner statistics that have drifted (cheap; a no-op when fresh).
+    this.db.pragma('optimize');
+    this.db.close();
+  }
+
+  // ---- queues
+
+  async queueCreate(params: { queue: QueueRecord }): Promise<QueueRecord> {
+    const row = fromQueueRecord(params.queue);
+    this.db
+      .transaction(() => {
+        if (this.sql.queueInsert.run(row).changes === 0) {
+          throw new ConflictError(`queue "${params.queue.name}" already exists`);
+        }
+        this.sql.countersInsert.run(row.name);
+      })
+      .immediate();
+    return toQueueRecord(row);
+  }
+
+  async queueUpdate(params: {
+    name: string;
+    patch: Partial<Omit<QueueRecord, 'name' | 'createdAt' | 'updatedAt'>>;
+    now: number;
+  }): Promise<QueueRecord> {
+    return this.db
+      .transaction(() => {
+        const current = this.sql.queueGet.get(params.name);
+        if (!current) throw new NotFoundError(`queue "${params.name}" does not exist`);
+        const merged: QueueRecord = { ...toQueueRecord(current), ...params.patch, updatedAt: params.now };
+        const row = fromQueueRecord({ ...merged, name: current.name, createdAt: current.created_at });
+        this.sql.queueUpdate.run(row);
+        return toQueueRecord(row);
+      })
+      .immediate();
+  }
+
+  async queueGet(params: { name: string }): Promise<QueueRecord | undefined> {
+    const row = this.sql.queueGet.get(params.name);
+    return row ? toQueueRecord(row) : undefined;
+  }
+
+  async queueList(): Promise<QueueRecord[]> {
+    return this.sql.queueList.all().map(toQueueRecord);
+  }
+
+  async queueStats(params: { now: number }): Promise<QueueStats[]> {
+    // One read transaction, so the counts of all queues come from the same snapshot.
+    return this.db.transaction(() => {
+      const counters = new Map(this.sql.countersAll.all().map((row) => [row.queue, row]));
+      const leased = new Map(this.sql.countLeasedByQueue.all().map((row) => [row.queue, row.n]));
+      return this.sql.queueList.all().map((queue): QueueStats => {
+        const counter = counters.get(queue.name);
+        return {
+          queue: queue.name,
+          waiting: this.sql.countWaiting.get(queue.name, params.now)?.n ?? 0,
+          delayed: this.sql.countDelayed.get(queue.name, params.now)?.n ?? 0,
+          leased: leased.get(queue.name) ?? 0,
+          done: counter?.done ?? 0,
+          dead: counter?.dead ?? 0,
+          dropped: counter?.dropped ?? 0,
+          oldestDeadAt: this.sql.oldestDead.get(queue.name)?.t ?? null,
+        };
+      });
+    })();
+  }
+
+  // ---- messages
+
+  async messageInsertBatch(params: {
+    queue: string;
+    messages: MessageInsert[];
+    now: number;
+  }): Promise<MessageInsertResult[]> {
+    return this.db
+      .transaction(() => {
+        if (!this.sql.queueGet.get(params.queue)) {
+          throw new NotFoundError(`queue "${params.queue}" does not exist`);
+        }
+        return params.messages.map((message): MessageInsertResult => {
+          const idempotencyKey = message.idempotencyKey ?? null;
+          if (idempotencyKey !== null) {
+            // Inside the immediate transaction nothing else can insert between this check and
+            // the insert; it also sees earlier messages of this same batch.
+            const live = this.sql.messageFindLiveByKey.get(params.queue, idempotencyKey);
+            if (live) return { id: live.id, deduplicated: true };
+          }
+          this.sql.messageInsert.run({
+            id: message.id,
+            queue: params.queue,
+            body: JSON.stringify(message.body),
+            headers: JSON.stringify(message.headers),
+            idempotencyKey,
+            now: params.now,
+            visibleAt: message.visibleAt,
+            replayOf: message.replayOf ?? null,
+            replayCount: message.replayCount ?? 0,
+          });
+          return { id: message.id, deduplicated: false };
+        });
+      })
+      .immediate();
+  }
+
+  async messageClaim(params: {
+    queue: string;
+    limit: number;
+    now: number;
+    leaseMs: number;
+    worker: WorkerIdentity;
+  }): Promise<ClaimedMessage[]> {
+    if (params.limit <= 0) return [];
+    const rows = this.db
+      .transaction(() =>
+        this.sql.messageClaim.all({
+          queue: params.queue,
+          now: params.now,
+          leaseExpiresAt: params.now + params.leaseMs,
+          limit: params.limit,
+          workerId: params.worker.workerId,
+          workerVersion: params.worker.workerVersion,
+          host: params.worker.host,
+        }),
+      )
+      .immediate();
+    // RETURNING gives rows in no particular order; hand them out in claim order.
+    rows.sort((a, b) => a.visible_at - b.visible_at || a.rid - b.rid);
+    return rows.map(toClaimedMessage);
+  }
+
+  async messageComplete(params: {
+    items: LeaseRef[];
+    now: number;
+  }): Promise<{ completed: number; lost: string[] }> {
+    if (params.items.length === 0) return { completed: 0, lost: [] };
+    return this.db
+      .transaction(() => {
+        const lost: string[] = [];
+        const done = new Map<string, number>();
+        for (const item of params.items) {
+          const row = this.sql.messageComplete.get({
+            id: item.id,
+            leaseToken: item.leaseToken,
+            now: params.now,
+          });
+          if (row) tally(done, row.queue);
+          else lost.push(item.id);
+        }
+        for (const [queue, n] of done) this.sql.countersAddDone.run(n, queue);
+        return { completed: params.items.length - lost.length, lost };
+      })
+      .immediate();
+  }
+
+  async messageFail(params: {
+    items: FailItem[];
+    now: number;
+  }): Promise<{ applied: number; lost: string[] }> {
+    if (params.items.length === 0) return { applied: 0, lost: [] };
+    return this.db
+      .transaction(() => {
+        const lost: string[] = [];
+        for (const item of params.items) {
+          if (!this.applyFailure(item, params.now)) lost.push(item.id);
+        }
+        return { applied: params.items.length - lost.length, lost };
+      })
+      .immediate();
+  }
+
+  /** One failure outcome, inside the caller's transaction; false if the lease was lost. */
+  private applyFailure(item: FailItem, now: number): boolean {
+    const lease = { id: item.id, leaseToken: item.leaseToken };
+    if (item.outcome === 'retry') {
+      return (
+        this.sql.messageRetry.run({
+          ...lease,
+          visibleAt: item.visibleAt,
+          attempt: JSON.stringify(item.attempt),
+        }).changes === 1
+      );
+    }
+    const row = this.sql.messageDelete.get(lease);
+    if (!row) return false;
+    if (item.outcome === 'drop') {
+      this.sql.countersAddDropped.run(1, row.queue);
+      return true;
+    }
+    const { death } = item;
+    const attempts = JSON.parse(row.attempts) as Attempt[];
+    attempts.push(item.attempt);
+    this.sql.deadLetterInsert.run({
+      id: row.id,
+      queue: row.queue,
+      body: row.body,
+      headers: row.headers,
+      idempotencyKey: row.idempotency_key,
+      enqueuedAt: row.enqueued_at,
+      attempts: JSON.stringify(attempts),
+      attemptCount: attempts.length,
+      errorName: death.error.name,
+      errorMessage: death.error.message,
+      errorStack: death.error.stack ?? null,
+      errorCode: death.error.code ?? null,
+      errorStatus: death.error.status ?? null,
+      tier: death.tier,
+      fingerprint: death.fingerprint,
+      groupId: death.groupId,
+      diedAt: now,
+      replayCount: row.replay_count,
+      previousId: row.replay_of,
+    });
+    this.sql.groupUpsert.run({
+      groupId: death.groupId,
+      fingerprint: death.fingerprint,
+      errorName: death.error.name,
+      normalizedMessage: death.normalizedMessage,
+      tier: death.tier,
+      sampleId: row.id,
+      now,
+    });
+    this.sql.groupQueueUpsert.run(death.groupId, row.queue);
+    this.sql.countersAddDead.run(1, row.queue);
+    return true;
+  }
+
+  async messageExtendLease(params: LeaseRef & { leaseExpiresAt: number }): Promise<boolean> {
+    return (
+      this.db
+        .transaction(() =>
+          this.sql.messageExtendLease.run({
+            id: params.id,
+            leaseToken: params.leaseToken,
+            leaseExpiresAt: params.leaseExpiresAt,
+          }),
+        )
+        .immediate().changes === 1
+    );
+  }
+
+  async messageRelease(params: {
+    items: (LeaseRef & { uncountReceive: boolean })[];
+    now: number;
+  }): Promise<{ released: number }> {
+    if (params.items.length === 0) return { released: 0 };
+    return this.db
+      .transaction(() => {
+        let released = 0;
+        for (const item of params.items) {
+          released += this.sql.messageRelease.run({
+            id: item.id,
+            leaseToken: item.leaseToken,
+            now: params.now,
+            uncount: item.uncountReceive ? 1 : 0,
+          }).changes;
+        }
+        return { released };
+      })
+      .immediate();
+  }
+
+  async messageListExpiredLeases(params: { now: number; limit: number }): Promise<ExpiredLease[]> {
+    return this.sql.messageExpiredLeases.all(params.now, params.limit).map((row) => ({
+      id: row.id,
+      leaseToken: row.lease_token,
+      queue: row.queue,
+      receives: row.receives,
+      leasedAt: row.leased_at,
+      leaseExpiresAt: row.lease_expires_at,
+      worker: {
+        workerId: row.lease_worker_id,
+        workerVersion: row.lease_worker_version,
+        host: row.lease_host,
+      },
+    }));
+  }
+
+  async messageGet(params: { id: string }): Promise<MessageRecord | undefined> {
+    const row = this.sql.messageGet.get(params.id);
+    return row ? toMessageRecord(row) : undefined;
+  }
+
+  async messageHasPending(params: { queue: string }): Promise<boolean> {
+    return this.sql.messageHasPending.get(params.queue, params.queue)?.pending === 1;
+  }
+
+  // ---- dead letters
+
+  async deadLetterGet(params: { id: string }): Promise<DeadLetter | undefined> {
+    const row = this.sql.deadLetterGet.get(params.id);
+    return row ? toDeadLetter(row) : undefined;
+  }
+
+  async deadLetterList(params: Parameters<Store['deadLetterList']>[0]): Promise<DeadLetterSummary[]> {
+    const query = deadLetterListQuery(params);
+    const rows = this.listStatement(query).all(...query.params) as DeadLetterSummaryRow[];
+    return rows.map(toDeadLetterSummary);
+  }
+
+  // ---- groups
+
+  async groupGet(params: { id: string }): Promise<Group | undefined> {
+    const row = this.sql.groupGet.get(params.id);
+    return row ? this.toGroupWithQueues(row) : undefined;
+  }
+
+  async groupList(params: Parameters<Store['groupList']>[0]): Promise<Group[]> {
+    const query = groupListQuery(params);
+    return this.db.transaction(() => {
+      const rows = this.listStatement(query).all(...query.params) as GroupRow[];
+      return rows.map((row) => this.toGroupWithQueues(row));
+    })();
+  }
+
+  async groupStatusSet(params: { id: string; status: GroupStatus; now: number }): Promise<Group> {
+    return this.db
+      .transaction(() => {
+        const row = this.sql.groupStatusSet.get(params);
+        if (!row) throw new NotFoundError(`group "${params.id}" does not exist`);
+        return this.toGroupWithQueues(row);
+      })
+      .immediate();
+  }
+
+  private toGroupWithQueues(row: GroupRow): Group {
+    return toGroup(
+      row,
+      this.sql.groupQueues.all(row.id).map((q) => q.queue),
+    );
+  }
+
+  private listStatement(query: ListQuery): Database.Statement<(string | number)[]> {
+    let statement = this.listStatements.get(query.key);
+    if (!statement) {
+      statement = this.db.prepare<(string | number)[]>(query.sql);
+      this.listStatements.set(query.key, statement);
+    }
+    return statement;
+  }
+
+  // ---- SQLite only: inspection for tests and `dlq doctor` (not part of the Store interface)
+
+  /** `EXPLAIN QUERY PLAN` of a statement with its parameters (named or positional). */
+  explainQueryPlan(
+    sql: string,
+    params: (string | number)[] | Record<string, string | number> = [],
+  ): QueryPlanLine[] {
+    const statement = this.db.prepare<unknown[], QueryPlanLine>(`EXPLAIN QUERY PLAN ${sql}`);
+    return Array.isArray(params) ? statement.all(...params) : statement.all(params);
+  }
+
+  /** Runs `ANALYZE`, giving the query planner statistics of the current data. */
+  analyze(): void {
+    this.db.exec('ANALYZE');
+  }
+}

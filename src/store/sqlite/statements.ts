@@ -1,0 +1,222 @@
+import type Database from 'better-sqlite3';
+import {
+  DEAD_LETTER_SUMMARY_COLUMNS,
+  type DeadLetterRow,
+  type GroupRow,
+  MESSAGE_COLUMNS,
+  type MessageRow,
+  type QueueRow,
+} from './rows.ts';
+
+/**
+ * The claim: lease up to `limit` visible waiting messages of a queue, oldest visible first
+ * (rowid breaks ties: insertion order, and the claim index already ends with it).
+ *
+ * SQLite has no `SKIP LOCKED`: there is one writer at a time, so the store runs this single
+ * statement inside an immediate transaction and concurrent claimers (other connections or
+ * processes) simply queue on the write lock for the few microseconds it takes. The lease
+ * token is drawn per row by SQLite's randomness (`randomblob`): it fences stale acks, it is
+ * not a secret.
+ */
+export const CLAIM_SQL =
+  "UPDATE messages SET state = 'leased', receives = receives + 1, lease_token = lower(hex(randomblob(16))), " +
+  'leased_at = @now, lease_expires_at = @leaseExpiresAt, lease_worker_id = @workerId, ' +
+  'lease_worker_version = @workerVersion, lease_host = @host ' +
+  'WHERE rowid IN (SELECT rowid FROM messages ' +
+  "WHERE queue = @queue AND state = 'waiting' AND visible_at <= @now ORDER BY visible_at, rowid LIMIT @limit) " +
+  `RETURNING ${MESSAGE_COLUMNS}`;
+
+/** The lease-expiry sweep's query: served by the `messages_lease_expiry` partial index. */
+export const EXPIRED_LEASES_SQL =
+  'SELECT id, lease_token, queue, receives, leased_at, lease_expires_at, lease_worker_id, ' +
+  'lease_worker_version, lease_host FROM messages ' +
+  "WHERE state = 'leased' AND lease_expires_at <= ? ORDER BY lease_expires_at LIMIT ?";
+
+export interface ExpiredLeaseRow {
+  id: string;
+  lease_token: string;
+  queue: string;
+  receives: number;
+  leased_at: number;
+  lease_expires_at: number;
+  lease_worker_id: string;
+  lease_worker_version: string;
+  lease_host: string;
+}
+
+const LEASED = "state = 'leased' AND lease_token = @leaseToken AND id = @id";
+
+interface LeaseParams {
+  id: string;
+  leaseToken: string;
+}
+
+export interface MessageInsertRow {
+  id: string;
+  queue: string;
+  body: string;
+  headers: string;
+  idempotencyKey: string | null;
+  now: number;
+  visibleAt: number;
+  replayOf: string | null;
+  replayCount: number;
+}
+
+export interface DeadLetterInsertRow {
+  id: string;
+  queue: string;
+  body: string;
+  headers: string;
+  idempotencyKey: string | null;
+  enqueuedAt: number;
+  attempts: string;
+  attemptCount: number;
+  errorName: string;
+  errorMessage: string;
+  errorStack: string | null;
+  errorCode: string | null;
+  errorStatus: number | null;
+  tier: string;
+  fingerprint: string;
+  groupId: string;
+  diedAt: number;
+  replayCount: number;
+  previousId: string | null;
+}
+
+export interface GroupUpsertRow {
+  groupId: string;
+  fingerprint: string;
+  errorName: string;
+  normalizedMessage: string;
+  tier: string;
+  sampleId: string;
+  now: number;
+}
+
+/** Every fixed statement of the store, prepared once per connection (they are hot paths). */
+export function prepareStatements(db: Database.Database) {
+  return {
+    queueInsert: db.prepare<QueueRow>(
+      'INSERT INTO queues (name, max_receives, visibility_timeout_ms, backoff, dead_letter, retention_days, created_at, updated_at) ' +
+        'VALUES (@name, @max_receives, @visibility_timeout_ms, @backoff, @dead_letter, @retention_days, @created_at, @updated_at) ' +
+        'ON CONFLICT (name) DO NOTHING',
+    ),
+    queueUpdate: db.prepare<QueueRow>(
+      'UPDATE queues SET max_receives = @max_receives, visibility_timeout_ms = @visibility_timeout_ms, ' +
+        'backoff = @backoff, dead_letter = @dead_letter, retention_days = @retention_days, updated_at = @updated_at ' +
+        'WHERE name = @name',
+    ),
+    queueGet: db.prepare<[string], QueueRow>('SELECT * FROM queues WHERE name = ?'),
+    queueList: db.prepare<[], QueueRow>('SELECT * FROM queues ORDER BY name'),
+    countersInsert: db.prepare<[string]>(
+      'INSERT INTO queue_counters (queue) VALUES (?) ON CONFLICT (queue) DO NOTHING',
+    ),
+    countersAddDone: db.prepare<[number, string]>(
+      'UPDATE queue_counters SET done = done + ? WHERE queue = ?',
+    ),
+    countersAddDead: db.prepare<[number, string]>(
+      'UPDATE queue_counters SET dead = dead + ? WHERE queue = ?',
+    ),
+    countersAddDropped: db.prepare<[number, string]>(
+      'UPDATE queue_counters SET dropped = dropped + ? WHERE queue = ?',
+    ),
+    countersAll: db.prepare<[], { queue: string; done: number; dead: number; dropped: number }>(
+      'SELECT queue, done, dead, dropped FROM queue_counters',
+    ),
+    countWaiting: db.prepare<[string, number], { n: number }>(
+      "SELECT COUNT(*) AS n FROM messages WHERE queue = ? AND state = 'waiting' AND visible_at <= ?",
+    ),
+    countDelayed: db.prepare<[string, number], { n: number }>(
+      "SELECT COUNT(*) AS n FROM messages WHERE queue = ? AND state = 'waiting' AND visible_at > ?",
+    ),
+    countLeasedByQueue: db.prepare<[], { queue: string; n: number }>(
+      "SELECT queue, COUNT(*) AS n FROM messages INDEXED BY messages_lease_expiry WHERE state = 'leased' GROUP BY queue",
+    ),
+    oldestDead: db.prepare<[string], { t: number | null }>(
+      'SELECT MIN(died_at) AS t FROM dead_letters WHERE queue = ?',
+    ),
+
+    messageInsert: db.prepare<MessageInsertRow>(
+      'INSERT INTO messages (id, queue, state, body, headers, idempotency_key, enqueued_at, visible_at, replay_of, replay_count) ' +
+        "VALUES (@id, @queue, 'waiting', @body, @headers, @idempotencyKey, @now, @visibleAt, @replayOf, @replayCount)",
+    ),
+    messageFindLiveByKey: db.prepare<[string, string], { id: string }>(
+      "SELECT id FROM messages WHERE queue = ? AND idempotency_key = ? AND state IN ('waiting', 'leased')",
+    ),
+    messageClaim: db.prepare<
+      {
+        queue: string;
+        now: number;
+        leaseExpiresAt: number;
+        limit: number;
+        workerId: string;
+        workerVersion: string;
+        host: string;
+      },
+      MessageRow
+    >(CLAIM_SQL),
+    messageComplete: db.prepare<LeaseParams & { now: number }, { queue: string }>(
+      "UPDATE messages SET state = 'done', done_at = @now, lease_token = NULL, lease_expires_at = NULL " +
+        `WHERE ${LEASED} RETURNING queue`,
+    ),
+    messageRetry: db.prepare<LeaseParams & { visibleAt: number; attempt: string }>(
+      "UPDATE messages SET state = 'waiting', visible_at = @visibleAt, lease_token = NULL, lease_expires_at = NULL, " +
+        `attempts = json_insert(attempts, '$[#]', json(@attempt)) WHERE ${LEASED}`,
+    ),
+    messageDelete: db.prepare<LeaseParams, MessageRow>(
+      `DELETE FROM messages WHERE ${LEASED} RETURNING ${MESSAGE_COLUMNS}`,
+    ),
+    messageRelease: db.prepare<LeaseParams & { now: number; uncount: number }>(
+      "UPDATE messages SET state = 'waiting', visible_at = @now, receives = MAX(receives - @uncount, 0), " +
+        `lease_token = NULL, lease_expires_at = NULL WHERE ${LEASED}`,
+    ),
+    messageExtendLease: db.prepare<LeaseParams & { leaseExpiresAt: number }>(
+      `UPDATE messages SET lease_expires_at = @leaseExpiresAt WHERE ${LEASED}`,
+    ),
+    messageExpiredLeases: db.prepare<[number, number], ExpiredLeaseRow>(EXPIRED_LEASES_SQL),
+    messageGet: db.prepare<[string], MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = ?`),
+    messageHasPending: db.prepare<[string, string], { pending: number }>(
+      "SELECT EXISTS (SELECT 1 FROM messages WHERE queue = ? AND state = 'waiting') " +
+        "OR EXISTS (SELECT 1 FROM messages WHERE state = 'leased' AND queue = ?) AS pending",
+    ),
+
+    deadLetterInsert: db.prepare<DeadLetterInsertRow>(
+      'INSERT INTO dead_letters (id, queue, body, headers, idempotency_key, enqueued_at, attempts, attempt_count, ' +
+        'error_name, error_message, error_stack, error_code, error_status, tier, fingerprint, group_id, died_at, ' +
+        'replay_count, previous_id) VALUES (@id, @queue, @body, @headers, @idempotencyKey, @enqueuedAt, @attempts, ' +
+        '@attemptCount, @errorName, @errorMessage, @errorStack, @errorCode, @errorStatus, @tier, @fingerprint, ' +
+        '@groupId, @diedAt, @replayCount, @previousId)',
+    ),
+    deadLetterGet: db.prepare<[string], DeadLetterRow>(
+      `SELECT ${DEAD_LETTER_SUMMARY_COLUMNS}, body, headers, attempts FROM dead_letters WHERE id = ?`,
+    ),
+
+    // A death in a resolved group reopens it as regressed. In an upsert's SET, column names
+    // read the row as it was before the update, so both CASEs see the old status.
+    groupUpsert: db.prepare<GroupUpsertRow>(
+      'INSERT INTO groups (id, fingerprint, error_name, normalized_message, tier, status, first_seen, last_seen, ' +
+        "count, dead_count, sample_id, status_changed_at) VALUES (@groupId, @fingerprint, @errorName, @normalizedMessage, @tier, 'new', " +
+        '@now, @now, 1, 1, @sampleId, @now) ON CONFLICT (id) DO UPDATE SET count = count + 1, ' +
+        'dead_count = dead_count + 1, last_seen = MAX(last_seen, excluded.last_seen), ' +
+        "status = CASE status WHEN 'resolved' THEN 'regressed' ELSE status END, " +
+        "status_changed_at = CASE status WHEN 'resolved' THEN excluded.status_changed_at ELSE status_changed_at END",
+    ),
+    groupQueueUpsert: db.prepare<[string, string]>(
+      'INSERT INTO group_queues (group_id, queue, count) VALUES (?, ?, 1) ' +
+        'ON CONFLICT (group_id, queue) DO UPDATE SET count = count + 1',
+    ),
+    groupGet: db.prepare<[string], GroupRow>('SELECT * FROM groups WHERE id = ?'),
+    groupQueues: db.prepare<[string], { queue: string }>(
+      'SELECT queue FROM group_queues WHERE group_id = ? ORDER BY queue',
+    ),
+    groupStatusSet: db.prepare<{ id: string; status: string; now: number }, GroupRow>(
+      'UPDATE groups SET status_changed_at = CASE WHEN status = @status THEN status_changed_at ELSE @now END, ' +
+        'status = @status WHERE id = @id RETURNING *',
+    ),
+  };
+}
+
+/** The prepared statements of one store connection. */
+export type Statements = ReturnType<typeof prepareStatements>;
