@@ -49,6 +49,11 @@ function fromQueueRecord(queue: QueueRecord): QueueRow {
   };
 }
 
+/** Whether `error` is a SQLite constraint failure of the given extended code. */
+function isConstraintError(error: unknown, code: string): boolean {
+  return error instanceof Error && (error as Error & { code?: unknown }).code === code;
+}
+
 /** Adds `n` to `key` of a per-queue tally. */
 function tally(counts: Map<string, number>, key: string, n = 1): void {
   counts.set(key, (counts.get(key) ?? 0) + n);
@@ -166,17 +171,24 @@ export class SqliteStore implements Store {
             const live = this.sql.messageFindLiveByKey.get(params.queue, idempotencyKey);
             if (live) return { id: live.id, deduplicated: true };
           }
-          this.sql.messageInsert.run({
-            id: message.id,
-            queue: params.queue,
-            body: JSON.stringify(message.body),
-            headers: JSON.stringify(message.headers),
-            idempotencyKey,
-            now: params.now,
-            visibleAt: message.visibleAt,
-            replayOf: message.replayOf ?? null,
-            replayCount: message.replayCount ?? 0,
-          });
+          try {
+            this.sql.messageInsert.run({
+              id: message.id,
+              queue: params.queue,
+              body: JSON.stringify(message.body),
+              headers: JSON.stringify(message.headers),
+              idempotencyKey,
+              now: params.now,
+              visibleAt: message.visibleAt,
+              replayOf: message.replayOf ?? null,
+              replayCount: message.replayCount ?? 0,
+            });
+          } catch (cause) {
+            if (isConstraintError(cause, 'SQLITE_CONSTRAINT_PRIMARYKEY')) {
+              throw new ConflictError(`message id "${message.id}" is already taken`, { cause });
+            }
+            throw cause;
+          }
           return { id: message.id, deduplicated: false };
         });
       })

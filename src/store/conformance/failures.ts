@@ -1,0 +1,366 @@
+import { describe, expect, it } from 'vitest';
+import type { FailureInfo } from '../../core/failure.ts';
+import {
+  attemptOf,
+  claim,
+  claimOne,
+  createQueues,
+  deathRecord,
+  expectStats,
+  killOne,
+  message,
+  type StoreContext,
+  send,
+  T0,
+} from './fixtures.ts';
+
+const TIMEOUT: FailureInfo = { name: 'TimeoutError', message: 'timed out after 30000ms' };
+const RESET: FailureInfo = { name: 'Error', message: 'read ECONNRESET', code: 'ECONNRESET' };
+
+/** Failure outcomes: retry later, dead-letter with full context, drop. */
+export function describeFailures(ctx: StoreContext): void {
+  describe('messageFail', () => {
+    it('retries: the attempt is kept and the message is visible again at visibleAt', async () => {
+      await createQueues(ctx.store, 'orders');
+      await send(ctx.store, 'orders', 1);
+      const first = await claimOne(ctx.store, 'orders', T0);
+      const attempt1 = attemptOf(first, T0, RESET);
+      expect(
+        await ctx.store.messageFail({
+          items: [
+            {
+              id: first.id,
+              leaseToken: first.leaseToken,
+              attempt: attempt1,
+              outcome: 'retry',
+              visibleAt: T0 + 5_000,
+            },
+          ],
+          now: T0 + 100,
+        }),
+      ).toEqual({ applied: 1, lost: [] });
+      expect(await ctx.store.messageGet({ id: first.id })).toMatchObject({
+        state: 'waiting',
+        visibleAt: T0 + 5_000,
+        receives: 1,
+        attempts: [attempt1],
+        leaseExpiresAt: null,
+      });
+      expect(await claim(ctx.store, 'orders', T0 + 4_999)).toEqual([]);
+
+      const second = await claimOne(ctx.store, 'orders', T0 + 5_000);
+      expect(second).toMatchObject({ id: first.id, receives: 2, attempts: [attempt1] });
+      const attempt2 = attemptOf(second, T0 + 5_000, TIMEOUT);
+      await ctx.store.messageFail({
+        items: [{ ...second, attempt: attempt2, outcome: 'retry', visibleAt: T0 + 6_000 }],
+        now: T0 + 5_100,
+      });
+      expect((await ctx.store.messageGet({ id: first.id }))?.attempts).toEqual([attempt1, attempt2]);
+    });
+
+    it('dead-letters with the full context and leaves the queue', async () => {
+      await createQueues(ctx.store, 'orders');
+      const sent = message({
+        headers: { tenant: 't-1' },
+        idempotencyKey: 'order-7',
+        replayOf: 'dead-old',
+        replayCount: 1,
+      });
+      await ctx.store.messageInsertBatch({ queue: 'orders', messages: [sent], now: T0 });
+      const first = await claimOne(ctx.store, 'orders', T0 + 10);
+      const attempt1 = attemptOf(first, T0 + 10, RESET);
+      await ctx.store.messageFail({
+        items: [{ ...first, attempt: attempt1, outcome: 'retry', visibleAt: T0 + 20 }],
+        now: T0 + 15,
+      });
+      const second = await claimOne(ctx.store, 'orders', T0 + 20);
+      const finalError: FailureInfo = {
+        name: 'HttpError',
+        message: 'upstream said 503',
+        stack: 'HttpError: upstream said 503\n    at call (src/client.ts:1:1)',
+        code: 'E_UPSTREAM',
+        status: 503,
+      };
+      const attempt2 = attemptOf(second, T0 + 20, finalError);
+      const death = { ...deathRecord('group-http', { tier: 'transient', error: finalError }) };
+      expect(
+        await ctx.store.messageFail({
+          items: [{ ...second, attempt: attempt2, outcome: 'dead', death }],
+          now: T0 + 30,
+        }),
+      ).toEqual({ applied: 1, lost: [] });
+
+      expect(await ctx.store.messageGet({ id: sent.id })).toBeUndefined();
+      expect(await ctx.store.deadLetterGet({ id: sent.id })).toEqual({
+        id: sent.id,
+        queue: 'orders',
+        body: sent.body,
+        headers: { tenant: 't-1' },
+        idempotencyKey: 'order-7',
+        enqueuedAt: T0,
+        attempts: [attempt1, attempt2],
+        error: finalError,
+        tier: 'transient',
+        fingerprint: 'fp-group-http',
+        groupId: 'group-http',
+        diedAt: T0 + 30,
+        replayCount: 1,
+        previousId: 'dead-old',
+      });
+      expect(await ctx.store.groupGet({ id: 'group-http' })).toEqual({
+        id: 'group-http',
+        fingerprint: 'fp-group-http',
+        errorName: 'HttpError',
+        normalizedMessage: 'normalised group-http',
+        tier: 'transient',
+        status: 'new',
+        firstSeen: T0 + 30,
+        lastSeen: T0 + 30,
+        count: 1,
+        deadCount: 1,
+        queues: ['orders'],
+        sampleId: sent.id,
+        statusChangedAt: T0 + 30,
+      });
+      // The idempotency key is free again: the message is no longer live.
+      const again = message({ idempotencyKey: 'order-7' });
+      expect(
+        await ctx.store.messageInsertBatch({ queue: 'orders', messages: [again], now: T0 + 40 }),
+      ).toEqual([{ id: again.id, deduplicated: false }]);
+    });
+
+    it('keeps only the error fields that were given', async () => {
+      await createQueues(ctx.store, 'orders');
+      await send(ctx.store, 'orders', 1);
+      const claimed = await claimOne(ctx.store, 'orders', T0);
+      const error = { name: 'Error', message: 'plain' };
+      const death = deathRecord('group-plain', { error });
+      await ctx.store.messageFail({
+        items: [{ ...claimed, attempt: attemptOf(claimed, T0, error), outcome: 'dead', death }],
+        now: T0 + 1,
+      });
+      expect((await ctx.store.deadLetterGet({ id: claimed.id }))?.error).toEqual({
+        name: 'Error',
+        message: 'plain',
+      });
+    });
+
+    it('counts a second death in the same group, from any queue', async () => {
+      await createQueues(ctx.store, 'orders', 'emails');
+      const firstId = await killOne(ctx.store, { queue: 'orders', diedAt: T0 + 100, groupId: 'g' });
+      await killOne(ctx.store, { queue: 'emails', diedAt: T0 + 200, groupId: 'g' });
+      await killOne(ctx.store, { queue: 'orders', diedAt: T0 + 300, groupId: 'other' });
+      expect(await ctx.store.groupGet({ id: 'g' })).toMatchObject({
+        count: 2,
+        deadCount: 2,
+        firstSeen: T0 + 100,
+        lastSeen: T0 + 200,
+        queues: ['emails', 'orders'],
+        sampleId: firstId,
+        status: 'new',
+      });
+      expect(await ctx.store.groupGet({ id: 'other' })).toMatchObject({ count: 1, queues: ['orders'] });
+    });
+
+    it('reopens a resolved group as regressed on a new death; other statuses stay', async () => {
+      await createQueues(ctx.store, 'orders');
+      await killOne(ctx.store, { queue: 'orders', diedAt: T0 + 100, groupId: 'fixed' });
+      await killOne(ctx.store, { queue: 'orders', diedAt: T0 + 100, groupId: 'known' });
+      await ctx.store.groupStatusSet({ id: 'fixed', status: 'resolved', now: T0 + 200 });
+      await ctx.store.groupStatusSet({ id: 'known', status: 'acknowledged', now: T0 + 200 });
+
+      await killOne(ctx.store, { queue: 'orders', diedAt: T0 + 300, groupId: 'fixed' });
+      await killOne(ctx.store, { queue: 'orders', diedAt: T0 + 300, groupId: 'known' });
+      expect(await ctx.store.groupGet({ id: 'fixed' })).toMatchObject({
+        status: 'regressed',
+        statusChangedAt: T0 + 300,
+        count: 2,
+        lastSeen: T0 + 300,
+      });
+      expect(await ctx.store.groupGet({ id: 'known' })).toMatchObject({
+        status: 'acknowledged',
+        statusChangedAt: T0 + 200,
+        count: 2,
+      });
+    });
+
+    it('drops: the message is gone, counted as dropped, and leaves no dead letter or group', async () => {
+      await createQueues(ctx.store, 'orders');
+      await send(ctx.store, 'orders', 1);
+      const claimed = await claimOne(ctx.store, 'orders', T0);
+      expect(
+        await ctx.store.messageFail({
+          items: [{ ...claimed, attempt: attemptOf(claimed, T0, RESET), outcome: 'drop', tier: 'transient' }],
+          now: T0 + 1,
+        }),
+      ).toEqual({ applied: 1, lost: [] });
+      expect(await ctx.store.messageGet({ id: claimed.id })).toBeUndefined();
+      expect(await ctx.store.deadLetterGet({ id: claimed.id })).toBeUndefined();
+      expect(await ctx.store.groupList({ sort: 'count', limit: 10 })).toEqual([]);
+      await expectStats(ctx.store, 'orders', T0 + 1, {
+        sent: 1,
+        waiting: 0,
+        delayed: 0,
+        leased: 0,
+        done: 0,
+        dead: 0,
+        dropped: 1,
+        oldestDeadAt: null,
+      });
+    });
+
+    it('applies a batch of mixed outcomes in one call and reports the lost ones', async () => {
+      await createQueues(ctx.store, 'orders');
+      await send(ctx.store, 'orders', 3);
+      const [a, b, c] = await claim(ctx.store, 'orders', T0);
+      if (!a || !b || !c) throw new Error('expected three claims');
+      const result = await ctx.store.messageFail({
+        items: [
+          { ...a, attempt: attemptOf(a, T0, RESET), outcome: 'retry', visibleAt: T0 + 10 },
+          { ...b, attempt: attemptOf(b, T0, RESET), outcome: 'dead', death: deathRecord('g') },
+          { ...c, leaseToken: 'stale', attempt: attemptOf(c, T0, RESET), outcome: 'drop', tier: 'transient' },
+        ],
+        now: T0 + 1,
+      });
+      expect(result).toEqual({ applied: 2, lost: [c.id] });
+      expect((await ctx.store.messageGet({ id: c.id }))?.state).toBe('leased');
+    });
+
+    it('never writes a dead letter for a lost lease', async () => {
+      await createQueues(ctx.store, 'orders');
+      await send(ctx.store, 'orders', 1);
+      const claimed = await claimOne(ctx.store, 'orders', T0);
+      const result = await ctx.store.messageFail({
+        items: [
+          {
+            id: claimed.id,
+            leaseToken: 'not-the-token',
+            attempt: attemptOf(claimed, T0, RESET),
+            outcome: 'dead',
+            death: deathRecord('g'),
+          },
+        ],
+        now: T0 + 1,
+      });
+      expect(result).toEqual({ applied: 0, lost: [claimed.id] });
+      expect(await ctx.store.deadLetterGet({ id: claimed.id })).toBeUndefined();
+      expect(await ctx.store.groupGet({ id: 'g' })).toBeUndefined();
+      expect(await ctx.store.messageGet({ id: claimed.id })).toMatchObject({ state: 'leased', attempts: [] });
+    });
+  });
+}
+
+/** Queue stats add up at every step of a message's life. */
+export function describeStats(ctx: StoreContext): void {
+  describe('queueStats', () => {
+    it('adds up to the messages sent at every step', async () => {
+      await createQueues(ctx.store, 'orders', 'emails');
+      const zero = { waiting: 0, delayed: 0, leased: 0, done: 0, dead: 0, dropped: 0 };
+      await send(ctx.store, 'orders', 4, T0);
+      await ctx.store.messageInsertBatch({
+        queue: 'orders',
+        messages: [message({ visibleAt: T0 + 10_000 }), message({ visibleAt: T0 + 20_000 })],
+        now: T0,
+      });
+      await send(ctx.store, 'emails', 1, T0);
+      await expectStats(ctx.store, 'orders', T0, {
+        ...zero,
+        sent: 6,
+        waiting: 4,
+        delayed: 2,
+        oldestDeadAt: null,
+      });
+      await expectStats(ctx.store, 'orders', T0 + 10_000, { ...zero, sent: 6, waiting: 5, delayed: 1 });
+
+      const [a, b, c] = await claim(ctx.store, 'orders', T0 + 1, 3);
+      if (!a || !b || !c) throw new Error('expected three claims');
+      await expectStats(ctx.store, 'orders', T0 + 1, { ...zero, sent: 6, waiting: 1, delayed: 2, leased: 3 });
+
+      await ctx.store.messageComplete({ items: [a], now: T0 + 2 });
+      await expectStats(ctx.store, 'orders', T0 + 2, {
+        ...zero,
+        sent: 6,
+        waiting: 1,
+        delayed: 2,
+        leased: 2,
+        done: 1,
+      });
+
+      await ctx.store.messageFail({
+        items: [{ ...b, attempt: attemptOf(b, T0 + 1, RESET), outcome: 'retry', visibleAt: T0 + 5_000 }],
+        now: T0 + 3,
+      });
+      await expectStats(ctx.store, 'orders', T0 + 3, {
+        ...zero,
+        sent: 6,
+        waiting: 1,
+        delayed: 3,
+        leased: 1,
+        done: 1,
+      });
+
+      await ctx.store.messageFail({
+        items: [{ ...c, attempt: attemptOf(c, T0 + 1, RESET), outcome: 'dead', death: deathRecord('g') }],
+        now: T0 + 4,
+      });
+      await expectStats(ctx.store, 'orders', T0 + 4, {
+        ...zero,
+        sent: 6,
+        waiting: 1,
+        delayed: 3,
+        done: 1,
+        dead: 1,
+        oldestDeadAt: T0 + 4,
+      });
+
+      const [d] = await claim(ctx.store, 'orders', T0 + 5, 1);
+      if (!d) throw new Error('expected a claim');
+      await ctx.store.messageFail({
+        items: [{ ...d, attempt: attemptOf(d, T0 + 5, RESET), outcome: 'drop', tier: 'transient' }],
+        now: T0 + 6,
+      });
+      await expectStats(ctx.store, 'orders', T0 + 6, {
+        ...zero,
+        sent: 6,
+        delayed: 3,
+        done: 1,
+        dead: 1,
+        dropped: 1,
+        oldestDeadAt: T0 + 4,
+      });
+
+      const [e] = await claim(ctx.store, 'orders', T0 + 5_000, 1);
+      if (!e) throw new Error('expected a claim');
+      await ctx.store.messageRelease({ items: [{ ...e, uncountReceive: true }], now: T0 + 5_001 });
+      expect(await ctx.store.messageFail({ items: [], now: T0 + 5_001 })).toEqual({ applied: 0, lost: [] });
+      await expectStats(ctx.store, 'orders', T0 + 5_001, {
+        ...zero,
+        sent: 6,
+        waiting: 1,
+        delayed: 2,
+        done: 1,
+        dead: 1,
+        dropped: 1,
+      });
+      await killOne(ctx.store, { queue: 'emails', diedAt: T0 + 1, groupId: 'g' });
+      await expectStats(ctx.store, 'emails', T0 + 6_000, {
+        ...zero,
+        sent: 2,
+        waiting: 1,
+        dead: 1,
+        oldestDeadAt: T0 + 1,
+      });
+      await expectStats(ctx.store, 'orders', T0 + 6_000, {
+        ...zero,
+        sent: 6,
+        waiting: 1,
+        delayed: 2,
+        done: 1,
+        dead: 1,
+        dropped: 1,
+        oldestDeadAt: T0 + 4,
+      });
+      expect((await ctx.store.queueStats({ now: T0 })).map((s) => s.queue)).toEqual(['emails', 'orders']);
+    });
+  });
+}

@@ -1,0 +1,35 @@
+import { describe } from 'vitest';
+import { describeDeadLetters } from './dead-letters.ts';
+import { describeFailures, describeStats } from './failures.ts';
+import { type StoreFactory, useStore } from './fixtures.ts';
+import { describeGroups } from './groups.ts';
+import { describeLeases, describeMessageClaim, describeMessageInsert } from './messages.ts';
+import { describeQueues } from './queues.ts';
+
+export type { StoreFactory, StoreUnderTest } from './fixtures.ts';
+
+/**
+ * Registers the store conformance suite: the behaviour every `Store` must have, checked the
+ * same way for every database. `factory` is called before each test and must return a store
+ * on a fresh, empty, migrated database, and a `cleanup` that removes it (the suite closes the
+ * store first). Tests pass explicit times and never sleep.
+ *
+ * @example
+ * describeStoreConformance('sqlite', async () => {
+ *   const file = tempFile();
+ *   return { store: await openStore(`sqlite:${file}`, { migrate: true }), cleanup: () => removeFile(file) };
+ * });
+ */
+export function describeStoreConformance(name: string, factory: StoreFactory): void {
+  describe(`store conformance: ${name}`, () => {
+    const ctx = useStore(factory);
+    describeQueues(ctx);
+    describeMessageInsert(ctx);
+    describeMessageClaim(ctx);
+    describeLeases(ctx);
+    describeFailures(ctx);
+    describeStats(ctx);
+    describeDeadLetters(ctx);
+    describeGroups(ctx);
+  });
+}
