@@ -1,0 +1,68 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * Each system under test runs in its own Node process, so that its peak RSS is its own and
+ * nothing one system leaves behind (a connection pool, a cache, garbage) weighs on the next.
+ * A child prints progress on stderr and one result line on stdout, prefixed with this marker.
+ */
+const RESULT_MARKER = '@@bench-result ';
+
+/** In a child: hands the result to the parent. */
+export function emitResult(result: unknown): void {
+  process.stdout.write(`${RESULT_MARKER}${JSON.stringify(result)}\n`);
+}
+
+/** In a child: logs progress for the person running the bench. */
+export function log(message: string): void {
+  process.stderr.write(`  ${message}\n`);
+}
+
+export class ChildFailedError extends Error {
+  override name = 'ChildFailedError';
+}
+
+/**
+ * Runs `script` (a path relative to `bench/`) in a new Node process with tsx, forwarding its
+ * stderr, and returns the result it emitted. Rejects if it exits without one.
+ */
+export function runChild<T>(script: string, args: string[], extraNodeArgs: string[] = []): Promise<T> {
+  const benchDir = fileURLToPath(new URL('..', import.meta.url));
+  const child = spawn(process.execPath, [...extraNodeArgs, '--import', 'tsx', script, ...args], {
+    cwd: benchDir,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (chunk: string) => {
+    out += chunk;
+  });
+  return new Promise<T>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      const line = out.split('\n').find((l) => l.startsWith(RESULT_MARKER));
+      const stray = out
+        .split('\n')
+        .filter((l) => l.length > 0 && !l.startsWith(RESULT_MARKER))
+        .join('\n');
+      if (stray) process.stderr.write(`${stray}\n`);
+      if (line && code === 0) resolve(JSON.parse(line.slice(RESULT_MARKER.length)) as T);
+      else reject(new ChildFailedError(`${script} exited with ${signal ?? `code ${code}`} and no result`));
+    });
+  });
+}
+
+/** Runs a child's main function: exit 0 after emitting a result, 1 on an error. */
+export function childMain(main: () => Promise<unknown>): void {
+  main().then(
+    (result) => {
+      emitResult(result);
+      // Peers keep timers and sockets around after close; the result is out, so leave.
+      process.exit(0);
+    },
+    (err: unknown) => {
+      process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,136 @@
+/**
+ * The pipeline workload on Deadletter with its embedded SQLite store (WAL), through the
+ * public library API only: `createQueue` with 5 receives and fixed backoff 0, one worker
+ * (`dl.work`) whose handler is the shared trivial handler, `sendBatch` of 1,000.
+ *
+ * Options after the script name: `--messages N`, `--concurrency C`, `--batch B` (claim size).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { Deadletter, type Worker } from '../../src/index.ts';
+import { childMain } from '../lib/child.ts';
+import { packageVersion } from '../lib/versions.ts';
+import { runPipeline, type SystemCounts, type SystemUnderTest } from './harness.ts';
+import { fails, MAX_ATTEMPTS, type WorkloadBody, type WorkloadHandler } from './workload.ts';
+
+const QUEUE = 'bench';
+const ROOT = new URL('../../', import.meta.url);
+
+class DeadletterSystem implements SystemUnderTest {
+  private readonly dir = mkdtempSync(join(tmpdir(), 'deadletter-bench-'));
+  private readonly file = join(this.dir, 'pipeline.db');
+  private dl: Deadletter | undefined;
+  private worker: Worker | undefined;
+
+  constructor(
+    private readonly concurrency: number,
+    private readonly batchSize: number,
+  ) {}
+
+  get tuning(): string {
+    return `1 worker, concurrency ${this.concurrency}, claim batch ${this.batchSize}, sendBatch of 1,000, maxReceives 5, backoff fixed:0`;
+  }
+
+  async describe(): Promise<Record<string, string>> {
+    const probe = new Database(':memory:');
+    const sqlite = (probe.prepare('select sqlite_version() as v').get() as { v: string }).v;
+    probe.close();
+    return {
+      deadletter: packageVersion('deadletter', ROOT.href),
+      'better-sqlite3': packageVersion('better-sqlite3', ROOT.href),
+      sqlite,
+    };
+  }
+
+  async start(handler: WorkloadHandler): Promise<void> {
+    const dl = await Deadletter.open({ store: `sqlite:${this.file}` });
+    this.dl = dl;
+    await dl.createQueue(QUEUE, { maxReceives: MAX_ATTEMPTS, backoff: 'fixed:0', visibilityTimeout: '30s' });
+    this.worker = await dl.work<WorkloadBody>(
+      QUEUE,
+      async (message) => {
+        handler.handle(message.body.i, message.receives);
+      },
+      { concurrency: this.concurrency, batchSize: this.batchSize },
+    );
+  }
+
+  async send(bodies: WorkloadBody[]): Promise<void> {
+    await this.handle().sendBatch(
+      QUEUE,
+      bodies.map((body) => ({ body: { ...body } })),
+    );
+  }
+
+  async counts(): Promise<SystemCounts> {
+    const stats = (await this.handle().stats()).find((s) => s.queue === QUEUE);
+    if (!stats) throw new Error(`no stats for queue ${QUEUE}`);
+    return { pending: stats.waiting + stats.delayed + stats.leased, done: stats.done, dead: stats.dead };
+  }
+
+  async checkDead(expectedDead: number): Promise<string[]> {
+    const dl = this.handle();
+    const problems: string[] = [];
+    let seen = 0;
+    let notFailing = 0;
+    let withoutContext = 0;
+    let cursor: string | undefined;
+    const groups = new Set<string>();
+    do {
+      const page = await dl.listDeadLetters({ queue: QUEUE, limit: 1000, ...(cursor ? { cursor } : {}) });
+      for (const summary of page.items) {
+        seen++;
+        groups.add(summary.groupId);
+        const letter = await dl.getDeadLetter(summary.id);
+        const body = letter.body as unknown as WorkloadBody;
+        if (!fails(body.i)) notFailing++;
+        const attemptsOk =
+          letter.attempts.length === MAX_ATTEMPTS &&
+          letter.attempts.every(
+            (a, k) => a.number === k + 1 && a.error.message.startsWith('boom') && a.error.stack,
+          );
+        if (!attemptsOk || !letter.error.message.startsWith('boom') || !letter.tier || !letter.groupId) {
+          withoutContext++;
+        }
+      }
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    if (seen !== expectedDead) problems.push(`${seen} dead letters listed, expected ${expectedDead}`);
+    if (notFailing > 0) problems.push(`${notFailing} dead letters are messages that should have succeeded`);
+    if (withoutContext > 0) {
+      problems.push(`${withoutContext} dead letters lack their 5 attempts, error, stack, tier or group`);
+    }
+    // One bug (one throw site, numbers normalised away) must be one group.
+    if (groups.size !== 1) problems.push(`dead letters fell into ${groups.size} groups, expected 1`);
+    return problems;
+  }
+
+  async stop(): Promise<void> {
+    await this.worker?.stop();
+  }
+
+  async cleanUp(): Promise<void> {
+    await this.dl?.close();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private handle(): Deadletter {
+    if (!this.dl) throw new Error('not started');
+    return this.dl;
+  }
+}
+
+function intArg(name: string, fallback: number): number {
+  const at = process.argv.indexOf(`--${name}`);
+  return at > 0 ? Number(process.argv[at + 1]) : fallback;
+}
+
+childMain(() =>
+  runPipeline(
+    'deadletter',
+    new DeadletterSystem(intArg('concurrency', 100), intArg('batch', 100)),
+    intArg('messages', 100_000),
+  ),
+);
