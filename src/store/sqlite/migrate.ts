@@ -85,8 +85,7 @@ export function foreignDatabaseError(location: string, tables: string[]): NotASt
 }
 
 /** Throws `SchemaVersionError` unless `version` is exactly the one this version of Deadletter knows. */
-export function assertSchemaVersion(version: number, location: string): void {
-  const latest = latestSchemaVersion();
+export function assertSchemaVersion(version: number, location: string, latest = latestSchemaVersion()): void {
   if (version > latest) {
     throw new SchemaVersionError(
       `${location} was created by a newer Deadletter (schema ${version}, this version knows ${latest}): upgrade Deadletter`,
@@ -118,9 +117,14 @@ export interface MigrationResult {
  * `deadletter_migrations` row. The database's kind is re-read inside each transaction, so
  * two processes migrating the same file at once apply each migration exactly once.
  * Refuses foreign databases (`NotAStoreError`) and newer schemas (`SchemaVersionError`).
+ * `migrations` defaults to the shipped ones (tests pass their own to simulate an upgrade).
  */
-export function applyMigrations(db: Database.Database, location: string): MigrationResult {
-  const migrations = loadMigrations();
+export function applyMigrations(
+  db: Database.Database,
+  location: string,
+  migrations: Migration[] = loadMigrations(),
+): MigrationResult {
+  if (migrations.length === 0) throw new Error('no migrations to apply');
   const applied: string[] = [];
   let from: number | undefined;
   for (const migration of migrations) {
@@ -129,7 +133,7 @@ export function applyMigrations(db: Database.Database, location: string): Migrat
       if (found.kind === 'foreign') throw foreignDatabaseError(location, found.tables);
       const version = found.kind === 'deadletter' ? found.version : 0;
       from ??= version;
-      if (version > migrations.length) assertSchemaVersion(version, location);
+      if (version > migrations.length) assertSchemaVersion(version, location, migrations.length);
       if (version >= migration.version) return;
       if (found.kind === 'empty') {
         db.exec(
@@ -145,9 +149,6 @@ export function applyMigrations(db: Database.Database, location: string): Migrat
       applied.push(migration.name);
     });
     step.immediate();
-  }
-  if (migrations.length === 0) {
-    throw new Error('no migrations found next to the SQLite store');
   }
   const last = inspectDatabase(db, location);
   const to = last.kind === 'deadletter' ? last.version : 0;

@@ -44,6 +44,30 @@ export interface ExpiredLeaseRow {
   lease_host: string;
 }
 
+/** Visible waiting messages of a queue, counted on the claim index. */
+export const COUNT_WAITING_SQL =
+  "SELECT COUNT(*) AS n FROM messages WHERE queue = ? AND state = 'waiting' AND visible_at <= ?";
+
+/** Delayed messages of a queue (visible later), counted on the claim index. */
+export const COUNT_DELAYED_SQL =
+  "SELECT COUNT(*) AS n FROM messages WHERE queue = ? AND state = 'waiting' AND visible_at > ?";
+
+/** Leased messages per queue: a walk of the small lease partial index, never of the table. */
+export const COUNT_LEASED_SQL =
+  "SELECT queue, COUNT(*) AS n FROM messages INDEXED BY messages_lease_expiry WHERE state = 'leased' GROUP BY queue";
+
+/** The oldest dead letter of a queue: one probe of the (queue, died_at) index. */
+export const OLDEST_DEAD_SQL = 'SELECT MIN(died_at) AS t FROM dead_letters WHERE queue = ?';
+
+/** The live message holding an idempotency key: its WHERE implies the partial unique index's. */
+export const FIND_LIVE_BY_KEY_SQL =
+  "SELECT id FROM messages WHERE queue = ? AND idempotency_key = ? AND state IN ('waiting', 'leased')";
+
+/** Whether a queue has waiting (visible or delayed) or leased messages. */
+export const HAS_PENDING_SQL =
+  "SELECT EXISTS (SELECT 1 FROM messages WHERE queue = ? AND state = 'waiting') " +
+  "OR EXISTS (SELECT 1 FROM messages WHERE state = 'leased' AND queue = ?) AS pending";
+
 const LEASED = "state = 'leased' AND lease_token = @leaseToken AND id = @id";
 
 interface LeaseParams {
@@ -125,26 +149,16 @@ export function prepareStatements(db: Database.Database) {
     countersAll: db.prepare<[], { queue: string; done: number; dead: number; dropped: number }>(
       'SELECT queue, done, dead, dropped FROM queue_counters',
     ),
-    countWaiting: db.prepare<[string, number], { n: number }>(
-      "SELECT COUNT(*) AS n FROM messages WHERE queue = ? AND state = 'waiting' AND visible_at <= ?",
-    ),
-    countDelayed: db.prepare<[string, number], { n: number }>(
-      "SELECT COUNT(*) AS n FROM messages WHERE queue = ? AND state = 'waiting' AND visible_at > ?",
-    ),
-    countLeasedByQueue: db.prepare<[], { queue: string; n: number }>(
-      "SELECT queue, COUNT(*) AS n FROM messages INDEXED BY messages_lease_expiry WHERE state = 'leased' GROUP BY queue",
-    ),
-    oldestDead: db.prepare<[string], { t: number | null }>(
-      'SELECT MIN(died_at) AS t FROM dead_letters WHERE queue = ?',
-    ),
+    countWaiting: db.prepare<[string, number], { n: number }>(COUNT_WAITING_SQL),
+    countDelayed: db.prepare<[string, number], { n: number }>(COUNT_DELAYED_SQL),
+    countLeasedByQueue: db.prepare<[], { queue: string; n: number }>(COUNT_LEASED_SQL),
+    oldestDead: db.prepare<[string], { t: number | null }>(OLDEST_DEAD_SQL),
 
     messageInsert: db.prepare<MessageInsertRow>(
       'INSERT INTO messages (id, queue, state, body, headers, idempotency_key, enqueued_at, visible_at, replay_of, replay_count) ' +
         "VALUES (@id, @queue, 'waiting', @body, @headers, @idempotencyKey, @now, @visibleAt, @replayOf, @replayCount)",
     ),
-    messageFindLiveByKey: db.prepare<[string, string], { id: string }>(
-      "SELECT id FROM messages WHERE queue = ? AND idempotency_key = ? AND state IN ('waiting', 'leased')",
-    ),
+    messageFindLiveByKey: db.prepare<[string, string], { id: string }>(FIND_LIVE_BY_KEY_SQL),
     messageClaim: db.prepare<
       {
         queue: string;
@@ -177,10 +191,7 @@ export function prepareStatements(db: Database.Database) {
     ),
     messageExpiredLeases: db.prepare<[number, number], ExpiredLeaseRow>(EXPIRED_LEASES_SQL),
     messageGet: db.prepare<[string], MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = ?`),
-    messageHasPending: db.prepare<[string, string], { pending: number }>(
-      "SELECT EXISTS (SELECT 1 FROM messages WHERE queue = ? AND state = 'waiting') " +
-        "OR EXISTS (SELECT 1 FROM messages WHERE state = 'leased' AND queue = ?) AS pending",
-    ),
+    messageHasPending: db.prepare<[string, string], { pending: number }>(HAS_PENDING_SQL),
 
     deadLetterInsert: db.prepare<DeadLetterInsertRow>(
       'INSERT INTO dead_letters (id, queue, body, headers, idempotency_key, enqueued_at, attempts, attempt_count, ' +
