@@ -44,7 +44,9 @@ export function useStore(factory: StoreFactory): StoreContext {
 /** A fixed start time: tests pass explicit times and never sleep. */
 export const T0 = Date.UTC(2026, 0, 1);
 
+/** The worker identity the suite claims with. */
 export const WORKER: WorkerIdentity = { workerId: 'worker-1', workerVersion: '1.2.3', host: 'host-a' };
+/** A second worker, for leases taken over by someone else. */
 export const OTHER_WORKER: WorkerIdentity = { workerId: 'worker-2', workerVersion: '1.2.4', host: 'host-b' };
 
 /** A queue record with defaults; `overrides` win. */

@@ -9,6 +9,7 @@ import type { MessageRecord } from '../store.ts';
 // Row shapes as SQLite returns them, and their mapping to the domain types. JSON columns
 // were written by this store from typed values, so they are parsed without re-validation.
 
+/** A row of `queues`. */
 export interface QueueRow {
   name: string;
   max_receives: number;
@@ -20,6 +21,7 @@ export interface QueueRow {
   updated_at: number;
 }
 
+/** A `queues` row as a {@link QueueRecord}. */
 export function toQueueRecord(row: QueueRow): QueueRecord {
   return {
     name: row.name,
@@ -38,6 +40,7 @@ export const MESSAGE_COLUMNS =
   'rowid AS rid, id, queue, state, body, headers, idempotency_key, enqueued_at, visible_at, receives, ' +
   'attempts, lease_token, lease_expires_at, done_at, replay_of, replay_count';
 
+/** A row of `messages` as read with {@link MESSAGE_COLUMNS} (`rid` is the rowid). */
 export interface MessageRow {
   rid: number;
   id: string;
@@ -57,6 +60,7 @@ export interface MessageRow {
   replay_count: number;
 }
 
+/** A `messages` row as a {@link MessageRecord}. */
 export function toMessageRecord(row: MessageRow): MessageRecord {
   return {
     id: row.id,
@@ -76,6 +80,7 @@ export function toMessageRecord(row: MessageRow): MessageRecord {
   };
 }
 
+/** A just-claimed `messages` row as the {@link ClaimedMessage} a worker gets. */
 export function toClaimedMessage(row: MessageRow): ClaimedMessage {
   return {
     id: row.id,
@@ -98,6 +103,7 @@ export const DEAD_LETTER_SUMMARY_COLUMNS =
   'id, queue, idempotency_key, enqueued_at, attempt_count, error_name, error_message, error_stack, ' +
   'error_code, error_status, tier, fingerprint, group_id, died_at, replay_count, previous_id';
 
+/** A row of `dead_letters` as read with {@link DEAD_LETTER_SUMMARY_COLUMNS}. */
 export interface DeadLetterSummaryRow {
   id: string;
   queue: string;
@@ -117,6 +123,7 @@ export interface DeadLetterSummaryRow {
   previous_id: string | null;
 }
 
+/** A whole row of `dead_letters`. */
 export interface DeadLetterRow extends DeadLetterSummaryRow {
   body: string;
   headers: string;
@@ -133,6 +140,7 @@ function toFailureInfo(row: DeadLetterSummaryRow): FailureInfo {
   };
 }
 
+/** A `dead_letters` row as a list entry. */
 export function toDeadLetterSummary(row: DeadLetterSummaryRow): DeadLetterSummary {
   return {
     id: row.id,
@@ -150,6 +158,7 @@ export function toDeadLetterSummary(row: DeadLetterSummaryRow): DeadLetterSummar
   };
 }
 
+/** A whole `dead_letters` row as a {@link DeadLetter}. */
 export function toDeadLetter(row: DeadLetterRow): DeadLetter {
   return {
     id: row.id,
@@ -169,6 +178,7 @@ export function toDeadLetter(row: DeadLetterRow): DeadLetter {
   };
 }
 
+/** A row of `groups`. */
 export interface GroupRow {
   id: string;
   fingerprint: string;
@@ -184,6 +194,7 @@ export interface GroupRow {
   status_changed_at: number;
 }
 
+/** A `groups` row and its queues (from `group_queues`, in name order) as a {@link Group}. */
 export function toGroup(row: GroupRow, queues: string[]): Group {
   return {
     id: row.id,

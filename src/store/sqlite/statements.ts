@@ -32,6 +32,7 @@ export const EXPIRED_LEASES_SQL =
   'lease_worker_version, lease_host FROM messages ' +
   "WHERE state = 'leased' AND lease_expires_at <= ? ORDER BY lease_expires_at LIMIT ?";
 
+/** A row of {@link EXPIRED_LEASES_SQL}. */
 export interface ExpiredLeaseRow {
   id: string;
   lease_token: string;
@@ -75,6 +76,7 @@ interface LeaseParams {
   leaseToken: string;
 }
 
+/** Parameters of the message insert (JSON already serialised). */
 export interface MessageInsertRow {
   id: string;
   queue: string;
@@ -87,6 +89,7 @@ export interface MessageInsertRow {
   replayCount: number;
 }
 
+/** Parameters of the dead-letter insert (JSON already serialised). */
 export interface DeadLetterInsertRow {
   id: string;
   queue: string;
@@ -109,6 +112,7 @@ export interface DeadLetterInsertRow {
   previousId: string | null;
 }
 
+/** Parameters of the group upsert run on every death. */
 export interface GroupUpsertRow {
   groupId: string;
   fingerprint: string;
