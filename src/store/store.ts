@@ -79,6 +79,23 @@ export interface Store {
   /** Whether anything is waiting (visible or delayed) or leased in the queue: `dlq work --drain` stops at false. */
   messageHasPending(params: { queue: string }): Promise<boolean>;
 
+  /**
+   * Calls `onAvailable` when messages may have become available in `queue` (sent, retried or
+   * released by any process). Only stores with `capabilities.listenNotify` implement it;
+   * elsewhere workers poll. The subscription survives reconnects; `close` ends it.
+   */
+  queueListen?(params: { queue: string; onAvailable: () => void }): Promise<{ close: () => Promise<void> }>;
+
+  // ---- leadership (one process runs the maintenance services)
+  /**
+   * Takes or renews the named leadership for `holder` until `now + ttlMs`. Returns true if
+   * `holder` is the leader afterwards: it already was, or the previous lease expired or was
+   * resigned. Another holder's unexpired lease is never taken over.
+   */
+  leaderAttemptElect(params: { name: string; holder: string; ttlMs: number; now: number }): Promise<boolean>;
+  /** Gives up the leadership if `holder` has it, so another process can take over at once. */
+  leaderResign(params: { name: string; holder: string }): Promise<void>;
+
   // ---- dead letters
   deadLetterGet(params: { id: string }): Promise<DeadLetter | undefined>;
   /** Newest first, by (diedAt, id) descending; `cursor` continues after a row. */

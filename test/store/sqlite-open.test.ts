@@ -66,7 +66,7 @@ describe('openStore on a new database', () => {
     await store.queueCreate({ queue: queueRecord('orders') });
     await store.close();
 
-    expect(migrationRows(path)).toEqual([{ version: 1, name: '0001_init' }]);
+    expect(migrationRows(path)).toEqual(loadMigrations().map((m) => ({ version: m.version, name: m.name })));
     withRawDb(path, (db) => expect(db.pragma('journal_mode', { simple: true })).toBe('wal'));
     const reopened = await openStore(`sqlite:${path}`);
     expect((await reopened.queueList()).map((q) => q.name)).toEqual(['orders']);
@@ -87,13 +87,13 @@ describe('openStore on a new database', () => {
     writeFileSync(empty, '');
     await rejection(openStore(`sqlite:${empty}`), SchemaVersionError);
     await (await openStore(`sqlite:${empty}`, { migrate: true })).close();
-    expect(migrationRows(empty)).toHaveLength(1);
+    expect(migrationRows(empty)).toHaveLength(latestSchemaVersion());
 
     const tableless = join(dir, 'tableless.db');
     withRawDb(tableless, (db) => db.pragma('user_version = 7'));
     await rejection(openStore(`sqlite:${tableless}`), SchemaVersionError);
     await (await openStore(`sqlite:${tableless}`, { migrate: true })).close();
-    expect(migrationRows(tableless)).toHaveLength(1);
+    expect(migrationRows(tableless)).toHaveLength(latestSchemaVersion());
   });
 
   it('opens a private in-memory database with migrate: true', async () => {
@@ -188,38 +188,48 @@ describe('schema versions', () => {
     expect(await migrateStore(`sqlite:${path}`)).toEqual({
       from: 0,
       to: latestSchemaVersion(),
-      applied: ['0001_init'],
+      applied: loadMigrations().map((m) => m.name),
     });
     await (await openStore(`sqlite:${path}`)).close();
   });
 
   it('applies only the pending migrations, in order, each recorded', async () => {
     const path = await createStoreFile('upgrade.db');
-    const next = { version: 2, name: '0002_test_owner', sql: 'ALTER TABLE queues ADD COLUMN owner TEXT;' };
+    const latest = latestSchemaVersion();
+    const next = {
+      version: latest + 1,
+      name: '9999_test_owner',
+      sql: 'ALTER TABLE queues ADD COLUMN owner TEXT;',
+    };
     const db = new Database(path);
     try {
       expect(applyMigrations(db, `sqlite:${path}`, [...loadMigrations(), next])).toEqual({
-        from: 1,
-        to: 2,
-        applied: ['0002_test_owner'],
+        from: latest,
+        to: latest + 1,
+        applied: ['9999_test_owner'],
       });
       expect(applyMigrations(db, `sqlite:${path}`, [...loadMigrations(), next])).toEqual({
-        from: 2,
-        to: 2,
+        from: latest + 1,
+        to: latest + 1,
         applied: [],
       });
     } finally {
       db.close();
     }
-    expect(migrationRows(path).map((r) => r.version)).toEqual([1, 2]);
-    // This version of Deadletter only knows schema 1: the upgraded file is now "newer".
+    expect(migrationRows(path).map((r) => r.version)).toEqual([
+      ...loadMigrations().map((m) => m.version),
+      latest + 1,
+    ]);
+    // This version of Deadletter does not know the test migration: the upgraded file is now "newer".
     await rejection(openStore(`sqlite:${path}`), SchemaVersionError);
   });
 
   it('migrateStore creates a new database and is idempotent', async () => {
     const path = join(dir, 'sub', 'fresh.db');
-    expect(await migrateStore(`sqlite:${path}`)).toEqual({ from: 0, to: 1, applied: ['0001_init'] });
-    expect(await migrateStore(`sqlite:${path}`)).toEqual({ from: 1, to: 1, applied: [] });
+    const latest = latestSchemaVersion();
+    const names = loadMigrations().map((m) => m.name);
+    expect(await migrateStore(`sqlite:${path}`)).toEqual({ from: 0, to: latest, applied: names });
+    expect(await migrateStore(`sqlite:${path}`)).toEqual({ from: latest, to: latest, applied: [] });
     await (await openStore(`sqlite:${path}`)).close();
   });
 });

@@ -446,4 +446,33 @@ export class SqliteStore implements Store {
   analyze(): void {
     this.db.exec('ANALYZE');
   }
+
+  // ---- leadership
+
+  async leaderAttemptElect(params: {
+    name: string;
+    holder: string;
+    ttlMs: number;
+    now: number;
+  }): Promise<boolean> {
+    // Inserts, or takes over a lease that is ours or has expired; another holder's live lease
+    // makes the upsert's WHERE false and changes nothing.
+    const result = this.db
+      .prepare(
+        `INSERT INTO leaders (name, holder, expires_at) VALUES (@name, @holder, @expiresAt)
+         ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+         WHERE leaders.holder = excluded.holder OR leaders.expires_at <= @now`,
+      )
+      .run({
+        name: params.name,
+        holder: params.holder,
+        expiresAt: params.now + params.ttlMs,
+        now: params.now,
+      });
+    return result.changes === 1;
+  }
+
+  async leaderResign(params: { name: string; holder: string }): Promise<void> {
+    this.db.prepare('DELETE FROM leaders WHERE name = ? AND holder = ?').run(params.name, params.holder);
+  }
 }
