@@ -30,6 +30,7 @@ import { isTier } from '../core/tier.ts';
 import { openStore } from '../store/open.ts';
 import type { MessageInsert, MessageInsertResult, MessageRecord, QueueStats, Store } from '../store/store.ts';
 import { type LeaseSweepResult, sweepExpiredLeases } from './lease-sweeper.ts';
+import { type MaintenanceOptions, MaintenanceRunner } from './maintenance.ts';
 import { type Handler, Worker, type WorkerOptions } from './worker.ts';
 
 /** Options of {@link Deadletter.open}. */
@@ -44,6 +45,12 @@ export interface DeadletterOptions {
   queues?: Record<string, FailureRules>;
   /** Largest accepted body, serialised as JSON. Default 1 MiB. */
   maxBodyBytes?: number;
+  /**
+   * The maintenance services (the lease-expiry sweep) run in one process of all that share the
+   * store, elected by a leadership lease. They start with this handle's first worker (or
+   * `startMaintenance()`); `false` never runs them here.
+   */
+  maintenance?: false | (MaintenanceOptions & { leaseSweepInterval?: Duration });
 }
 
 /** Options of one send. */
@@ -83,6 +90,8 @@ export class Deadletter {
   private readonly workers = new Set<Worker>();
   private readonly queueCache = new Map<string, { record: QueueRecord; at: number }>();
   private sweeping: Promise<LeaseSweepResult> | undefined;
+  private maintenance: MaintenanceRunner | undefined;
+  private readonly listening = new Map<string, Promise<{ close: () => Promise<void> } | undefined>>();
 
   private constructor(store: Store, ownsStore: boolean, options: DeadletterOptions) {
     this.store = store;
@@ -211,14 +220,40 @@ export class Deadletter {
         clock: this.clock,
         queue: record,
         waitForWork: (name, ms) => this.waitForSend(name, ms),
-        sweepExpiredLeases: () => this.sweepExpiredLeases(),
       },
       handler as Handler<never>,
       { ...this.rulesFor(queue), ...options },
     );
     this.workers.add(worker);
     void worker.stopped.finally(() => this.workers.delete(worker));
+    this.listen(queue);
+    if (this.options.maintenance !== false) this.startMaintenance();
     return worker;
+  }
+
+  /**
+   * Takes part in the election of the process that runs the maintenance services (the
+   * lease-expiry sweep), and runs them while elected. Workers call it; a process without
+   * workers (a server) calls it itself. Stopped by `close()`.
+   */
+  startMaintenance(): MaintenanceRunner {
+    if (!this.maintenance) {
+      const options = this.options.maintenance || {};
+      this.maintenance = new MaintenanceRunner(
+        this.store,
+        this.clock,
+        [
+          {
+            name: 'lease-expiry sweep',
+            intervalMs: parseDuration(options.leaseSweepInterval ?? 1_000, 'lease sweep interval'),
+            run: () => this.sweepExpiredLeases(),
+          },
+        ],
+        options,
+      );
+    }
+    this.maintenance.start();
+    return this.maintenance;
   }
 
   /** Returns expired leases to their queue (or the DLQ); workers do this every second. */
@@ -297,7 +332,10 @@ export class Deadletter {
   /** Stops every worker started from this handle (gracefully), then closes the store if this handle opened it. */
   async close(): Promise<void> {
     await Promise.allSettled([...this.workers].map((worker) => worker.stop()));
+    await this.maintenance?.stop();
     await this.sweeping?.catch(() => undefined);
+    const subscriptions = await Promise.all(this.listening.values());
+    await Promise.allSettled(subscriptions.map((s) => s?.close()));
     if (this.ownsStore) await this.store.close();
   }
 
@@ -314,6 +352,20 @@ export class Deadletter {
     const record = await this.getQueue(name);
     this.queueCache.set(name, { record, at: now });
     return record;
+  }
+
+  /** On stores that can notify other processes, wakes this handle's workers when messages arrive from anywhere. */
+  private listen(queue: string): void {
+    const { store } = this;
+    if (!store.capabilities.listenNotify || !store.queueListen || this.listening.has(queue)) return;
+    this.listening.set(
+      queue,
+      store.queueListen({ queue, onAvailable: () => this.sent.emit(queue) }).catch((error: unknown) => {
+        // Polling still works: a failed subscription only costs latency.
+        console.error(`deadletter: cannot listen for messages of queue "${queue}":`, error);
+        return undefined;
+      }),
+    );
   }
 
   private waitForSend(queue: string, ms: number): Promise<void> {

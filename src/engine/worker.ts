@@ -39,8 +39,6 @@ export interface WorkerOptions extends FailureRules {
   batchSize?: number;
   /** How often an idle worker looks for new messages. Default 200ms. Sends in the same process wake it at once. */
   pollInterval?: Duration;
-  /** How often this worker sweeps expired leases (of any worker) back to the queue. Default 1s; 0 disables. */
-  leaseSweepInterval?: Duration;
   /** Stop by itself once nothing is waiting, delayed or leased in the queue. */
   drain?: boolean;
   /** How long `stop()` waits for running handlers before aborting them and releasing their messages. Default 30s. */
@@ -76,8 +74,6 @@ interface WorkerDeps {
   queue: QueueRecord;
   /** Resolves when a message is sent to this queue in this process, or after `ms`. */
   waitForWork: (queue: string, ms: number) => Promise<void>;
-  /** The engine's shared expired-lease sweep. */
-  sweepExpiredLeases: () => Promise<unknown>;
 }
 
 const LEASE_MARGIN_MS = 1_000;
@@ -106,7 +102,6 @@ export class Worker {
   private readonly concurrency: number;
   private readonly batchSize: number;
   private readonly pollMs: number;
-  private readonly sweepMs: number;
   private readonly shutdownMs: number;
   private readonly drain: boolean;
   private readonly onError: (error: unknown) => void;
@@ -119,7 +114,6 @@ export class Worker {
   private flushing: Promise<void> = Promise.resolve();
   private stopping = false;
   private wake: (() => void) | undefined;
-  private lastSweep = 0;
   private leaseTimer: NodeJS.Timeout | undefined;
 
   constructor(deps: WorkerDeps, handler: Handler<never>, options: WorkerOptions = {}) {
@@ -129,7 +123,6 @@ export class Worker {
     this.concurrency = positiveInt(options.concurrency ?? 10, 'concurrency');
     this.batchSize = positiveInt(options.batchSize ?? Math.min(this.concurrency, 100), 'batchSize');
     this.pollMs = parseDuration(options.pollInterval ?? 200, 'poll interval');
-    this.sweepMs = parseDuration(options.leaseSweepInterval ?? 1_000, 'lease sweep interval');
     this.shutdownMs = parseDuration(options.shutdownTimeout ?? 30_000, 'shutdown timeout');
     this.drain = options.drain ?? false;
     this.onError = options.onError ?? ((error) => console.error('deadletter worker:', error));
@@ -172,7 +165,6 @@ export class Worker {
     try {
       while (!this.stopping) {
         try {
-          await this.maybeSweep();
           const free = this.concurrency - this.inflight.size;
           let claimed: ClaimedMessage[] = [];
           if (free > 0) {
@@ -332,14 +324,6 @@ export class Worker {
       }
     });
     return this.flushing;
-  }
-
-  private async maybeSweep(): Promise<void> {
-    if (this.sweepMs === 0) return;
-    const now = this.deps.clock.now();
-    if (now - this.lastSweep < this.sweepMs) return;
-    this.lastSweep = now;
-    await this.deps.sweepExpiredLeases();
   }
 
   private waitForSlot(): Promise<void> {

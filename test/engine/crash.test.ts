@@ -17,7 +17,9 @@ describe('a worker process killed mid-batch', () => {
   it('loses nothing: every message ends done or dead exactly once', async () => {
     tmp = tempDir();
     const store = `sqlite:${join(tmp.dir, 'crash.db')}`;
-    const dl = await Deadletter.open({ store });
+    // A short leadership lease: the killed process was the maintenance leader, and the survivor
+    // must take over (within the lease) to sweep the leases it left behind.
+    const dl = await Deadletter.open({ store, maintenance: { leaseMs: 2_000 } });
     try {
       await dl.createQueue('crash', { visibilityTimeout: '1s', maxReceives: 3, backoff: 'fixed:0' });
       const sent = await dl.sendBatch(
@@ -26,7 +28,9 @@ describe('a worker process killed mid-batch', () => {
       );
 
       const fixture = new URL('./fixtures/crash-worker.ts', import.meta.url).pathname;
-      child = spawn(process.execPath, ['--import', 'tsx', fixture, store], { stdio: ['ignore', 'pipe', 'pipe'] });
+      child = spawn(process.execPath, ['--import', 'tsx', fixture, store], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let stderr = '';
       child.stderr?.on('data', (chunk) => {
         stderr += chunk;
@@ -70,7 +74,8 @@ describe('a worker process killed mid-batch', () => {
         expect(Boolean(message) !== Boolean(letter)).toBe(true);
         if (message) expect(message.state).toBe('done');
         const attempts = message?.attempts ?? letter?.attempts ?? [];
-        if (attempts.some((a) => a.error.name === 'LeaseExpiredError' && a.workerId === 'doomed')) expiredSeen++;
+        if (attempts.some((a) => a.error.name === 'LeaseExpiredError' && a.workerId === 'doomed'))
+          expiredSeen++;
       }
       // The messages the dead worker held came back through lease expiry, recorded as such.
       expect(expiredSeen).toBeGreaterThan(0);

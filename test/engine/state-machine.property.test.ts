@@ -24,19 +24,32 @@ type Op =
   | { kind: 'crash'; worker: number };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  fc.record({ kind: fc.constant('send' as const), queue: fc.constantFrom('a' as const, 'b' as const), count: fc.integer({ min: 1, max: 4 }) }),
+  fc.record({
+    kind: fc.constant('send' as const),
+    queue: fc.constantFrom('a' as const, 'b' as const),
+    count: fc.integer({ min: 1, max: 4 }),
+  }),
   fc.record({
     kind: fc.constant('claim' as const),
     worker: fc.integer({ min: 0, max: 2 }),
     queue: fc.constantFrom('a' as const, 'b' as const),
     limit: fc.integer({ min: 1, max: 4 }),
   }),
-  fc.record({ kind: fc.constant('succeed' as const), worker: fc.integer({ min: 0, max: 2 }), pick: fc.nat() }),
+  fc.record({
+    kind: fc.constant('succeed' as const),
+    worker: fc.integer({ min: 0, max: 2 }),
+    pick: fc.nat(),
+  }),
   fc.record({
     kind: fc.constant('fail' as const),
     worker: fc.integer({ min: 0, max: 2 }),
     pick: fc.nat(),
-    error: fc.constantFrom('transient' as const, 'permanent' as const, 'malformed' as const, 'unknown' as const),
+    error: fc.constantFrom(
+      'transient' as const,
+      'permanent' as const,
+      'malformed' as const,
+      'unknown' as const,
+    ),
   }),
   fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 12_000 }) }),
   fc.record({ kind: fc.constant('sweep' as const) }),
@@ -70,7 +83,12 @@ async function check(ops: Op[]): Promise<void> {
   try {
     const queues = {
       a: await dl.createQueue('a', { maxReceives: 3, visibilityTimeout: '10s', backoff: 'fixed:2s' }),
-      b: await dl.createQueue('b', { maxReceives: 2, visibilityTimeout: '10s', backoff: 'fixed:0', deadLetter: false }),
+      b: await dl.createQueue('b', {
+        maxReceives: 2,
+        visibilityTimeout: '10s',
+        backoff: 'fixed:0',
+        deadLetter: false,
+      }),
     };
     const sent: string[] = [];
     const held: ClaimedMessage[][] = [[], [], []];
@@ -78,7 +96,10 @@ async function check(ops: Op[]): Promise<void> {
 
     const verify = async () => {
       const stats = await dl.stats();
-      const total = stats.reduce((n, s) => n + s.waiting + s.delayed + s.leased + s.done + s.dead + s.dropped, 0);
+      const total = stats.reduce(
+        (n, s) => n + s.waiting + s.delayed + s.leased + s.done + s.dead + s.dropped,
+        0,
+      );
       expect(total).toBe(sent.length);
       let live = 0;
       let dead = 0;
@@ -96,10 +117,25 @@ async function check(ops: Op[]): Promise<void> {
       expect(groups.reduce((n, g) => n + g.deadCount, 0)).toBe(dead);
     };
 
-    const fail = async (message: ClaimedMessage, kind: 'transient' | 'permanent' | 'malformed' | 'unknown') => {
+    const fail = async (
+      message: ClaimedMessage,
+      kind: 'transient' | 'permanent' | 'malformed' | 'unknown',
+    ) => {
       const now = clock.now();
-      const attempt: Attempt = { number: message.receives, startedAt: now, durationMs: 0, error: errorFor(kind), ...worker };
-      const plan = planFailure({ queue: queues[message.queue as 'a' | 'b'], receives: message.receives, attempt, now, rules: {} });
+      const attempt: Attempt = {
+        number: message.receives,
+        startedAt: now,
+        durationMs: 0,
+        error: errorFor(kind),
+        ...worker,
+      };
+      const plan = planFailure({
+        queue: queues[message.queue as 'a' | 'b'],
+        receives: message.receives,
+        attempt,
+        now,
+        rules: {},
+      });
       const ref = { id: message.id, leaseToken: message.leaseToken, attempt };
       const item: FailItem =
         plan.outcome === 'retry'
@@ -138,7 +174,10 @@ async function check(ops: Op[]): Promise<void> {
           const [message] = list.splice(op.pick % list.length, 1);
           if (!message) break;
           if (op.kind === 'succeed') {
-            await dl.store.messageComplete({ items: [{ id: message.id, leaseToken: message.leaseToken }], now: clock.now() });
+            await dl.store.messageComplete({
+              items: [{ id: message.id, leaseToken: message.leaseToken }],
+              now: clock.now(),
+            });
           } else {
             await fail(message, op.error);
           }
@@ -162,7 +201,13 @@ async function check(ops: Op[]): Promise<void> {
       clock.advance(60_000);
       await dl.sweepExpiredLeases();
       for (const queue of ['a', 'b'] as const) {
-        const claimed = await dl.store.messageClaim({ queue, limit: 1000, now: clock.now(), leaseMs: 10_000, worker });
+        const claimed = await dl.store.messageClaim({
+          queue,
+          limit: 1000,
+          now: clock.now(),
+          leaseMs: 10_000,
+          worker,
+        });
         await dl.store.messageComplete({
           items: claimed.map((m) => ({ id: m.id, leaseToken: m.leaseToken })),
           now: clock.now(),
@@ -179,9 +224,8 @@ async function check(ops: Op[]): Promise<void> {
 
 describe('message state machine (property)', () => {
   it('never loses or duplicates a message, and the counts add up', async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 40 }), check),
-      { numRuns: 60 },
-    );
+    await fc.assert(fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 40 }), check), {
+      numRuns: 60,
+    });
   });
 });

@@ -40,7 +40,8 @@ async function statsOf(queue: string) {
 beforeEach(async () => {
   tmp = tempDir();
   clock = new ManualClock(Date.UTC(2026, 10, 25, 8, 0, 0));
-  dl = await Deadletter.open({ store: `sqlite:${join(tmp.dir, 'dl.db')}`, clock });
+  // The tests sweep expired leases themselves, at chosen moments of the manual clock.
+  dl = await Deadletter.open({ store: `sqlite:${join(tmp.dir, 'dl.db')}`, clock, maintenance: false });
 });
 
 afterEach(async () => {
@@ -92,7 +93,11 @@ describe('worker pipeline', () => {
 
   it('dead-letters after maxReceives with every attempt, worker identity and the group', async () => {
     await dl.createQueue('q', { maxReceives: 3, backoff: 'fixed:0' });
-    const { id } = await dl.send('q', { order: 42 }, { headers: { 'x-trace': 't1' }, idempotencyKey: 'order-42' });
+    const { id } = await dl.send(
+      'q',
+      { order: 42 },
+      { headers: { 'x-trace': 't1' }, idempotencyKey: 'order-42' },
+    );
     const worker = await dl.work(
       'q',
       () => {
@@ -114,7 +119,11 @@ describe('worker pipeline', () => {
     });
     expect(dead.attempts.map((a) => a.number)).toEqual([1, 2, 3]);
     for (const attempt of dead.attempts) {
-      expect(attempt).toMatchObject({ workerId: 'w-1', workerVersion: '1.2.3', error: { code: 'ECONNRESET' } });
+      expect(attempt).toMatchObject({
+        workerId: 'w-1',
+        workerVersion: '1.2.3',
+        error: { code: 'ECONNRESET' },
+      });
       expect(attempt.host.length).toBeGreaterThan(0);
       expect(attempt.error.stack).toContain('ECONNRESET');
     }
@@ -168,9 +177,12 @@ describe('worker pipeline', () => {
     dl = await Deadletter.open({
       store: `sqlite:${join(tmp.dir, 'dl.db')}`,
       clock,
+      maintenance: false,
       queues: {
         q: {
-          classifierRules: [{ name: 'quota', tier: 'resource', retryable: false, match: { message: /quota/ } }],
+          classifierRules: [
+            { name: 'quota', tier: 'resource', retryable: false, match: { message: /quota/ } },
+          ],
           fingerprintRules: [{ name: 'quota', match: { message: /quota/ }, fingerprint: 'quota-exceeded' }],
         },
       },
@@ -331,9 +343,9 @@ describe('send', () => {
     await expect(dl.send('q', undefined as never)).rejects.toBeInstanceOf(ValidationError);
     await expect(dl.send('q', { n: 1n } as never)).rejects.toThrow(/not JSON-serialisable/);
     await expect(dl.send('q', {}, { delay: 'soon' })).rejects.toThrow(/invalid delay/);
-    await expect(
-      dl.sendBatch('q', [{ body: 1 }, { body: 2, headers: { n: 3 as never } }]),
-    ).rejects.toThrow(/message 2/);
+    await expect(dl.sendBatch('q', [{ body: 1 }, { body: 2, headers: { n: 3 as never } }])).rejects.toThrow(
+      /message 2/,
+    );
     await expect(dl.createQueue('q')).rejects.toBeInstanceOf(ConflictError);
     await expect(dl.createQueue('bad name!')).rejects.toBeInstanceOf(ValidationError);
     await expect(dl.createQueue('q2', { maxReceives: 0 })).rejects.toBeInstanceOf(ValidationError);
