@@ -1,0 +1,138 @@
+import { isAbsolute, resolve } from 'node:path';
+import type { Command } from 'commander';
+import type { Duration } from '../core/duration.ts';
+import { SchemaVersionError } from '../core/errors.ts';
+import { Deadletter } from '../engine/deadletter.ts';
+import type { MaintenanceOptions } from '../engine/maintenance.ts';
+import { openStore, resolveStoreUrl } from '../store/open.ts';
+import type { Store } from '../store/store.ts';
+import { reasonFor } from './errors.ts';
+import { type TextSink, writeJson, writeLine } from './output.ts';
+
+/**
+ * What `runCli` talks to instead of the process: the binary passes the real streams, tests
+ * pass captures. Nothing in the CLI reads `process.*` directly.
+ */
+export interface CliIo {
+  stdout: TextSink;
+  stderr: TextSink;
+  /** Read by `dlq send` when no `--body` is given. Absent or a TTY: `send` requires `--body`. */
+  stdin?: (NodeJS.ReadableStream & { isTTY?: boolean }) | undefined;
+  /** `DEADLETTER_STORE` is read from here. */
+  env: NodeJS.ProcessEnv;
+  /** Relative store paths and handler modules are resolved against it. Default `process.cwd()`. */
+  cwd?: string | undefined;
+  /**
+   * Subscribes to shutdown requests (SIGINT/SIGTERM in the binary) for the duration of a
+   * long-running command (`work`, `demo`); returns the unsubscribe function. Absent: such
+   * commands only stop by themselves.
+   */
+  onShutdown?: ((listener: () => void) => () => void) | undefined;
+}
+
+/** Options every command accepts, before or after the command name. */
+export interface GlobalOptions {
+  store?: string;
+  json?: boolean;
+}
+
+/** The state one command runs with: its streams, the global options and the store URL. */
+export class CliContext {
+  readonly io: CliIo;
+  /** `--json`: one JSON document on stdout and nothing else there. */
+  readonly json: boolean;
+  /** The store URL after `--store`, `DEADLETTER_STORE` and the default, anchored to `cwd`. */
+  readonly storeUrl: string;
+  readonly cwd: string;
+
+  constructor(io: CliIo, globals: GlobalOptions) {
+    this.io = io;
+    this.json = globals.json === true;
+    this.cwd = io.cwd ?? process.cwd();
+    this.storeUrl = anchorStoreUrl(resolveStoreUrl(globals.store, io.env), this.cwd);
+  }
+
+  /** The context of the command whose action is running (its options merged with the globals). */
+  static of(command: Command, io: CliIo): CliContext {
+    return new CliContext(io, command.optsWithGlobals<GlobalOptions>());
+  }
+
+  /** The wall clock, for relative times in human output. */
+  now(): number {
+    return Date.now();
+  }
+
+  /** A line of human output on stdout (suppressed under `--json`). */
+  print(text = ''): void {
+    if (!this.json) writeLine(this.io.stdout, text);
+  }
+
+  /** The one JSON document of a `--json` run. */
+  printJson(value: unknown): void {
+    writeJson(this.io.stdout, value);
+  }
+
+  /** A one-line notice on stderr, `dlq: warning: ...`, shown in both modes. */
+  warn(text: string): void {
+    writeLine(this.io.stderr, `dlq: warning: ${text}`);
+  }
+
+  /** Progress for people, `dlq: ...` on stderr under `--json` so stdout stays one document. */
+  progress(text: string): void {
+    writeLine(this.json ? this.io.stderr : this.io.stdout, this.json ? `dlq: ${text}` : text);
+  }
+
+  /**
+   * Opens the store, runs `use`, and closes it whatever happens. An existing store is never
+   * upgraded (that is `dlq migrate`). A missing one is created only with `create: true`
+   * (commands that set things up: `queue create`, `demo`); the others refuse with exit 2 and
+   * leave nothing behind, since a store without queues cannot hold what they look for.
+   */
+  async withDeadletter<T>(
+    use: (dl: Deadletter) => Promise<T>,
+    options: { create?: boolean; maintenance?: MaintenanceOptions & { leaseSweepInterval?: Duration } } = {},
+  ): Promise<T> {
+    let store: Store;
+    try {
+      store = await openStore(this.storeUrl, { migrate: options.create === true });
+    } catch (error) {
+      if (error instanceof SchemaVersionError && error.found === 0) {
+        throw new SchemaVersionError(
+          `no Deadletter store at ${this.storeUrl} yet: create it with \`dlq migrate\` or \`dlq queue create <name>\`, ` +
+            'or point --store (or DEADLETTER_STORE) at an existing one',
+          error.found,
+          error.expected,
+        );
+      }
+      throw error;
+    }
+    const dl = await Deadletter.open({
+      store,
+      maintenance: {
+        ...options.maintenance,
+        onError: (error, service) =>
+          this.io.stderr.write(`dlq: ${service} failed (retrying): ${reasonFor(error)}\n`),
+      },
+    });
+    try {
+      return await use(dl);
+    } finally {
+      await dl.close();
+      await store.close();
+    }
+  }
+}
+
+/**
+ * Resolves a relative `sqlite:` path against `cwd`, so that `runCli` does not depend on the
+ * process's directory. Other URLs are returned as they are (the store validates them).
+ */
+export function anchorStoreUrl(url: string, cwd: string): string {
+  const text = url.trim();
+  if (!text.startsWith('sqlite:')) return text;
+  const rest = text.slice('sqlite:'.length);
+  if (rest === ':memory:' || rest.length === 0) return text;
+  const path = rest.startsWith('//') ? rest.slice(2) : rest;
+  if (path.length === 0 || isAbsolute(path)) return text;
+  return `sqlite:${resolve(cwd, path)}`;
+}
