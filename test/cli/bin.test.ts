@@ -1,9 +1,10 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../support/temp-dir.ts';
+import { runDlq } from './harness.ts';
 
 const BIN = resolve('bin/dlq.js');
 
@@ -52,9 +53,10 @@ describe('bin/dlq.js', () => {
     expect(result.stderr).toBe("dlq: unknown option '--verbose'\n");
   });
 
-  it('creates a queue, reads stdin, runs a .ts handler and prints stats', async () => {
+  it('reads stdin, runs a .ts handler and prints stats', async () => {
     const env = { DEADLETTER_STORE: 'sqlite:./bin-store.db' };
-    expect((await spawnDlq(['queue', 'create', 'jobs', '--max-receives', '1'], { cwd: dir, env })).code).toBe(
+    // Set up in-process (fast); what follows goes through the binary.
+    expect((await runDlq(['queue', 'create', 'jobs', '--max-receives', '1'], { cwd: dir, env })).code).toBe(
       0,
     );
     const sent = await spawnDlq(['send', 'jobs', '--json'], {
@@ -86,5 +88,30 @@ export default (message: { body: { ok: boolean } }): void => {
     expect(JSON.parse(stats.stdout)).toEqual([
       expect.objectContaining({ queue: 'jobs', waiting: 0, done: 1, dead: 1 }),
     ]);
+  });
+
+  it('stops a worker gracefully on SIGTERM and exits 0 with its summary', async () => {
+    const env = { DEADLETTER_STORE: 'sqlite:./bin-store.db' };
+    writeFileSync(join(dir, 'idle.mjs'), 'export default async () => {};\n');
+    const child = spawn(process.execPath, [BIN, 'work', 'jobs', '--handler', 'idle.mjs', '--json'], {
+      cwd: dir,
+      env: { PATH: process.env.PATH, ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+    // Under --json the progress line goes to stderr; the signal is sent once the worker runs.
+    await new Promise<void>((started) => {
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        if (stderr.includes('on queue jobs')) started();
+      });
+    });
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({ queue: 'jobs', stoppedBy: 'shutdown' });
   });
 });

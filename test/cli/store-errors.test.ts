@@ -102,6 +102,22 @@ describe('a store with a newer schema', () => {
   });
 });
 
+describe('a store with an older schema', () => {
+  it('is refused with a pointer to dlq migrate (exit 2)', async () => {
+    const path = join(cli.dir, 'older.db');
+    expect((await runDlq(['migrate', '--store', `sqlite:${path}`], { env: {} })).code).toBe(0);
+    const db = new Database(path);
+    const latest = (db.prepare('SELECT MAX(version) AS v FROM deadletter_migrations').get() as { v: number })
+      .v;
+    db.prepare('DELETE FROM deadletter_migrations WHERE version = ?').run(latest);
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    db.close();
+    const result = await runDlq(['stats', '--store', `sqlite:${path}`], { env: {} });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/older schema .*run `dlq migrate`/);
+  });
+});
+
 describe('a store that does not exist yet', () => {
   it('is not created by commands that only read or need a queue (exit 2)', async () => {
     const path = join(cli.dir, 'missing', 'store.db');
