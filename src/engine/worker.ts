@@ -125,6 +125,7 @@ export class Worker {
     this.pollMs = parseDuration(options.pollInterval ?? 200, 'poll interval');
     this.shutdownMs = parseDuration(options.shutdownTimeout ?? 30_000, 'shutdown timeout');
     this.drain = options.drain ?? false;
+    this.graceMs = this.shutdownMs;
     this.onError = options.onError ?? ((error) => console.error('deadletter worker:', error));
     this.identity = {
       workerId: options.workerId ?? `${hostname()}:${process.pid}:${newId().slice(-6)}`,
@@ -153,7 +154,9 @@ export class Worker {
     return this.stopped;
   }
 
-  private graceMs = 0;
+  private graceMs: number;
+  /** Set once shutdown has released what was left: a handler finishing later changes nothing. */
+  private finished = false;
 
   private async loop(): Promise<void> {
     await Promise.resolve();
@@ -203,9 +206,11 @@ export class Worker {
 
   private start(message: ClaimedMessage): void {
     const entry: InFlight = { message, controller: undefined, leaseExpiresAt: message.leaseExpiresAt };
-    this.inflight.set(message.id, entry);
+    // Keyed by lease token, not message id: a handler that overran its lease may still be
+    // running when the same message is received again by this worker.
+    this.inflight.set(message.leaseToken, entry);
     const run = this.run(entry).finally(() => {
-      this.inflight.delete(message.id);
+      this.inflight.delete(message.leaseToken);
       this.running.delete(run);
       this.wake?.();
     });
@@ -218,8 +223,10 @@ export class Worker {
     const context = this.contextFor(entry);
     try {
       await this.handler(message as ClaimedMessage & { body: never }, context);
+      if (this.finished) return;
       this.completeBuffer.push({ id: message.id, leaseToken: message.leaseToken });
     } catch (thrown) {
+      if (this.finished) return;
       const now = this.deps.clock.now();
       const attempt: Attempt = {
         number: message.receives,
@@ -369,6 +376,7 @@ export class Worker {
     for (const entry of leftovers) {
       entry.controller?.abort(new Error('worker stopped'));
     }
+    this.finished = true;
     await this.flushUntilEmpty();
     if (leftovers.length > 0) {
       // Still running past the grace period: hand them back now. Their receive counts, since the

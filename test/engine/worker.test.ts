@@ -262,6 +262,8 @@ describe('leases', () => {
     releases[0]?.(); // the first (stale) handler finishes late
     await until(() => worker.counters.leasesLost === 1, 'lost lease counted');
     expect(await statsOf('q')).toMatchObject({ leased: 1, done: 0 });
+    // The stale handler's end must not be mistaken for the second receive's.
+    expect(worker.inFlightCount).toBe(1);
     releases[1]?.();
     await until(async () => (await statsOf('q')).done === 1, 'done');
     await worker.stop();
