@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { ValidationError } from '../core/errors.ts';
+import { isPostgresUrl, type PostgresTarget, parsePostgresUrl } from './postgres/postgres-url.ts';
 import type { MigrationResult } from './sqlite/migrate.ts';
 import { MEMORY, migrateSqliteStore, openSqliteStore } from './sqlite/open-sqlite.ts';
 import type { Store } from './store.ts';
@@ -8,21 +9,22 @@ import type { Store } from './store.ts';
 export const DEFAULT_STORE_URL = 'sqlite:./.deadletter/deadletter.db';
 
 const ACCEPTED_FORMS =
-  'use sqlite:./relative/path.db, sqlite:/absolute/path.db or sqlite::memory: ' +
-  '(postgres://... is planned)';
+  'use sqlite:./relative/path.db, sqlite:/absolute/path.db, sqlite::memory: or ' +
+  'postgres://user@host:port/db?schema=name&pool=10&statementTimeout=30s';
 
 /** A parsed store URL. */
-export type StoreTarget = { kind: 'sqlite'; path: string };
+export type StoreTarget = { kind: 'sqlite'; path: string } | ({ kind: 'postgres' } & PostgresTarget);
 
 /**
  * Parses a store URL. Relative SQLite paths are resolved against the current directory;
- * `sqlite::memory:` keeps the path `:memory:`. Throws `ValidationError` for anything else.
+ * `sqlite::memory:` keeps the path `:memory:`. `postgres://` and `postgresql://` URLs take
+ * Deadletter's own parameters `schema` (default `deadletter`), `pool` (default 10) and
+ * `statementTimeout` (default 30s, 0 disables); other parameters go to the driver.
+ * Throws `ValidationError` for anything else.
  */
 export function parseStoreUrl(url: string): StoreTarget {
   const text = url.trim();
-  if (/^postgres(ql)?:\/\//i.test(text)) {
-    throw new ValidationError('PostgreSQL store not available yet: use a sqlite: store URL for now');
-  }
+  if (isPostgresUrl(text)) return { kind: 'postgres', ...parsePostgresUrl(text) };
   if (text.startsWith('sqlite:')) {
     const rest = text.slice('sqlite:'.length);
     if (rest === MEMORY) return { kind: 'sqlite', path: MEMORY };
@@ -36,21 +38,25 @@ export function parseStoreUrl(url: string): StoreTarget {
 /** Options of {@link openStore}. */
 export interface OpenStoreOptions {
   /**
-   * Initialise a new database (a missing file, or one without any table). An existing
-   * Deadletter database with an older schema is never upgraded here: that needs
-   * `dlq migrate` ({@link migrateStore}). Default false.
+   * Initialise a new database (a missing file, or one without any table; on PostgreSQL a
+   * missing or empty schema). An existing Deadletter database with an older schema is never
+   * upgraded here: that needs `dlq migrate` ({@link migrateStore}). Default false.
    */
   migrate?: boolean;
 }
 
+// The PostgreSQL store is loaded on first use, so SQLite users never load `pg`.
+const loadPostgres = () => import('./postgres/open-postgres.ts');
+
 /**
  * Opens the store at `url` and checks its schema. Throws `ValidationError` for a bad URL,
  * `SchemaVersionError` for an uninitialised (without `migrate`), older or newer schema, and
- * `NotAStoreError` for a file that is not a Deadletter database (left untouched). Parent
- * directories of a new SQLite file are created.
+ * `NotAStoreError` for a file or PostgreSQL schema that is not Deadletter's (left untouched).
+ * Parent directories of a new SQLite file are created.
  */
 export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<Store> {
   const target = parseStoreUrl(url);
+  if (target.kind === 'postgres') return (await loadPostgres()).openPostgresStore(target, options);
   return openSqliteStore(target.path, options);
 }
 
@@ -60,6 +66,7 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
  */
 export async function migrateStore(url: string): Promise<MigrationResult> {
   const target = parseStoreUrl(url);
+  if (target.kind === 'postgres') return (await loadPostgres()).migratePostgresStore(target);
   return migrateSqliteStore(target.path);
 }
 

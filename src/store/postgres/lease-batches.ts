@@ -1,0 +1,69 @@
+import type { DeathRecord, FailItem, LeaseRef } from '../store.ts';
+
+/** What a batched lease statement returns per applied item: the id and the token it matched. */
+export interface LeaseResultRow {
+  id: string;
+  token: string;
+}
+
+/**
+ * A copy of `items` sorted by id. Batched updates lock rows in the order they meet them; the
+ * same order everywhere keeps two batches that share rows (a late ack racing the lease sweep)
+ * from deadlocking.
+ */
+export function sortedById<T extends LeaseRef>(items: T[]): T[] {
+  return [...items].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+function leaseKey(ref: { id: string; token: string } | LeaseRef): string {
+  return `${ref.id}\u0000${'token' in ref ? ref.token : ref.leaseToken}`;
+}
+
+/**
+ * The ids of the items that were not applied, in the items' order, given the rows that were.
+ * An item applies if a row matched its id and token; a pair given twice applies once, and its
+ * repeat is lost (as it would be if the items were applied one by one).
+ */
+export function settle(items: LeaseRef[], applied: LeaseResultRow[]): string[] {
+  const remaining = new Map<string, number>();
+  for (const row of applied) remaining.set(leaseKey(row), (remaining.get(leaseKey(row)) ?? 0) + 1);
+  const lost: string[] = [];
+  for (const item of items) {
+    const key = leaseKey(item);
+    const n = remaining.get(key) ?? 0;
+    if (n > 0) remaining.set(key, n - 1);
+    else lost.push(item.id);
+  }
+  return lost;
+}
+
+/** The items of a `messageFail` call split by outcome, each kind sorted by id. */
+export interface FailBatches {
+  retry: (FailItem & { outcome: 'retry' })[];
+  drop: (FailItem & { outcome: 'drop' })[];
+  /** `ord` is the item's position in the call: the first death of a group is its sample. */
+  dead: (FailItem & { outcome: 'dead'; death: DeathRecord; ord: number })[];
+}
+
+/**
+ * Splits failure items by outcome for one statement per kind. A lease given twice (same id and
+ * token) is kept only the first time, so no two statements of the call touch the same row; the
+ * repeat is reported lost by {@link settle}.
+ */
+export function failBatches(items: FailItem[]): FailBatches {
+  const batches: FailBatches = { retry: [], drop: [], dead: [] };
+  const seen = new Set<string>();
+  items.forEach((item, ord) => {
+    const key = leaseKey(item);
+    if (seen.has(key)) return;
+    seen.add(key);
+    if (item.outcome === 'retry') batches.retry.push(item);
+    else if (item.outcome === 'drop') batches.drop.push(item);
+    else batches.dead.push({ ...item, ord });
+  });
+  return {
+    retry: sortedById(batches.retry),
+    drop: sortedById(batches.drop),
+    dead: sortedById(batches.dead),
+  };
+}

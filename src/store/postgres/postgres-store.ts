@@ -1,0 +1,572 @@
+import { randomInt } from 'node:crypto';
+import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
+import type { DeadLetter, DeadLetterSummary } from '../../core/dead-letter.ts';
+import { ConflictError, NotFoundError } from '../../core/errors.ts';
+import type { Group, GroupStatus } from '../../core/group.ts';
+import type { ClaimedMessage, WorkerIdentity } from '../../core/message.ts';
+import type { QueueRecord } from '../../core/queue-settings.ts';
+import type {
+  ExpiredLease,
+  FailItem,
+  LeaseRef,
+  MessageInsert,
+  MessageInsertResult,
+  MessageRecord,
+  QueueStats,
+  Store,
+  StoreCapabilities,
+} from '../store.ts';
+import { clientConfig, isUniqueViolation, quoteIdent } from './connection.ts';
+import { type FailBatches, failBatches, type LeaseResultRow, settle, sortedById } from './lease-batches.ts';
+import { deadLetterListQuery, groupListQuery, type ListQuery } from './list-queries.ts';
+import { NotificationListener, type Subscription } from './listener.ts';
+import type { PostgresTarget } from './postgres-url.ts';
+import {
+  type DeadLetterRow,
+  type DeadLetterSummaryRow,
+  type ExpiredLeaseRow,
+  type GroupRow,
+  type MessageRow,
+  type QueueRow,
+  toClaimedMessage,
+  toDeadLetter,
+  toDeadLetterSummary,
+  toExpiredLease,
+  toGroup,
+  toMessageRecord,
+  toQueueRecord,
+} from './rows.ts';
+import { type PostgresStatements, postgresStatements } from './statements.ts';
+
+/** A node of `EXPLAIN (FORMAT JSON)`'s plan tree. */
+export interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Index Name'?: string;
+  Plans?: PlanNode[];
+  [property: string]: unknown;
+}
+
+/** The notification channel of a schema's store: `deadletter_<schema>`, payload the queue name. */
+export function channelOf(schema: string): string {
+  return `deadletter_${schema}`;
+}
+
+/**
+ * Counter slots per queue (see `queue_counters` in migration 0001): a writer adds to a random
+ * one, so two concurrent ackers of a queue meet on the same row once in 16 times.
+ */
+const COUNTER_SLOTS = 16;
+
+/** Rounds of "insert, then look up the live holder of each skipped key" before giving up. */
+const MAX_INSERT_ROUNDS = 5;
+
+type Values = unknown[];
+
+/** A row of the insert statement. */
+interface InsertResultRow {
+  queue_found: boolean;
+  ids: string[];
+}
+
+/** A `groups` row with its queues, as the group statements return it. */
+type GroupWithQueuesRow = GroupRow & { queues: string[] };
+
+/**
+ * The PostgreSQL store: a pool of connections to a schema that `openPostgresStore` has
+ * already checked (or migrated), for many workers in many processes on many machines.
+ *
+ * - Claims lock rows with `FOR UPDATE SKIP LOCKED`, so concurrent claimers never wait for
+ *   each other and never get the same message.
+ * - Every call is one statement where possible (batches as arrays through `unnest`), which
+ *   PostgreSQL runs as its own transaction; calls that need several statements run them in
+ *   one explicit transaction on one pooled connection.
+ * - Inserts, immediate retries and releases `NOTIFY` the schema's channel in the same
+ *   transaction; `queueListen` hears it on a dedicated connection.
+ */
+export class PostgresStore implements Store {
+  readonly capabilities: StoreCapabilities = { skipLocked: true, listenNotify: true, singleWriter: false };
+  readonly location: string;
+  /** The schema holding this store's tables. */
+  readonly schema: string;
+  private readonly pool: Pool;
+  private readonly sql: PostgresStatements;
+  private readonly listener: NotificationListener;
+  private readonly inflight = new Set<Promise<unknown>>();
+  private closing: Promise<void> | undefined;
+
+  /** Wraps a pool on a checked schema; use `openStore` or `openPostgresStore` instead. */
+  constructor(target: PostgresTarget, pool: Pool) {
+    this.location = target.location;
+    this.schema = target.schema;
+    this.pool = pool;
+    this.sql = postgresStatements(target.schema, channelOf(target.schema));
+    this.listener = new NotificationListener(clientConfig(target), channelOf(target.schema));
+  }
+
+  /**
+   * Ends the listener, waits for the calls in flight, then closes the pool. Calls made after
+   * `close` began fail.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.listener.close();
+      await Promise.allSettled([...this.inflight]);
+      await this.pool.end();
+    })();
+    return this.closing;
+  }
+
+  // ---- queues
+
+  async queueCreate(params: { queue: QueueRecord }): Promise<QueueRecord> {
+    const q = params.queue;
+    const { rows } = await this.query<QueueRow>('queue_insert', this.sql.queueInsert, [
+      q.name,
+      q.maxReceives,
+      q.visibilityTimeoutMs,
+      JSON.stringify(q.backoff),
+      q.deadLetter,
+      q.retentionDays,
+      q.createdAt,
+      q.updatedAt,
+    ]);
+    const row = rows[0];
+    if (!row) throw new ConflictError(`queue "${q.name}" already exists`);
+    return toQueueRecord(row);
+  }
+
+  async queueUpdate(params: {
+    name: string;
+    patch: Partial<Omit<QueueRecord, 'name' | 'createdAt' | 'updatedAt'>>;
+    now: number;
+  }): Promise<QueueRecord> {
+    const { patch } = params;
+    const { rows } = await this.query<QueueRow>('queue_update', this.sql.queueUpdate, [
+      params.name,
+      patch.maxReceives ?? null,
+      patch.visibilityTimeoutMs ?? null,
+      patch.backoff === undefined ? null : JSON.stringify(patch.backoff),
+      patch.deadLetter ?? null,
+      patch.retentionDays ?? null,
+      params.now,
+    ]);
+    const row = rows[0];
+    if (!row) throw new NotFoundError(`queue "${params.name}" does not exist`);
+    return toQueueRecord(row);
+  }
+
+  async queueGet(params: { name: string }): Promise<QueueRecord | undefined> {
+    const { rows } = await this.query<QueueRow>('queue_get', this.sql.queueGet, [params.name]);
+    return rows[0] ? toQueueRecord(rows[0]) : undefined;
+  }
+
+  async queueList(): Promise<QueueRecord[]> {
+    const { rows } = await this.query<QueueRow>('queue_list', this.sql.queueList);
+    return rows.map(toQueueRecord);
+  }
+
+  async queueStats(params: { now: number }): Promise<QueueStats[]> {
+    const { rows } = await this.query<QueueStats & { oldest_dead_at: number | null }>(
+      'queue_stats',
+      this.sql.queueStats,
+      [params.now],
+    );
+    return rows.map(({ oldest_dead_at, ...counts }) => ({ ...counts, oldestDeadAt: oldest_dead_at }));
+  }
+
+  async queueListen(params: { queue: string; onAvailable: () => void }): Promise<Subscription> {
+    if (this.closing) throw new Error(`store ${this.location} is closed`);
+    return this.listener.subscribe(params.queue, params.onAvailable);
+  }
+
+  // ---- messages
+
+  async messageInsertBatch(params: {
+    queue: string;
+    messages: MessageInsert[];
+    now: number;
+  }): Promise<MessageInsertResult[]> {
+    // Without keys the insert is one statement; with keys, a holder may finish between the
+    // insert that skipped a key and the look-up of its id, so the rounds share a transaction.
+    const keyed = params.messages.some((m) => m.idempotencyKey !== null && m.idempotencyKey !== undefined);
+    try {
+      return keyed
+        ? await this.transaction((client) => this.insertRounds(params, client))
+        : await this.insertRounds(params);
+    } catch (cause) {
+      if (isUniqueViolation(cause, 'messages_pkey')) {
+        const id = /\(id\)=\((.*)\)/.exec(cause.detail ?? '')?.[1];
+        throw new ConflictError(`message id ${id === undefined ? '' : `"${id}" `}is already taken`, {
+          cause,
+        });
+      }
+      throw cause;
+    }
+  }
+
+  private async insertRounds(
+    params: { queue: string; messages: MessageInsert[]; now: number },
+    client?: PoolClient,
+  ): Promise<MessageInsertResult[]> {
+    const results: MessageInsertResult[] = new Array(params.messages.length);
+    let pending = params.messages.map((message, index) => ({ message, index }));
+    for (let round = 0; round < MAX_INSERT_ROUNDS; round++) {
+      const batch = pending.map((p) => p.message);
+      const { rows } = await this.query<InsertResultRow>(
+        'message_insert',
+        this.sql.messageInsert,
+        [
+          params.queue,
+          batch.map((m) => m.id),
+          batch.map((m) => JSON.stringify(m.body)),
+          batch.map((m) => JSON.stringify(m.headers)),
+          batch.map((m) => m.idempotencyKey ?? null),
+          batch.map((m) => m.visibleAt),
+          batch.map((m) => m.replayOf ?? null),
+          batch.map((m) => m.replayCount ?? 0),
+          params.now,
+        ],
+        client,
+      );
+      if (!rows[0]?.queue_found) throw new NotFoundError(`queue "${params.queue}" does not exist`);
+      const inserted = new Set(rows[0].ids);
+      const skipped = pending.filter((p) => !inserted.has(p.message.id));
+      for (const p of pending) {
+        if (inserted.has(p.message.id)) results[p.index] = { id: p.message.id, deduplicated: false };
+      }
+      if (skipped.length === 0) return results;
+      // Only keyed messages are skipped (ON CONFLICT names the key index; an id clash raises).
+      const keys = skipped.map((p) => p.message.idempotencyKey as string);
+      const live = await this.query<{ idempotency_key: string; id: string }>(
+        'message_find_live_by_keys',
+        this.sql.messageFindLiveByKeys,
+        [params.queue, keys],
+        client,
+      );
+      const holders = new Map(live.rows.map((row) => [row.idempotency_key, row.id]));
+      pending = [];
+      for (const p of skipped) {
+        const holder = holders.get(p.message.idempotencyKey as string);
+        if (holder === undefined) pending.push(p);
+        else results[p.index] = { id: holder, deduplicated: true };
+      }
+      if (pending.length === 0) return results;
+      // The holder finished meanwhile: the key is free again, so the next round inserts.
+    }
+    throw new Error(`could not settle idempotency keys of queue "${params.queue}": too much contention`);
+  }
+
+  async messageClaim(params: {
+    queue: string;
+    limit: number;
+    now: number;
+    leaseMs: number;
+    worker: WorkerIdentity;
+  }): Promise<ClaimedMessage[]> {
+    if (params.limit <= 0) return [];
+    const { rows } = await this.query<MessageRow>('message_claim', this.sql.messageClaim, [
+      params.queue,
+      params.now,
+      params.now + params.leaseMs,
+      params.limit,
+      params.worker.workerId,
+      params.worker.workerVersion,
+      params.worker.host,
+    ]);
+    // RETURNING gives rows in no particular order; hand them out in claim order.
+    rows.sort((a, b) => a.visible_at - b.visible_at || a.seq - b.seq);
+    return rows.map(toClaimedMessage);
+  }
+
+  async messageComplete(params: {
+    items: LeaseRef[];
+    now: number;
+  }): Promise<{ completed: number; lost: string[] }> {
+    if (params.items.length === 0) return { completed: 0, lost: [] };
+    const items = sortedById(params.items);
+    const { rows } = await this.query<LeaseResultRow>('message_complete', this.sql.messageComplete, [
+      items.map((i) => i.id),
+      items.map((i) => i.leaseToken),
+      params.now,
+      counterSlot(),
+    ]);
+    const lost = settle(params.items, rows);
+    return { completed: params.items.length - lost.length, lost };
+  }
+
+  async messageFail(params: {
+    items: FailItem[];
+    now: number;
+  }): Promise<{ applied: number; lost: string[] }> {
+    if (params.items.length === 0) return { applied: 0, lost: [] };
+    const batches = failBatches(params.items);
+    const statements = this.failStatements(batches, params.now);
+    let rows: LeaseResultRow[];
+    if (statements.length === 1) {
+      const [name, text, values] = statements[0] as [string, string, Values];
+      rows = (await this.query<LeaseResultRow>(name, text, values)).rows;
+    } else {
+      rows = await this.transaction(async (client) => {
+        const all: LeaseResultRow[] = [];
+        for (const [name, text, values] of statements) {
+          all.push(...(await this.query<LeaseResultRow>(name, text, values, client)).rows);
+        }
+        return all;
+      });
+    }
+    const lost = settle(params.items, rows);
+    return { applied: params.items.length - lost.length, lost };
+  }
+
+  /** One statement per kind of outcome present in the batch. */
+  private failStatements(batches: FailBatches, now: number): [string, string, Values][] {
+    const statements: [string, string, Values][] = [];
+    const slot = counterSlot();
+    const { retry, drop, dead } = batches;
+    if (retry.length > 0) {
+      statements.push([
+        'message_retry',
+        this.sql.messageRetry,
+        [
+          retry.map((i) => i.id),
+          retry.map((i) => i.leaseToken),
+          retry.map((i) => i.visibleAt),
+          retry.map((i) => JSON.stringify(i.attempt)),
+          now,
+        ],
+      ]);
+    }
+    if (drop.length > 0) {
+      statements.push([
+        'message_drop',
+        this.sql.messageDrop,
+        [drop.map((i) => i.id), drop.map((i) => i.leaseToken), slot],
+      ]);
+    }
+    if (dead.length > 0) {
+      const error = dead.map((i) => i.death.error);
+      statements.push([
+        'message_dead',
+        this.sql.messageDead,
+        [
+          dead.map((i) => i.id),
+          dead.map((i) => i.leaseToken),
+          dead.map((i) => i.ord),
+          dead.map((i) => JSON.stringify(i.attempt)),
+          dead.map((i) => i.death.tier),
+          error.map((e) => storableText(e.name)),
+          error.map((e) => storableText(e.message)),
+          error.map((e) => (e.stack === undefined ? null : storableText(e.stack))),
+          error.map((e) => (e.code === undefined ? null : storableText(e.code))),
+          error.map((e) => e.status ?? null),
+          dead.map((i) => storableText(i.death.fingerprint)),
+          dead.map((i) => i.death.groupId),
+          dead.map((i) => storableText(i.death.normalizedMessage)),
+          now,
+          slot,
+        ],
+      ]);
+    }
+    return statements;
+  }
+
+  async messageExtendLease(params: LeaseRef & { leaseExpiresAt: number }): Promise<boolean> {
+    const result = await this.query('message_extend_lease', this.sql.messageExtendLease, [
+      params.id,
+      params.leaseToken,
+      params.leaseExpiresAt,
+    ]);
+    return result.rowCount === 1;
+  }
+
+  async messageRelease(params: {
+    items: (LeaseRef & { uncountReceive: boolean })[];
+    now: number;
+  }): Promise<{ released: number }> {
+    if (params.items.length === 0) return { released: 0 };
+    const items = sortedById(params.items);
+    const { rows } = await this.query<{ released: number }>('message_release', this.sql.messageRelease, [
+      items.map((i) => i.id),
+      items.map((i) => i.leaseToken),
+      items.map((i) => (i.uncountReceive ? 1 : 0)),
+      params.now,
+    ]);
+    return { released: rows[0]?.released ?? 0 };
+  }
+
+  async messageListExpiredLeases(params: { now: number; limit: number }): Promise<ExpiredLease[]> {
+    const { rows } = await this.query<ExpiredLeaseRow>(
+      'message_expired_leases',
+      this.sql.messageExpiredLeases,
+      [params.now, params.limit],
+    );
+    return rows.map(toExpiredLease);
+  }
+
+  async messageGet(params: { id: string }): Promise<MessageRecord | undefined> {
+    const { rows } = await this.query<MessageRow>('message_get', this.sql.messageGet, [params.id]);
+    return rows[0] ? toMessageRecord(rows[0]) : undefined;
+  }
+
+  async messageHasPending(params: { queue: string }): Promise<boolean> {
+    const { rows } = await this.query<{ pending: boolean }>(
+      'message_has_pending',
+      this.sql.messageHasPending,
+      [params.queue],
+    );
+    return rows[0]?.pending === true;
+  }
+
+  // ---- leadership
+
+  async leaderAttemptElect(params: {
+    name: string;
+    holder: string;
+    ttlMs: number;
+    now: number;
+  }): Promise<boolean> {
+    const result = await this.query('leader_elect', this.sql.leaderElect, [
+      params.name,
+      params.holder,
+      params.now + params.ttlMs,
+      params.now,
+    ]);
+    return result.rowCount === 1;
+  }
+
+  async leaderResign(params: { name: string; holder: string }): Promise<void> {
+    await this.query('leader_resign', this.sql.leaderResign, [params.name, params.holder]);
+  }
+
+  // ---- dead letters
+
+  async deadLetterGet(params: { id: string }): Promise<DeadLetter | undefined> {
+    const { rows } = await this.query<DeadLetterRow>('dead_letter_get', this.sql.deadLetterGet, [params.id]);
+    return rows[0] ? toDeadLetter(rows[0]) : undefined;
+  }
+
+  async deadLetterList(params: Parameters<Store['deadLetterList']>[0]): Promise<DeadLetterSummary[]> {
+    const { rows } = await this.listQuery<DeadLetterSummaryRow>(deadLetterListQuery(this.schema, params));
+    return rows.map(toDeadLetterSummary);
+  }
+
+  // ---- groups
+
+  async groupGet(params: { id: string }): Promise<Group | undefined> {
+    const { rows } = await this.query<GroupWithQueuesRow>('group_get', this.sql.groupGet, [params.id]);
+    return rows[0] ? toGroup(rows[0], rows[0].queues) : undefined;
+  }
+
+  async groupList(params: Parameters<Store['groupList']>[0]): Promise<Group[]> {
+    const { rows } = await this.listQuery<GroupWithQueuesRow>(groupListQuery(this.schema, params));
+    return rows.map((row) => toGroup(row, row.queues));
+  }
+
+  async groupStatusSet(params: { id: string; status: GroupStatus; now: number }): Promise<Group> {
+    const { rows } = await this.query<GroupWithQueuesRow>('group_status_set', this.sql.groupStatusSet, [
+      params.id,
+      params.status,
+      params.now,
+    ]);
+    const row = rows[0];
+    if (!row) throw new NotFoundError(`group "${params.id}" does not exist`);
+    return toGroup(row, row.queues);
+  }
+
+  // ---- PostgreSQL only: inspection for tests and `dlq doctor` (not part of the Store interface)
+
+  /** The plan PostgreSQL would use for `sql` with `params` (`EXPLAIN (FORMAT JSON)`). */
+  async explain(sql: string, params: Values = []): Promise<PlanNode> {
+    const { rows } = await this.query<{ 'QUERY PLAN': { Plan: PlanNode }[] }>(
+      undefined,
+      `EXPLAIN (FORMAT JSON) ${sql}`,
+      params,
+    );
+    const plan = rows[0]?.['QUERY PLAN'][0]?.Plan;
+    if (!plan) throw new Error('EXPLAIN returned no plan');
+    return plan;
+  }
+
+  /** Runs `ANALYZE` on the store's tables, giving the planner statistics of the current data. */
+  async analyze(): Promise<void> {
+    const s = quoteIdent(this.schema);
+    const tables = ['queues', 'queue_counters', 'messages', 'dead_letters', 'groups', 'group_queues'];
+    await this.query(undefined, `ANALYZE ${tables.map((t) => `${s}.${t}`).join(', ')}`);
+  }
+
+  /** The server process id of the LISTEN connection, or undefined while there is none. */
+  get listenerProcessId(): number | undefined {
+    return this.listener.processId;
+  }
+
+  // ---- internals
+
+  /**
+   * Runs one statement on the pool (its own transaction) or on `client` (inside the caller's).
+   * A `name` makes it a prepared statement on each connection: the hot paths skip parsing and
+   * planning after the first use.
+   */
+  private query<R extends QueryResultRow>(
+    name: string | undefined,
+    text: string,
+    values: Values = [],
+    client?: PoolClient,
+  ): Promise<QueryResult<R>> {
+    const config = name === undefined ? { text, values } : { name: `deadletter_${name}`, text, values };
+    if (client) return client.query<R>(config);
+    if (this.closing) return Promise.reject(new Error(`store ${this.location} is closed`));
+    return this.track(this.pool.query<R>(config));
+  }
+
+  private listQuery<R extends QueryResultRow>(query: ListQuery): Promise<QueryResult<R>> {
+    return this.query<R>(query.key.replaceAll(':', '_'), query.sql, query.params);
+  }
+
+  /** Runs `fn` in one transaction on one pooled connection; rolls back if it throws. */
+  private transaction<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
+    if (this.closing) return Promise.reject(new Error(`store ${this.location} is closed`));
+    return this.track(
+      (async () => {
+        const client = await this.pool.connect();
+        try {
+          await client.query('BEGIN');
+          const result = await fn(client);
+          await client.query('COMMIT');
+          client.release();
+          return result;
+        } catch (error) {
+          // A connection that cannot even roll back is broken: destroy it rather than pool it.
+          const broken = await client.query('ROLLBACK').then(
+            () => undefined,
+            (e: unknown) => (e instanceof Error ? e : new Error(String(e))),
+          );
+          client.release(broken);
+          throw error;
+        }
+      })(),
+    );
+  }
+
+  /** Remembers a call in flight until it settles, so `close` can wait for it. */
+  private track<T>(promise: Promise<T>): Promise<T> {
+    this.inflight.add(promise);
+    const forget = () => this.inflight.delete(promise);
+    promise.then(forget, forget);
+    return promise;
+  }
+}
+
+/** A random counter slot for this call's counter updates. */
+function counterSlot(): number {
+  return randomInt(COUNTER_SLOTS);
+}
+
+/**
+ * PostgreSQL's `text` cannot hold the NUL character, which an error message thrown by a handler
+ * may well contain; refusing it would leave the message unable to fail. It becomes U+FFFD in
+ * the text columns (the attempts keep the exact text, escaped as JSON).
+ */
+function storableText(text: string): string {
+  return text.includes('\0') ? text.replaceAll('\0', '\uFFFD') : text;
+}

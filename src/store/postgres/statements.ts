@@ -1,0 +1,210 @@
+import { quoteIdent } from './connection.ts';
+
+/** The columns of `messages` that every message read returns (`seq` orders claims). */
+export const MESSAGE_COLUMNS =
+  'seq, id, queue, state, body, headers, idempotency_key, enqueued_at, visible_at, receives, ' +
+  'attempts, lease_token, lease_expires_at, done_at, replay_of, replay_count';
+
+/** The columns of `dead_letters` a list returns (no body, headers or attempts). */
+export const DEAD_LETTER_SUMMARY_COLUMNS =
+  'id, queue, idempotency_key, enqueued_at, attempt_count, error_name, error_message, error_stack, ' +
+  'error_code, error_status, tier, fingerprint, group_id, died_at, replay_count, previous_id';
+
+/** A leased row named by `items` (an `unnest` of ids and lease tokens) still holds that lease. */
+const LEASE_MATCHES = "m.id = i.id AND m.lease_token = i.lease_token AND m.state = 'leased'";
+
+/**
+ * `attempts` with one more attempt (JSON text) appended. `json` has no append operator and a
+ * round trip through `jsonb` would refuse "\u0000" in an error message, so the array's text is
+ * spliced: it was always written by this store, compactly, so it ends with `]`.
+ */
+function appendAttempt(attempts: string, attempt: string): string {
+  return `(left(${attempts}::text, -1) || CASE WHEN ${attempts}::text = '[]' THEN '' ELSE ',' END || ${attempt} || ']')`;
+}
+
+/**
+ * Adds the rows of CTE `source` (one per message) to the sharded counter `column`, in the
+ * random `slot` given as a parameter. Rows are upserted in queue order, so two transactions
+ * touching the same counter rows lock them in the same order and cannot deadlock.
+ */
+function countInto(s: string, column: 'done' | 'dead' | 'dropped', source: string, slot: string): string {
+  return (
+    `INSERT INTO ${s}.queue_counters AS c (queue, slot, ${column}) ` +
+    `SELECT queue, ${slot}, count(*) FROM ${source} GROUP BY queue ORDER BY queue ` +
+    `ON CONFLICT (queue, slot) DO UPDATE SET ${column} = c.${column} + excluded.${column}`
+  );
+}
+
+/** The queues of group row `alias`, in name order, as a text array. */
+export function queuesOf(s: string, alias: string): string {
+  return `ARRAY(SELECT q.queue FROM ${s}.group_queues q WHERE q.group_id = ${alias}.id ORDER BY q.queue)`;
+}
+
+/**
+ * Every fixed statement of the PostgreSQL store, schema-qualified for `schema`.
+ *
+ * Why qualified names and not `search_path`: a `search_path` set per connection (the pool's
+ * `options: -c search_path=...` or a `SET` on connect) is lost behind a transaction-mode
+ * connection pooler such as PgBouncer, and a user's own setting could shadow a table; a
+ * qualified name means the same table on any connection. The names are built once per store.
+ *
+ * Batches are passed as parallel arrays and expanded with `unnest`, so a batch of any size is
+ * one statement and one round trip. `pg_notify` runs inside the same statement as the change
+ * it announces (and so is delivered only if it commits): the `woken` CTEs are joined into the
+ * final SELECT because PostgreSQL skips a plain SELECT CTE that nothing reads.
+ */
+export function postgresStatements(schema: string, channel: string) {
+  const s = quoteIdent(schema);
+  const ch = `'${channel}'`;
+  return {
+    queueInsert:
+      `INSERT INTO ${s}.queues (name, max_receives, visibility_timeout_ms, backoff, dead_letter, retention_days, ` +
+      'created_at, updated_at) VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8) ON CONFLICT (name) DO NOTHING RETURNING *',
+    // A patch field left out is passed as NULL: no setting is nullable, so NULL means "keep".
+    queueUpdate:
+      `UPDATE ${s}.queues SET max_receives = COALESCE($2, max_receives), ` +
+      'visibility_timeout_ms = COALESCE($3, visibility_timeout_ms), backoff = COALESCE($4::jsonb, backoff), ' +
+      'dead_letter = COALESCE($5, dead_letter), retention_days = COALESCE($6, retention_days), updated_at = $7 ' +
+      'WHERE name = $1 RETURNING *',
+    queueGet: `SELECT * FROM ${s}.queues WHERE name = $1`,
+    queueList: `SELECT * FROM ${s}.queues ORDER BY name`,
+    // One statement, so every count of every queue comes from the same snapshot. Waiting and
+    // delayed are counted on the claim index, leased on the lease index, the oldest dead letter
+    // is one probe of dead_letters_queue, and done/dead/dropped sum the queue's counter slots.
+    queueStats:
+      'SELECT q.name AS queue, ' +
+      `(SELECT count(*) FROM ${s}.messages m WHERE m.queue = q.name AND m.state = 'waiting' AND m.visible_at <= $1) AS waiting, ` +
+      `(SELECT count(*) FROM ${s}.messages m WHERE m.queue = q.name AND m.state = 'waiting' AND m.visible_at > $1) AS delayed, ` +
+      `(SELECT count(*) FROM ${s}.messages m WHERE m.state = 'leased' AND m.queue = q.name) AS leased, ` +
+      'c.done, c.dead, c.dropped, ' +
+      `(SELECT min(d.died_at) FROM ${s}.dead_letters d WHERE d.queue = q.name) AS oldest_dead_at ` +
+      `FROM ${s}.queues q CROSS JOIN LATERAL (SELECT COALESCE(sum(done), 0)::bigint AS done, ` +
+      'COALESCE(sum(dead), 0)::bigint AS dead, COALESCE(sum(dropped), 0)::bigint AS dropped ' +
+      `FROM ${s}.queue_counters WHERE queue = q.name) c ORDER BY q.name`,
+
+    // Keyed messages that a live message of the queue already holds are skipped by ON CONFLICT
+    // (also a key repeated inside the batch: the first one wins); the store then looks up the
+    // holder's id. Nothing is inserted for an unknown queue, which `queue_found` reports.
+    // $1 queue, $2..$8 arrays, $9 now.
+    messageInsert:
+      'WITH input AS (SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], ' +
+      '$7::text[], $8::int[]) WITH ORDINALITY AS i(id, body, headers, idempotency_key, visible_at, replay_of, ' +
+      `replay_count, ord) WHERE EXISTS (SELECT 1 FROM ${s}.queues WHERE name = $1)), ` +
+      `inserted AS (INSERT INTO ${s}.messages (id, queue, state, body, headers, idempotency_key, enqueued_at, ` +
+      "visible_at, replay_of, replay_count) SELECT id, $1, 'waiting', body::json, headers::json, idempotency_key, " +
+      '$9, visible_at, replay_of, replay_count FROM input ORDER BY ord ' +
+      "ON CONFLICT (queue, idempotency_key) WHERE state IN ('waiting', 'leased') AND idempotency_key IS NOT NULL " +
+      'DO NOTHING RETURNING id, visible_at), ' +
+      `woken AS (SELECT count(pg_notify(${ch}, $1)) AS n FROM (SELECT 1 FROM inserted WHERE visible_at <= $9 LIMIT 1) v) ` +
+      `SELECT EXISTS (SELECT 1 FROM ${s}.queues WHERE name = $1) AS queue_found, ` +
+      'ARRAY(SELECT id FROM inserted) AS ids FROM woken',
+    messageFindLiveByKeys:
+      `SELECT idempotency_key, id FROM ${s}.messages WHERE queue = $1 AND idempotency_key = ANY($2::text[]) ` +
+      "AND state IN ('waiting', 'leased')",
+
+    // The claim: lock up to $4 visible waiting messages of the queue, oldest visible first, from
+    // the partial claim index; rows other claimers hold are skipped, not waited for. The lease
+    // token fences stale acks (it is not a secret). $1 queue, $2 now, $3 lease expiry, $4 limit.
+    messageClaim:
+      'UPDATE ' +
+      `${s}.messages m SET state = 'leased', receives = m.receives + 1, lease_token = gen_random_uuid()::text, ` +
+      'leased_at = $2, lease_expires_at = $3, lease_worker_id = $5, lease_worker_version = $6, lease_host = $7 ' +
+      `FROM (SELECT id FROM ${s}.messages WHERE queue = $1 AND state = 'waiting' AND visible_at <= $2 ` +
+      'ORDER BY visible_at, seq LIMIT $4 FOR UPDATE SKIP LOCKED) c WHERE m.id = c.id ' +
+      `RETURNING ${MESSAGE_COLUMNS.replace(/(^|, )/g, '$1m.')}`,
+
+    // $1 ids, $2 tokens, $3 now, $4 counter slot.
+    messageComplete:
+      'WITH i AS (SELECT * FROM unnest($1::text[], $2::text[]) AS i(id, lease_token)), ' +
+      `done AS (UPDATE ${s}.messages m SET state = 'done', done_at = $3, lease_token = NULL, lease_expires_at = NULL ` +
+      `FROM i WHERE ${LEASE_MATCHES} RETURNING m.id, i.lease_token AS token, m.queue), ` +
+      `counted AS (${countInto(s, 'done', 'done', '$4')}) ` +
+      'SELECT id, token FROM done',
+    // $1 ids, $2 tokens, $3 visible-at times, $4 attempts (JSON), $5 now.
+    messageRetry:
+      'WITH i AS (SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[]) ' +
+      'AS i(id, lease_token, visible_at, attempt)), ' +
+      `retried AS (UPDATE ${s}.messages m SET state = 'waiting', visible_at = i.visible_at, lease_token = NULL, ` +
+      `lease_expires_at = NULL, attempts = ${appendAttempt('m.attempts', 'i.attempt')}::json ` +
+      `FROM i WHERE ${LEASE_MATCHES} RETURNING m.id, i.lease_token AS token, m.queue, m.visible_at), ` +
+      `woken AS (SELECT count(pg_notify(${ch}, queue)) AS n FROM ` +
+      '(SELECT DISTINCT queue FROM retried WHERE visible_at <= $5) q) ' +
+      'SELECT r.id, r.token FROM retried r, woken',
+    // $1 ids, $2 tokens, $3 counter slot.
+    messageDrop:
+      'WITH i AS (SELECT * FROM unnest($1::text[], $2::text[]) AS i(id, lease_token)), ' +
+      `gone AS (DELETE FROM ${s}.messages m USING i WHERE ${LEASE_MATCHES} ` +
+      'RETURNING m.id, i.lease_token AS token, m.queue), ' +
+      `counted AS (${countInto(s, 'dropped', 'gone', '$3')}) ` +
+      'SELECT id, token FROM gone',
+    // Moves messages to dead_letters with their final attempt, and counts them into their
+    // groups (one upsert per group: ON CONFLICT cannot touch a row twice in one statement),
+    // the groups' queues and the queue counters. $14 now, $15 counter slot.
+    messageDead:
+      'WITH i AS (SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[], ' +
+      '$7::text[], $8::text[], $9::text[], $10::int[], $11::text[], $12::text[], $13::text[]) AS i(id, lease_token, ' +
+      'ord, attempt, tier, error_name, error_message, error_stack, error_code, error_status, fingerprint, group_id, ' +
+      'normalized_message)), ' +
+      `gone AS (DELETE FROM ${s}.messages m USING i WHERE ${LEASE_MATCHES} RETURNING m.id, m.queue, m.body, m.headers, ` +
+      `m.idempotency_key, m.enqueued_at, ${appendAttempt('m.attempts', 'i.attempt')} AS attempts, ` +
+      'json_array_length(m.attempts) + 1 AS attempt_count, m.replay_count, m.replay_of, i.lease_token AS token, ' +
+      'i.ord, i.tier, i.error_name, i.error_message, i.error_stack, i.error_code, i.error_status, i.fingerprint, ' +
+      'i.group_id, i.normalized_message), ' +
+      `letters AS (INSERT INTO ${s}.dead_letters (id, queue, body, headers, idempotency_key, enqueued_at, attempts, ` +
+      'attempt_count, error_name, error_message, error_stack, error_code, error_status, tier, fingerprint, group_id, ' +
+      'died_at, replay_count, previous_id) SELECT id, queue, body, headers, idempotency_key, enqueued_at, ' +
+      'attempts::json, attempt_count, error_name, error_message, error_stack, error_code, error_status, tier, ' +
+      'fingerprint, group_id, $14, replay_count, replay_of FROM gone), ' +
+      // A death in a resolved group reopens it as regressed; g.* is the row before the update.
+      `grouped AS (INSERT INTO ${s}.groups AS g (id, fingerprint, error_name, normalized_message, tier, status, ` +
+      'first_seen, last_seen, count, dead_count, sample_id, status_changed_at) ' +
+      "SELECT DISTINCT ON (group_id) group_id, fingerprint, error_name, normalized_message, tier, 'new', $14, $14, " +
+      'count(*) OVER (PARTITION BY group_id), count(*) OVER (PARTITION BY group_id), id, $14 ' +
+      'FROM gone ORDER BY group_id, ord ON CONFLICT (id) DO UPDATE SET count = g.count + excluded.count, ' +
+      'dead_count = g.dead_count + excluded.dead_count, last_seen = GREATEST(g.last_seen, excluded.last_seen), ' +
+      "status = CASE g.status WHEN 'resolved' THEN 'regressed' ELSE g.status END, " +
+      "status_changed_at = CASE g.status WHEN 'resolved' THEN excluded.status_changed_at ELSE g.status_changed_at END), " +
+      `queued AS (INSERT INTO ${s}.group_queues AS gq (group_id, queue, count) SELECT group_id, queue, count(*) ` +
+      'FROM gone GROUP BY group_id, queue ORDER BY group_id, queue ' +
+      'ON CONFLICT (group_id, queue) DO UPDATE SET count = gq.count + excluded.count), ' +
+      `counted AS (${countInto(s, 'dead', 'gone', '$15')}) ` +
+      'SELECT id, token FROM gone',
+    // $1 ids, $2 tokens, $3 uncount (0 or 1), $4 now.
+    messageRelease:
+      'WITH i AS (SELECT * FROM unnest($1::text[], $2::text[], $3::int[]) AS i(id, lease_token, uncount)), ' +
+      `released AS (UPDATE ${s}.messages m SET state = 'waiting', visible_at = $4, ` +
+      'receives = GREATEST(m.receives - i.uncount, 0), lease_token = NULL, lease_expires_at = NULL ' +
+      `FROM i WHERE ${LEASE_MATCHES} RETURNING m.queue), ` +
+      `woken AS (SELECT count(pg_notify(${ch}, queue)) AS n FROM (SELECT DISTINCT queue FROM released) q) ` +
+      'SELECT (SELECT count(*) FROM released) AS released FROM woken',
+    messageExtendLease: `UPDATE ${s}.messages SET lease_expires_at = $3 WHERE id = $1 AND lease_token = $2 AND state = 'leased'`,
+    messageExpiredLeases:
+      'SELECT id, lease_token, queue, receives, leased_at, lease_expires_at, lease_worker_id, ' +
+      `lease_worker_version, lease_host FROM ${s}.messages ` +
+      "WHERE state = 'leased' AND lease_expires_at <= $1 ORDER BY lease_expires_at LIMIT $2",
+    messageGet: `SELECT ${MESSAGE_COLUMNS} FROM ${s}.messages WHERE id = $1`,
+    messageHasPending:
+      `SELECT EXISTS (SELECT 1 FROM ${s}.messages WHERE queue = $1 AND state = 'waiting') ` +
+      `OR EXISTS (SELECT 1 FROM ${s}.messages WHERE state = 'leased' AND queue = $1) AS pending`,
+
+    deadLetterGet: `SELECT ${DEAD_LETTER_SUMMARY_COLUMNS}, body, headers, attempts FROM ${s}.dead_letters WHERE id = $1`,
+
+    // A group comes back with its queues (in name order) gathered by the same statement.
+    groupGet: `SELECT g.*, ${queuesOf(s, 'g')} AS queues FROM ${s}.groups g WHERE g.id = $1`,
+    groupStatusSet:
+      `UPDATE ${s}.groups g SET status_changed_at = CASE WHEN g.status = $2 THEN g.status_changed_at ELSE $3 END, ` +
+      `status = $2 WHERE g.id = $1 RETURNING g.*, ${queuesOf(s, 'g')} AS queues`,
+
+    // Inserts, or takes over a lease that is ours or has expired; another holder's live lease
+    // makes the upsert's WHERE false and changes nothing. Concurrent candidates serialise on
+    // the row (or on the unique index for the first insert), so exactly one wins.
+    leaderElect:
+      `INSERT INTO ${s}.leaders AS l (name, holder, expires_at) VALUES ($1, $2, $3) ` +
+      'ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at ' +
+      'WHERE l.holder = excluded.holder OR l.expires_at <= $4',
+    leaderResign: `DELETE FROM ${s}.leaders WHERE name = $1 AND holder = $2`,
+  };
+}
+
+/** The SQL of one PostgreSQL store. */
+export type PostgresStatements = ReturnType<typeof postgresStatements>;

@@ -1,0 +1,38 @@
+// Helpers of the PostgreSQL store tests. They reach the server with `pg` directly, to create
+// what another program would (foreign tables, old schemas), kill connections and drop schemas:
+// these are tests of the PostgreSQL store itself (test/store mirrors src/store).
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+
+/** The test server: the machine's PostgreSQL unless `DEADLETTER_TEST_POSTGRES` says otherwise. */
+export const POSTGRES_URL = process.env.DEADLETTER_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** A new schema name, unique to this process and call: `<prefix>_<pid>_<random>`. */
+export function tempSchema(prefix = 'dltest'): string {
+  return `${prefix}_${process.pid}_${randomBytes(4).toString('hex')}`;
+}
+
+/** The store URL of `schema` on the test server, with more `&`-separated parameters if given. */
+export function storeUrl(schema: string, extra = ''): string {
+  return `${POSTGRES_URL}?schema=${schema}${extra === '' ? '' : `&${extra}`}`;
+}
+
+/** Runs `fn` on a connection of its own to the test server, closed afterwards. */
+export async function withClient<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: POSTGRES_URL });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Drops schemas and everything in them; missing ones are fine. */
+export async function dropSchemas(...schemas: string[]): Promise<void> {
+  if (schemas.length === 0) return;
+  await withClient((client) =>
+    client.query(`DROP SCHEMA IF EXISTS ${schemas.map((s) => `"${s}"`).join(', ')} CASCADE`),
+  );
+}
