@@ -1,3 +1,4 @@
+import type { AuditEntry, AuditEntryInput, AuditFilter } from '../core/audit.ts';
 import type { DeadLetter, DeadLetterFilter, DeadLetterSummary } from '../core/dead-letter.ts';
 import type { FailureInfo } from '../core/failure.ts';
 import type { Group, GroupFilter, GroupSort, GroupStatus } from '../core/group.ts';
@@ -85,6 +86,12 @@ export interface Store {
    * elsewhere workers poll. The subscription survives reconnects; `close` ends it.
    */
   queueListen?(params: { queue: string; onAvailable: () => void }): Promise<{ close: () => Promise<void> }>;
+
+  // ---- audit
+  /** Appends entries to the audit log. Changes that are audited append their entry in their own transaction instead. */
+  auditAppend(params: { entries: AuditEntryInput[] }): Promise<void>;
+  /** Newest first; `beforeId` continues after the last entry of a previous page. */
+  auditList(params: AuditFilter & { limit: number; beforeId?: number }): Promise<AuditEntry[]>;
 
   // ---- leadership (one process runs the maintenance services)
   /**

@@ -1,8 +1,11 @@
 import { describe } from 'vitest';
+import { describeConcurrency } from './concurrency.ts';
 import { describeDeadLetters } from './dead-letters.ts';
 import { describeFailures, describeStats } from './failures.ts';
+import { describeFidelity } from './fidelity.ts';
 import { type StoreFactory, useStore } from './fixtures.ts';
 import { describeGroups } from './groups.ts';
+import { describeLeadership } from './leadership.ts';
 import { describeLeases, describeMessageClaim, describeMessageInsert } from './messages.ts';
 import { describeQueues } from './queues.ts';
 
@@ -31,5 +34,8 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
     describeStats(ctx);
     describeDeadLetters(ctx);
     describeGroups(ctx);
+    describeLeadership(ctx);
+    describeConcurrency(ctx);
+    describeFidelity(ctx);
   });
 }

@@ -1,4 +1,29 @@
+import { randomInt } from 'node:crypto';
 import type { DeathRecord, FailItem, LeaseRef } from '../store.ts';
+import type { PostgresStatements } from './statements.ts';
+
+/** Parameters of a statement. */
+export type Values = unknown[];
+
+/**
+ * Counter slots per queue (see `queue_counters` in migration 0001): a writer adds to a random
+ * one, so two concurrent ackers of a queue meet on the same row once in 16 times.
+ */
+const COUNTER_SLOTS = 16;
+
+/** A random counter slot for one call's counter updates. */
+export function randomCounterSlot(): number {
+  return randomInt(COUNTER_SLOTS);
+}
+
+/**
+ * PostgreSQL's `text` cannot hold the NUL character, which an error message thrown by a handler
+ * may well contain; refusing it would leave the message unable to fail. It becomes U+FFFD in
+ * the text columns (the attempts keep the exact text, escaped as JSON).
+ */
+export function storableText(text: string): string {
+  return text.includes('\0') ? text.replaceAll('\0', '\uFFFD') : text;
+}
 
 /** What a batched lease statement returns per applied item: the id and the token it matched. */
 export interface LeaseResultRow {
@@ -66,4 +91,59 @@ export function failBatches(items: FailItem[]): FailBatches {
     drop: sortedById(batches.drop),
     dead: sortedById(batches.dead),
   };
+}
+
+/** A statement of a `messageFail` call: prepared-statement name, SQL and parameters. */
+export type FailStatement = [name: string, sql: string, values: Values];
+
+/** One statement per kind of outcome present in the batch, all counting into one random slot. */
+export function failStatements(sql: PostgresStatements, batches: FailBatches, now: number): FailStatement[] {
+  const statements: FailStatement[] = [];
+  const slot = randomCounterSlot();
+  const { retry, drop, dead } = batches;
+  if (retry.length > 0) {
+    statements.push([
+      'message_retry',
+      sql.messageRetry,
+      [
+        retry.map((i) => i.id),
+        retry.map((i) => i.leaseToken),
+        retry.map((i) => i.visibleAt),
+        retry.map((i) => JSON.stringify(i.attempt)),
+        now,
+      ],
+    ]);
+  }
+  if (drop.length > 0) {
+    statements.push([
+      'message_drop',
+      sql.messageDrop,
+      [drop.map((i) => i.id), drop.map((i) => i.leaseToken), slot],
+    ]);
+  }
+  if (dead.length > 0) {
+    const error = dead.map((i) => i.death.error);
+    statements.push([
+      'message_dead',
+      sql.messageDead,
+      [
+        dead.map((i) => i.id),
+        dead.map((i) => i.leaseToken),
+        dead.map((i) => i.ord),
+        dead.map((i) => JSON.stringify(i.attempt)),
+        dead.map((i) => i.death.tier),
+        error.map((e) => storableText(e.name)),
+        error.map((e) => storableText(e.message)),
+        error.map((e) => (e.stack === undefined ? null : storableText(e.stack))),
+        error.map((e) => (e.code === undefined ? null : storableText(e.code))),
+        error.map((e) => e.status ?? null),
+        dead.map((i) => storableText(i.death.fingerprint)),
+        dead.map((i) => i.death.groupId),
+        dead.map((i) => storableText(i.death.normalizedMessage)),
+        now,
+        slot,
+      ],
+    ]);
+  }
+  return statements;
 }

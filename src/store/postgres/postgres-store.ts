@@ -1,5 +1,5 @@
-import { randomInt } from 'node:crypto';
 import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
+import type { AuditEntry, AuditEntryInput, AuditFilter } from '../../core/audit.ts';
 import type { DeadLetter, DeadLetterSummary } from '../../core/dead-letter.ts';
 import { ConflictError, NotFoundError } from '../../core/errors.ts';
 import type { Group, GroupStatus } from '../../core/group.ts';
@@ -17,7 +17,16 @@ import type {
   StoreCapabilities,
 } from '../store.ts';
 import { clientConfig, isUniqueViolation, quoteIdent } from './connection.ts';
-import { type FailBatches, failBatches, type LeaseResultRow, settle, sortedById } from './lease-batches.ts';
+import {
+  type FailStatement,
+  failBatches,
+  failStatements,
+  type LeaseResultRow,
+  randomCounterSlot,
+  settle,
+  sortedById,
+  type Values,
+} from './lease-batches.ts';
 import { deadLetterListQuery, groupListQuery, type ListQuery } from './list-queries.ts';
 import { NotificationListener, type Subscription } from './listener.ts';
 import type { PostgresTarget } from './postgres-url.ts';
@@ -52,16 +61,8 @@ export function channelOf(schema: string): string {
   return `deadletter_${schema}`;
 }
 
-/**
- * Counter slots per queue (see `queue_counters` in migration 0001): a writer adds to a random
- * one, so two concurrent ackers of a queue meet on the same row once in 16 times.
- */
-const COUNTER_SLOTS = 16;
-
 /** Rounds of "insert, then look up the live holder of each skipped key" before giving up. */
 const MAX_INSERT_ROUNDS = 5;
-
-type Values = unknown[];
 
 /** A row of the insert statement. */
 interface InsertResultRow {
@@ -289,7 +290,7 @@ export class PostgresStore implements Store {
       items.map((i) => i.id),
       items.map((i) => i.leaseToken),
       params.now,
-      counterSlot(),
+      randomCounterSlot(),
     ]);
     const lost = settle(params.items, rows);
     return { completed: params.items.length - lost.length, lost };
@@ -300,11 +301,10 @@ export class PostgresStore implements Store {
     now: number;
   }): Promise<{ applied: number; lost: string[] }> {
     if (params.items.length === 0) return { applied: 0, lost: [] };
-    const batches = failBatches(params.items);
-    const statements = this.failStatements(batches, params.now);
+    const statements = failStatements(this.sql, failBatches(params.items), params.now);
     let rows: LeaseResultRow[];
     if (statements.length === 1) {
-      const [name, text, values] = statements[0] as [string, string, Values];
+      const [name, text, values] = statements[0] as FailStatement;
       rows = (await this.query<LeaseResultRow>(name, text, values)).rows;
     } else {
       rows = await this.transaction(async (client) => {
@@ -317,58 +317,6 @@ export class PostgresStore implements Store {
     }
     const lost = settle(params.items, rows);
     return { applied: params.items.length - lost.length, lost };
-  }
-
-  /** One statement per kind of outcome present in the batch. */
-  private failStatements(batches: FailBatches, now: number): [string, string, Values][] {
-    const statements: [string, string, Values][] = [];
-    const slot = counterSlot();
-    const { retry, drop, dead } = batches;
-    if (retry.length > 0) {
-      statements.push([
-        'message_retry',
-        this.sql.messageRetry,
-        [
-          retry.map((i) => i.id),
-          retry.map((i) => i.leaseToken),
-          retry.map((i) => i.visibleAt),
-          retry.map((i) => JSON.stringify(i.attempt)),
-          now,
-        ],
-      ]);
-    }
-    if (drop.length > 0) {
-      statements.push([
-        'message_drop',
-        this.sql.messageDrop,
-        [drop.map((i) => i.id), drop.map((i) => i.leaseToken), slot],
-      ]);
-    }
-    if (dead.length > 0) {
-      const error = dead.map((i) => i.death.error);
-      statements.push([
-        'message_dead',
-        this.sql.messageDead,
-        [
-          dead.map((i) => i.id),
-          dead.map((i) => i.leaseToken),
-          dead.map((i) => i.ord),
-          dead.map((i) => JSON.stringify(i.attempt)),
-          dead.map((i) => i.death.tier),
-          error.map((e) => storableText(e.name)),
-          error.map((e) => storableText(e.message)),
-          error.map((e) => (e.stack === undefined ? null : storableText(e.stack))),
-          error.map((e) => (e.code === undefined ? null : storableText(e.code))),
-          error.map((e) => e.status ?? null),
-          dead.map((i) => storableText(i.death.fingerprint)),
-          dead.map((i) => i.death.groupId),
-          dead.map((i) => storableText(i.death.normalizedMessage)),
-          now,
-          slot,
-        ],
-      ]);
-    }
-    return statements;
   }
 
   async messageExtendLease(params: LeaseRef & { leaseExpiresAt: number }): Promise<boolean> {
@@ -555,18 +503,14 @@ export class PostgresStore implements Store {
     promise.then(forget, forget);
     return promise;
   }
-}
 
-/** A random counter slot for this call's counter updates. */
-function counterSlot(): number {
-  return randomInt(COUNTER_SLOTS);
-}
+  // ---- audit (triage, issue 5): the PostgreSQL port follows the SQLite implementation.
 
-/**
- * PostgreSQL's `text` cannot hold the NUL character, which an error message thrown by a handler
- * may well contain; refusing it would leave the message unable to fail. It becomes U+FFFD in
- * the text columns (the attempts keep the exact text, escaped as JSON).
- */
-function storableText(text: string): string {
-  return text.includes('\0') ? text.replaceAll('\0', '\uFFFD') : text;
+  async auditAppend(_params: { entries: AuditEntryInput[] }): Promise<void> {
+    throw new Error('the audit log is not available on the PostgreSQL store yet');
+  }
+
+  async auditList(_params: AuditFilter & { limit: number; beforeId?: number }): Promise<AuditEntry[]> {
+    throw new Error('the audit log is not available on the PostgreSQL store yet');
+  }
 }

@@ -58,6 +58,19 @@ export function deadLetterListQuery(
     values.push(needle, needle);
     key += ':grep';
   }
+  if (params.ids !== undefined) {
+    // A primary-key probe per id; the few rows found are then sorted (at most 1000).
+    where.push('id IN (SELECT value FROM json_each(?))');
+    values.push(JSON.stringify(params.ids));
+    key += ':ids';
+  }
+  for (const match of params.where ?? []) {
+    // `->` returns the field as JSON text, compared with the value's canonical JSON: typed,
+    // like PostgreSQL's jsonb equality. It cannot use an index: it filters the chosen walk.
+    where.push('body -> ? = ?');
+    values.push(jsonPath(match.path), JSON.stringify(match.value));
+    key += ':where';
+  }
   if (params.cursor !== undefined) {
     // "Strictly after this row in newest-first order"; a row value compares (died_at, id)
     // lexicographically and is served by the same index range.
@@ -107,4 +120,9 @@ export function groupListQuery(
     (where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '') +
     ` ORDER BY ${order} LIMIT ? OFFSET ?`;
   return { key, sql, params: values };
+}
+
+/** A SQLite JSON path for body keys: `['customer', 'tags', '0']` → `$."customer"."tags"[0]`. */
+export function jsonPath(path: readonly string[]): string {
+  return `$${path.map((key) => (/^\d+$/.test(key) ? `[${key}]` : `."${key}"`)).join('')}`;
 }

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import type { AuditEntry, AuditEntryInput, AuditFilter } from '../../core/audit.ts';
 import type { DeadLetter, DeadLetterSummary } from '../../core/dead-letter.ts';
 import { ConflictError, NotFoundError } from '../../core/errors.ts';
 import type { Group, GroupStatus } from '../../core/group.ts';
@@ -15,6 +16,7 @@ import type {
   Store,
   StoreCapabilities,
 } from '../store.ts';
+import { SqliteAuditLog } from './audit.ts';
 import { deadLetterListQuery, groupListQuery, type ListQuery } from './list-queries.ts';
 import {
   type DeadLetterSummaryRow,
@@ -73,6 +75,8 @@ export class SqliteStore implements Store {
   readonly location: string;
   private readonly db: Database.Database;
   private readonly sql: Statements;
+  /** The audit log; other methods append to it inside their own transactions. */
+  protected readonly audit: SqliteAuditLog;
   private readonly listStatements = new Map<string, Database.Statement<(string | number)[]>>();
 
   /** Wraps an open, schema-checked connection; use `openStore` or `openSqliteStore` instead. */
@@ -80,6 +84,7 @@ export class SqliteStore implements Store {
     this.db = db;
     this.location = location;
     this.sql = prepareStatements(db);
+    this.audit = new SqliteAuditLog(db);
   }
 
   async close(): Promise<void> {
@@ -474,5 +479,15 @@ export class SqliteStore implements Store {
 
   async leaderResign(params: { name: string; holder: string }): Promise<void> {
     this.db.prepare('DELETE FROM leaders WHERE name = ? AND holder = ?').run(params.name, params.holder);
+  }
+
+  // ---- audit
+
+  async auditAppend(params: { entries: AuditEntryInput[] }): Promise<void> {
+    this.audit.appendAll(params.entries);
+  }
+
+  async auditList(params: AuditFilter & { limit: number; beforeId?: number }): Promise<AuditEntry[]> {
+    return this.audit.list(params);
   }
 }
