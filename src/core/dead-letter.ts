@@ -38,6 +38,46 @@ export interface DeadLetterFilter {
   until?: number;
   /** Case-insensitive substring of the error name or message. */
   grep?: string;
+  /** Only these dead letters (at most 1000 ids). */
+  ids?: string[];
+  /** Fields of the JSON body that must equal a value, e.g. `body.customer.country=DE`. */
+  where?: BodyFieldMatch[];
+}
+
+/**
+ * A body field equal to a JSON value. `path` is the keys from the body's root (array indexes
+ * as numeric strings); `value` is compared as JSON: `DE` and `"DE"` are the string "DE",
+ * `42` the number, `true` the boolean.
+ */
+export interface BodyFieldMatch {
+  path: string[];
+  value: Json;
+}
+
+const WHERE_KEY = /^[A-Za-z0-9_$-]+$/;
+
+/**
+ * Parses `body.customer.country=DE` (the `body.` prefix is required). The value is JSON when it
+ * parses as JSON (`42`, `true`, `null`, `"x"`), else a string. Throws ValidationError.
+ */
+export function parseWhere(text: string): BodyFieldMatch {
+  const eq = text.indexOf('=');
+  const left = eq < 0 ? text : text.slice(0, eq);
+  const [root, ...path] = left.trim().split('.');
+  if (eq < 0 || root !== 'body' || path.length === 0 || path.some((key) => !WHERE_KEY.test(key))) {
+    throw new ValidationError(
+      `invalid --where "${text}": use body.<field>[.<field>...]=<value>, e.g. body.customer.country=DE`,
+    );
+  }
+  const raw = text.slice(eq + 1);
+  let value: Json;
+  try {
+    value = JSON.parse(raw) as Json;
+    if (typeof value === 'object' && value !== null) value = raw;
+  } catch {
+    value = raw;
+  }
+  return { path, value };
 }
 
 /** Position in the newest-first order of dead letters: (diedAt, id) of the last row seen. */
