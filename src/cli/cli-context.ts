@@ -1,7 +1,8 @@
+import { userInfo } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Duration } from '../core/duration.ts';
-import { SchemaVersionError } from '../core/errors.ts';
+import { SchemaVersionError, ValidationError } from '../core/errors.ts';
 import { Deadletter } from '../engine/deadletter.ts';
 import type { MaintenanceOptions } from '../engine/maintenance.ts';
 import { openStore, resolveStoreUrl } from '../store/open.ts';
@@ -34,6 +35,7 @@ export interface CliIo {
 export interface GlobalOptions {
   store?: string;
   json?: boolean;
+  actor?: string;
 }
 
 /** The state one command runs with: its streams, the global options and the store URL. */
@@ -44,10 +46,13 @@ export class CliContext {
   /** The store URL after `--store`, `DEADLETTER_STORE` and the default, anchored to `cwd`. */
   readonly storeUrl: string;
   readonly cwd: string;
+  /** Who the audit log records for changes: `--actor`, else `DEADLETTER_ACTOR`, else the OS user. */
+  readonly actor: string;
 
   constructor(io: CliIo, globals: GlobalOptions) {
     this.io = io;
     this.json = globals.json === true;
+    this.actor = resolveActor(globals.actor, io.env);
     this.cwd = io.cwd ?? process.cwd();
     this.storeUrl = anchorStoreUrl(resolveStoreUrl(globals.store, io.env), this.cwd);
   }
@@ -120,6 +125,20 @@ export class CliContext {
       await dl.close();
       await store.close();
     }
+  }
+}
+
+/** `--actor`, `DEADLETTER_ACTOR`, the OS user, or `cli`. */
+export function resolveActor(flag: string | undefined, env: NodeJS.ProcessEnv): string {
+  const given = flag?.trim() || env.DEADLETTER_ACTOR?.trim();
+  if (given) {
+    if (given.length > 200) throw new ValidationError('invalid --actor: use at most 200 characters');
+    return given;
+  }
+  try {
+    return userInfo().username || 'cli';
+  } catch {
+    return env.USER ?? 'cli';
   }
 }
 

@@ -43,6 +43,10 @@ function buildProgram(io: CliIo): Command {
     .version(packageJson.version, '-V, --version')
     .option('--store <url>', 'store URL (default: $DEADLETTER_STORE or sqlite:./.deadletter/deadletter.db)')
     .option('--json', 'print one JSON document on stdout')
+    .option(
+      '--actor <name>',
+      'who the audit log records for changes (default: $DEADLETTER_ACTOR or the OS user)',
+    )
     // Settings below are inherited by every command added after them.
     .exitOverride()
     .configureOutput({
