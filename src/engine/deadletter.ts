@@ -51,6 +51,22 @@ export interface DeadletterOptions {
    * `startMaintenance()`); `false` never runs them here.
    */
   maintenance?: false | (MaintenanceOptions & { leaseSweepInterval?: Duration });
+  /**
+   * Who the audit log records for changes made through this handle when a call does not say
+   * (`{ actor }` on each changing method). Default `library`.
+   */
+  actor?: string;
+}
+
+/** {@link QueueStats} of one queue plus when its next dead letters expire. */
+export interface QueueStatsReport extends QueueStats {
+  /** The queue's retention in days; 0 keeps dead letters forever. */
+  retentionDays: number;
+  /**
+   * When the oldest dead letter passes the queue's retention (its `diedAt` + retention), after
+   * which the retention sweeper archives it; null when the DLQ is empty or retention is 0.
+   */
+  nextExpiryAt: number | null;
 }
 
 /** Options of one send. */
@@ -158,9 +174,20 @@ export class Deadletter {
     return this.store.queueList();
   }
 
-  /** Per queue: waiting, delayed, leased, done, dead, dropped and the oldest dead letter. */
-  stats(): Promise<QueueStats[]> {
-    return this.store.queueStats({ now: this.clock.now() });
+  /**
+   * Per queue: waiting, delayed, leased, done, dead, dropped, replayed, discarded, archived, the
+   * oldest dead letter and when the next dead letters expire.
+   */
+  async stats(): Promise<QueueStatsReport[]> {
+    const [stats, queues] = await Promise.all([
+      this.store.queueStats({ now: this.clock.now() }),
+      this.store.queueList(),
+    ]);
+    const retention = new Map(queues.map((queue) => [queue.name, queue.retentionDays]));
+    return stats.map((row) => {
+      const retentionDays = retention.get(row.queue) ?? QUEUE_DEFAULTS.retentionDays;
+      return { ...row, retentionDays, nextExpiryAt: nextExpiryAt(row.oldestDeadAt, retentionDays) };
+    });
   }
 
   // ---- send
@@ -379,6 +406,12 @@ export class Deadletter {
       this.sent.on(queue, done);
     });
   }
+}
+
+/** When a dead letter that died at `diedAt` expires under `retentionDays` (0: never, null). */
+function nextExpiryAt(diedAt: number | null, retentionDays: number): number | null {
+  if (diedAt === null || retentionDays <= 0) return null;
+  return diedAt + Math.round(retentionDays * 86_400_000);
 }
 
 function toNewMessageOptions(options: SendOptions): Omit<NewMessage, 'body'> {

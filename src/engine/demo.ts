@@ -4,8 +4,7 @@ import type { Group } from '../core/group.ts';
 import type { ClaimedMessage, Json } from '../core/message.ts';
 import type { QueueRecord, QueueSettingsInput } from '../core/queue-settings.ts';
 import { resolveQueueSettings } from '../core/queue-settings.ts';
-import type { QueueStats } from '../store/store.ts';
-import type { Deadletter } from './deadletter.ts';
+import type { Deadletter, QueueStatsReport } from './deadletter.ts';
 import type { Handler, Worker, WorkerCounters } from './worker.ts';
 
 /**
@@ -39,7 +38,7 @@ export interface DemoReport {
   /** Counters of each queue's worker. */
   workers: Record<string, WorkerCounters>;
   /** Stats of the demo queues (cumulative if the demo ran before on this store). */
-  stats: QueueStats[];
+  stats: QueueStatsReport[];
   /** Groups with dead letters from the demo queues, largest first. */
   groups: Group[];
   durationMs: number;

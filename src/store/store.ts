@@ -196,7 +196,11 @@ export interface MessageRecord {
   replayCount: number;
 }
 
-/** Counts of one queue. `waiting` is visible now, `delayed` becomes visible later. */
+/**
+ * Counts of one queue. `waiting` is visible now, `delayed` becomes visible later. Every
+ * message accepted by the queue is counted in exactly one field:
+ * `sent = waiting + delayed + leased + done + dead + dropped + replayed + discarded + archived`.
+ */
 export interface QueueStats {
   queue: string;
   waiting: number;
@@ -206,6 +210,12 @@ export interface QueueStats {
   dead: number;
   /** Failures dropped because the queue's DLQ is turned off. */
   dropped: number;
+  /** Dead letters replayed out of this queue's DLQ (their new messages count in the destination queue). */
+  replayed: number;
+  /** Dead letters discarded (a tombstone stays). */
+  discarded: number;
+  /** Dead letters moved to archive files by the retention sweeper. */
+  archived: number;
   /** `diedAt` of the oldest dead letter, or null. */
   oldestDeadAt: number | null;
 }

@@ -55,7 +55,7 @@ describe('dlq demo', () => {
     const result = await cli.run(['demo', '--messages', '40', '--seed', '3']);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(
-      /per-queue stats\nQUEUE +WAITING +DELAYED +LEASED +DONE +DEAD +DROPPED +OLDEST DEAD\n/,
+      /per-queue stats\nQUEUE +WAITING +DELAYED +LEASED +DONE +DEAD +DROPPED +REPLAYED +DISCARDED +ARCHIVED +OLDEST DEAD +NEXT EXPIRY\n/,
     );
     expect(result.stdout).toMatch(/groups found \(\d+\)\nGROUP +STATUS +TIER +COUNT/);
     expect(result.stdout).toMatch(/next steps:\n {2}dlq groups/);

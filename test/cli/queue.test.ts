@@ -145,7 +145,12 @@ describe('dlq stats', () => {
         done: 0,
         dead: 0,
         dropped: 0,
+        replayed: 0,
+        discarded: 0,
+        archived: 0,
         oldestDeadAt: null,
+        retentionDays: 21,
+        nextExpiryAt: null,
       },
       {
         queue: 'payments',
@@ -155,14 +160,19 @@ describe('dlq stats', () => {
         done: 0,
         dead: 0,
         dropped: 0,
+        replayed: 0,
+        discarded: 0,
+        archived: 0,
         oldestDeadAt: null,
+        retentionDays: 3,
+        nextExpiryAt: null,
       },
     ]);
     const table = await cli.run(['stats']);
     expect(table.stdout.split('\n')[0]).toMatch(
-      /^QUEUE\s+WAITING\s+DELAYED\s+LEASED\s+DONE\s+DEAD\s+DROPPED\s+OLDEST DEAD$/,
+      /^QUEUE\s+WAITING\s+DELAYED\s+LEASED\s+DONE\s+DEAD\s+DROPPED\s+REPLAYED\s+DISCARDED\s+ARCHIVED\s+OLDEST DEAD\s+NEXT EXPIRY$/,
     );
-    expect(table.stdout.split('\n')[1]).toMatch(/^emails\s+0\s+0\s+0\s+0\s+0\s+0\s+-$/);
+    expect(table.stdout.split('\n')[1]).toMatch(/^emails(\s+0){9}\s+-\s+-$/);
   });
 });
 

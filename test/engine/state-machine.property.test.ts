@@ -5,6 +5,7 @@ import { ManualClock } from '../../src/core/clock.ts';
 import { planFailure } from '../../src/core/failure-plan.ts';
 import type { Attempt, ClaimedMessage } from '../../src/core/message.ts';
 import { Deadletter } from '../../src/engine/deadletter.ts';
+import { sentOf } from '../../src/store/conformance/fixtures.ts';
 import type { FailItem } from '../../src/store/store.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
@@ -96,11 +97,11 @@ async function check(ops: Op[]): Promise<void> {
 
     const verify = async () => {
       const stats = await dl.stats();
-      const total = stats.reduce(
-        (n, s) => n + s.waiting + s.delayed + s.leased + s.done + s.dead + s.dropped,
-        0,
-      );
+      // sent = waiting + delayed + leased + done + dead + dropped + replayed + discarded + archived
+      const total = stats.reduce((n, s) => n + sentOf(s), 0);
       expect(total).toBe(sent.length);
+      // Nothing here replays, discards or archives: those states stay empty.
+      expect(stats.map((s) => s.replayed + s.discarded + s.archived)).toEqual(stats.map(() => 0));
       let live = 0;
       let dead = 0;
       for (const id of sent) {

@@ -1,13 +1,19 @@
 import type { Command } from 'commander';
-import type { QueueStats } from '../../store/store.ts';
+import type { QueueStatsReport } from '../../engine/deadletter.ts';
 import { CliContext, type CliIo } from '../cli-context.ts';
-import { formatAge, formatTable } from '../output.ts';
+import { formatAge, formatAgo, formatTable } from '../output.ts';
 
-/** `dlq stats`: per queue waiting, delayed, leased, done, dead, dropped and the oldest dead letter's age. */
+/**
+ * `dlq stats`: per queue waiting, delayed, leased, done, dead, dropped, replayed, discarded,
+ * archived, the oldest dead letter's age and when the next dead letters expire.
+ */
 export function registerStatsCommand(program: Command, io: CliIo): void {
   program
     .command('stats')
-    .description('per queue: waiting, delayed, leased, done, dead, dropped, age of the oldest dead letter')
+    .description(
+      'per queue: waiting, delayed, leased, done, dead, dropped, replayed, discarded, archived, ' +
+        'age of the oldest dead letter and when the next ones expire',
+    )
     .action(async (_flags: unknown, command: Command) => {
       const ctx = CliContext.of(command, io);
       const stats = await ctx.withDeadletter((dl) => dl.stats());
@@ -16,8 +22,8 @@ export function registerStatsCommand(program: Command, io: CliIo): void {
     });
 }
 
-/** A table of {@link QueueStats}, one row per queue. */
-export function renderStats(stats: readonly QueueStats[], now: number): string {
+/** A table of {@link QueueStatsReport}, one row per queue. `NEXT EXPIRY` is `-` when nothing will expire. */
+export function renderStats(stats: readonly QueueStatsReport[], now: number): string {
   return formatTable(
     [
       { header: 'QUEUE' },
@@ -27,7 +33,11 @@ export function renderStats(stats: readonly QueueStats[], now: number): string {
       { header: 'DONE', align: 'right' },
       { header: 'DEAD', align: 'right' },
       { header: 'DROPPED', align: 'right' },
+      { header: 'REPLAYED', align: 'right' },
+      { header: 'DISCARDED', align: 'right' },
+      { header: 'ARCHIVED', align: 'right' },
       { header: 'OLDEST DEAD', align: 'right' },
+      { header: 'NEXT EXPIRY', align: 'right' },
     ],
     stats.map((row) => [
       row.queue,
@@ -37,7 +47,11 @@ export function renderStats(stats: readonly QueueStats[], now: number): string {
       String(row.done),
       String(row.dead),
       String(row.dropped),
+      String(row.replayed),
+      String(row.discarded),
+      String(row.archived),
       formatAge(row.oldestDeadAt, now),
+      row.nextExpiryAt === null ? '-' : formatAgo(row.nextExpiryAt, now),
     ]),
   );
 }

@@ -205,12 +205,34 @@ export async function expectStats(
   store: Store,
   queue: string,
   now: number,
-  expected: Omit<QueueStats, 'queue' | 'oldestDeadAt'> & { sent: number; oldestDeadAt?: number | null },
+  expected: Omit<QueueStats, 'queue' | 'oldestDeadAt' | 'replayed' | 'discarded' | 'archived'> &
+    Partial<Pick<QueueStats, 'replayed' | 'discarded' | 'archived'>> & {
+      sent: number;
+      oldestDeadAt?: number | null;
+    },
 ): Promise<void> {
   const stats = await statsOf(store, queue, now);
-  const { sent, oldestDeadAt, ...counts } = expected;
+  // replayed, discarded and archived are 0 unless the caller says otherwise.
+  const { sent, oldestDeadAt, ...counts } = { replayed: 0, discarded: 0, archived: 0, ...expected };
   expect(stats).toMatchObject(counts);
   if (oldestDeadAt !== undefined) expect(stats.oldestDeadAt).toBe(oldestDeadAt);
-  const total = stats.waiting + stats.delayed + stats.leased + stats.done + stats.dead + stats.dropped;
-  expect(total).toBe(sent);
+  expect(sentOf(stats)).toBe(sent);
+}
+
+/**
+ * Every message a queue accepted, from its stats: each is in exactly one state, so
+ * `sent = waiting + delayed + leased + done + dead + dropped + replayed + discarded + archived`.
+ */
+export function sentOf(stats: QueueStats): number {
+  return (
+    stats.waiting +
+    stats.delayed +
+    stats.leased +
+    stats.done +
+    stats.dead +
+    stats.dropped +
+    stats.replayed +
+    stats.discarded +
+    stats.archived
+  );
 }

@@ -72,8 +72,32 @@ export function describeQueues(ctx: StoreContext): void {
       await ctx.store.queueCreate({ queue: queueRecord('b') });
       await ctx.store.queueCreate({ queue: queueRecord('a') });
       expect(await ctx.store.queueStats({ now: T0 })).toEqual([
-        { queue: 'a', waiting: 0, delayed: 0, leased: 0, done: 0, dead: 0, dropped: 0, oldestDeadAt: null },
-        { queue: 'b', waiting: 0, delayed: 0, leased: 0, done: 0, dead: 0, dropped: 0, oldestDeadAt: null },
+        {
+          queue: 'a',
+          waiting: 0,
+          delayed: 0,
+          leased: 0,
+          done: 0,
+          dead: 0,
+          dropped: 0,
+          replayed: 0,
+          discarded: 0,
+          archived: 0,
+          oldestDeadAt: null,
+        },
+        {
+          queue: 'b',
+          waiting: 0,
+          delayed: 0,
+          leased: 0,
+          done: 0,
+          dead: 0,
+          dropped: 0,
+          replayed: 0,
+          discarded: 0,
+          archived: 0,
+          oldestDeadAt: null,
+        },
       ]);
     });
   });

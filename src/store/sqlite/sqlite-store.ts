@@ -150,6 +150,9 @@ export class SqliteStore implements Store {
           done: counter?.done ?? 0,
           dead: counter?.dead ?? 0,
           dropped: counter?.dropped ?? 0,
+          replayed: counter?.replayed ?? 0,
+          discarded: counter?.discarded ?? 0,
+          archived: counter?.archived ?? 0,
           oldestDeadAt: this.sql.oldestDead.get(queue.name)?.t ?? null,
         };
       });

@@ -150,9 +150,18 @@ export function prepareStatements(db: Database.Database) {
     countersAddDropped: db.prepare<[number, string]>(
       'UPDATE queue_counters SET dropped = dropped + ? WHERE queue = ?',
     ),
-    countersAll: db.prepare<[], { queue: string; done: number; dead: number; dropped: number }>(
-      'SELECT queue, done, dead, dropped FROM queue_counters',
-    ),
+    countersAll: db.prepare<
+      [],
+      {
+        queue: string;
+        done: number;
+        dead: number;
+        dropped: number;
+        replayed: number;
+        discarded: number;
+        archived: number;
+      }
+    >('SELECT queue, done, dead, dropped, replayed, discarded, archived FROM queue_counters'),
     countWaiting: db.prepare<[string, number], { n: number }>(COUNT_WAITING_SQL),
     countDelayed: db.prepare<[string, number], { n: number }>(COUNT_DELAYED_SQL),
     countLeasedByQueue: db.prepare<[], { queue: string; n: number }>(COUNT_LEASED_SQL),
