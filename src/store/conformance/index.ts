@@ -1,5 +1,7 @@
 import { describe } from 'vitest';
+import { describeAuditLog } from './audit-log.ts';
 import { describeConcurrency } from './concurrency.ts';
+import { describeDeadLetterSelectors } from './dead-letter-selectors.ts';
 import { describeDeadLetters } from './dead-letters.ts';
 import { describeFailures, describeStats } from './failures.ts';
 import { describeFidelity } from './fidelity.ts';
@@ -33,8 +35,10 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
     describeFailures(ctx);
     describeStats(ctx);
     describeDeadLetters(ctx);
+    describeDeadLetterSelectors(ctx);
     describeGroups(ctx);
     describeLeadership(ctx);
+    describeAuditLog(ctx);
     describeConcurrency(ctx);
     describeFidelity(ctx);
   });

@@ -10,13 +10,13 @@ import { DEAD_LETTER_SUMMARY_COLUMNS, queuesOf } from './statements.ts';
 export interface ListQuery {
   key: string;
   sql: string;
-  params: (string | number)[];
+  params: (string | number | string[])[];
 }
 
 /** Collects WHERE terms with numbered placeholders. */
 class Terms {
   readonly where: string[] = [];
-  readonly params: (string | number)[] = [];
+  readonly params: (string | number | string[])[] = [];
   key: string;
 
   constructor(key: string) {
@@ -24,7 +24,7 @@ class Terms {
   }
 
   /** The next placeholder for `value`. */
-  param(value: string | number): string {
+  param(value: string | number | string[]): string {
     this.params.push(value);
     return `$${this.params.length}`;
   }
@@ -65,6 +65,16 @@ export function deadLetterListQuery(
       'grep',
       `(strpos(lower(error_name), ${needle}) > 0 OR strpos(lower(error_message), ${needle}) > 0)`,
     );
+  }
+  if (params.ids !== undefined) {
+    // A primary-key probe per id; the few rows found are then sorted (at most 1000).
+    t.add('ids', `id = ANY(${t.param(params.ids)}::text[])`);
+  }
+  for (const match of params.where ?? []) {
+    // `json` has no equality; the field (found by `#>`, array indexes as numeric keys) and the
+    // value are compared as jsonb: typed, so "42" and 42 differ. No index: it filters the walk.
+    const path = t.param(match.path);
+    t.add('where', `(body #> ${path}::text[])::jsonb = ${t.param(JSON.stringify(match.value))}::jsonb`);
   }
   if (params.cursor !== undefined) {
     const diedAt = t.param(params.cursor.diedAt);

@@ -16,6 +16,7 @@ import type {
   Store,
   StoreCapabilities,
 } from '../store.ts';
+import { type AuditRow, auditInsertParams, auditInsertSql, auditListQuery, toAuditEntry } from './audit.ts';
 import { clientConfig, isUniqueViolation, quoteIdent } from './connection.ts';
 import {
   type FailStatement,
@@ -443,6 +444,14 @@ export class PostgresStore implements Store {
     await this.query(undefined, `ANALYZE ${tables.map((t) => `${s}.${t}`).join(', ')}`);
   }
 
+  /** A run-time setting of the pooled connections, e.g. `statement_timeout` → `30s`. */
+  async setting(name: string): Promise<string> {
+    const { rows } = await this.query<{ value: string }>(undefined, 'SELECT current_setting($1) AS value', [
+      name,
+    ]);
+    return rows[0]?.value ?? '';
+  }
+
   /** The server process id of the LISTEN connection, or undefined while there is none. */
   get listenerProcessId(): number | undefined {
     return this.listener.processId;
@@ -504,13 +513,15 @@ export class PostgresStore implements Store {
     return promise;
   }
 
-  // ---- audit (triage, issue 5): the PostgreSQL port follows the SQLite implementation.
+  // ---- audit
 
-  async auditAppend(_params: { entries: AuditEntryInput[] }): Promise<void> {
-    throw new Error('the audit log is not available on the PostgreSQL store yet');
+  async auditAppend(params: { entries: AuditEntryInput[] }): Promise<void> {
+    if (params.entries.length === 0) return;
+    await this.query(undefined, auditInsertSql(this.schema), auditInsertParams(params.entries));
   }
 
-  async auditList(_params: AuditFilter & { limit: number; beforeId?: number }): Promise<AuditEntry[]> {
-    throw new Error('the audit log is not available on the PostgreSQL store yet');
+  async auditList(params: AuditFilter & { limit: number; beforeId?: number }): Promise<AuditEntry[]> {
+    const { rows } = await this.listQuery<AuditRow>(auditListQuery(this.schema, params));
+    return rows.map(toAuditEntry);
   }
 }

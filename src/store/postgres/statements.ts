@@ -76,10 +76,12 @@ export function postgresStatements(schema: string, channel: string) {
       `(SELECT count(*) FROM ${s}.messages m WHERE m.queue = q.name AND m.state = 'waiting' AND m.visible_at <= $1) AS waiting, ` +
       `(SELECT count(*) FROM ${s}.messages m WHERE m.queue = q.name AND m.state = 'waiting' AND m.visible_at > $1) AS delayed, ` +
       `(SELECT count(*) FROM ${s}.messages m WHERE m.state = 'leased' AND m.queue = q.name) AS leased, ` +
-      'c.done, c.dead, c.dropped, ' +
+      'c.done, c.dead, c.dropped, c.replayed, c.discarded, c.archived, ' +
       `(SELECT min(d.died_at) FROM ${s}.dead_letters d WHERE d.queue = q.name) AS oldest_dead_at ` +
       `FROM ${s}.queues q CROSS JOIN LATERAL (SELECT COALESCE(sum(done), 0)::bigint AS done, ` +
-      'COALESCE(sum(dead), 0)::bigint AS dead, COALESCE(sum(dropped), 0)::bigint AS dropped ' +
+      'COALESCE(sum(dead), 0)::bigint AS dead, COALESCE(sum(dropped), 0)::bigint AS dropped, ' +
+      'COALESCE(sum(replayed), 0)::bigint AS replayed, COALESCE(sum(discarded), 0)::bigint AS discarded, ' +
+      'COALESCE(sum(archived), 0)::bigint AS archived ' +
       `FROM ${s}.queue_counters WHERE queue = q.name) c ORDER BY q.name`,
 
     // Keyed messages that a live message of the queue already holds are skipped by ON CONFLICT
