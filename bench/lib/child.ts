@@ -54,6 +54,10 @@ export function runChild<T>(script: string, args: string[], extraNodeArgs: strin
 
 /** Runs a child's main function: exit 0 after emitting a result, 1 on an error. */
 export function childMain(main: () => Promise<unknown>): void {
+  // tsx turns source maps on; a deployment of compiled JavaScript runs without them. With them,
+  // every `error.stack` is mapped back to the TypeScript, which made stack traces (which all
+  // three systems keep for every failure) a tenth of the run: an artefact of the bench.
+  process.setSourceMapsEnabled(false);
   main().then(
     (result) => {
       emitResult(result);

@@ -151,7 +151,7 @@ function intArg(name: string, fallback: number): number {
 childMain(() =>
   runPipeline(
     'bullmq',
-    new BullmqSystem(intArg('workers', 1), intArg('concurrency', 100)),
+    new BullmqSystem(intArg('workers', 32), intArg('concurrency', 20)),
     intArg('messages', 100_000),
   ),
 );

@@ -77,6 +77,9 @@ export async function runPipeline(
       const bodies: WorkloadBody[] = [];
       for (let i = first; i < Math.min(messages, first + SEND_CHUNK); i++) bodies.push(bodyOf(i));
       await sut.send(bodies);
+      // A producer shares its process with the workers: let other callbacks run between sends
+      // (a network client yields here anyway; an embedded store's send may not).
+      await new Promise((resolve) => setImmediate(resolve));
     }
     const sentAt = performance.now();
     log(`${system}: sent in ${((sentAt - started) / 1000).toFixed(1)} s; waiting for the end state`);

@@ -146,7 +146,7 @@ function intArg(name: string, fallback: number): number {
 }
 
 childMain(async () => {
-  const system = new PgBossSystem(intArg('workers', 8), intArg('batch', 100));
+  const system = new PgBossSystem(intArg('workers', 32), intArg('batch', 100));
   const result = await runPipeline('pg-boss', system, intArg('messages', 100_000));
   result.versions.postgresql = system.postgres;
   return result;

@@ -1,0 +1,235 @@
+import type { PipelineResult } from '../pipeline/harness.ts';
+import type { ReadPathResult } from '../read-path/read-path.ts';
+import type { SeedDescription } from '../read-path/seed.ts';
+import type { Machine } from './machine.ts';
+import type { PipelineSystem } from './options.ts';
+
+/** The targets of the issue that asked for this bench. */
+export const TARGETS = {
+  messagesPerSecond: 10_000,
+  timesBullmq: 3,
+  readP99Ms: 20,
+  rssMb: 200,
+} as const;
+
+/** One system's pipeline run: its result, or why there is none. */
+export type PipelineOutcome =
+  | { system: PipelineSystem; ok: true; result: PipelineResult }
+  | { system: PipelineSystem; ok: false; error: string };
+
+export interface ReadPathOutcome {
+  seed?: SeedDescription;
+  result?: ReadPathResult;
+  error?: string;
+}
+
+export interface Report {
+  date: Date;
+  machine: Machine;
+  command: string;
+  full: boolean;
+  messages: number;
+  pipeline: PipelineOutcome[];
+  readPath?: ReadPathOutcome;
+}
+
+const LABELS: Record<PipelineSystem, string> = {
+  deadletter: 'Deadletter (SQLite, embedded)',
+  bullmq: 'BullMQ (Redis)',
+  'pg-boss': 'pg-boss (PostgreSQL)',
+};
+
+const int = (n: number) => Math.round(n).toLocaleString('en-US');
+const ms = (n: number) => (n < 10 ? n.toFixed(2) : n.toFixed(1));
+const yes = (ok: boolean) => (ok ? 'yes' : '**no**');
+
+const HEADER = `# Benchmark results
+
+Written by \`npm run bench\` (see \`bench/README.md\`); every figure below comes from one run
+on one machine, the peers measured in the same run as Deadletter. Rerun it rather than edit it.
+
+**Pipeline.** One workload for every system: N messages of about 100 bytes; a trivial handler
+that fails exactly every fifth message (index divisible by 5) on every attempt; 5 attempts;
+zero backoff; workers started before the first send and running while messages are sent in
+batches of 1,000. The clock runs from the first send until the system's own store shows every
+message done or dead. Then the end state is checked: 80 % done, 20 % dead, each dead message
+with its 5 attempts and its error, and exactly 1.8 × N handler calls (0.8 N first-time
+successes plus 5 calls for each of the 0.2 N failing messages). Each system runs in a fresh
+Node process (so its peak RSS is its own: the larger of 100 ms samples and the kernel's
+\`VmHWM\`) in a fresh namespace (a new SQLite file, a new Redis key prefix, a new PostgreSQL
+schema), removed afterwards. BullMQ and pg-boss are tuned as their docs advise for throughput;
+the exact settings are listed with their results, chosen as the fastest of a sweep on this
+machine.
+
+Caveats: the RSS of BullMQ and pg-boss is their Node process only; Redis and PostgreSQL run
+as servers on the same 2 cores and their memory is not counted. Deadletter's SQLite runs
+inside its process, so its RSS includes the database's page cache.
+
+**Read path.** 1,000,000 dead letters over 200 groups (sizes skewed, a few bugs hold most
+letters) and 10 queues, with all five tiers, realistic errors and 10-frame stacks, written
+through the store's own write path (insert, claim, fail: retryable failures received 5 times)
+with deaths spread over 14 days, plus a small live backlog. Each read is timed through the
+public API, interleaved with the others, after a warm-up round.`;
+
+export function renderReport(report: Report): string {
+  const out: string[] = [HEADER, ''];
+  out.push(
+    `Run on ${report.date.toISOString().replace('T', ' ').slice(0, 16)} UTC with \`${report.command}\`` +
+      (report.full ? '.' : ' (a partial or reduced run: not the full workload).'),
+    '',
+  );
+  out.push(...machineSection(report));
+  out.push(...pipelineSection(report));
+  if (report.readPath) out.push(...readPathSection(report.readPath));
+  out.push(...targetsSection(report));
+  return `${out.join('\n').trimEnd()}\n`;
+}
+
+function machineSection(report: Report): string[] {
+  const m = report.machine;
+  const versions = (system: PipelineSystem, key: string) => {
+    const found = report.pipeline.find((p) => p.system === system);
+    return found?.ok ? (found.result.versions[key] ?? '?') : 'not measured';
+  };
+  return [
+    '## Machine',
+    '',
+    '| | |',
+    '|---|---|',
+    `| CPU | ${m.cpu}, ${m.cores} cores |`,
+    `| Memory | ${m.memoryGb} GiB |`,
+    `| OS | ${m.kernel} |`,
+    `| Node.js | ${m.node} |`,
+    `| SQLite | ${m.sqlite} (better-sqlite3, WAL, synchronous NORMAL) |`,
+    `| Redis | ${versions('bullmq', 'redis')} (local, default config) |`,
+    `| PostgreSQL | ${versions('pg-boss', 'postgresql')} (local, default config) |`,
+    '',
+  ];
+}
+
+function pipelineSection(report: Report): string[] {
+  const out = [
+    `## Pipeline: ${int(report.messages)} messages, 20 % failing, 5 attempts, zero backoff`,
+    '',
+    '| system | messages/s | seconds | peak RSS | handler calls | done | dead | end state |',
+    '|---|---:|---:|---:|---:|---:|---:|---|',
+  ];
+  for (const outcome of report.pipeline) {
+    if (!outcome.ok) {
+      out.push(
+        `| ${LABELS[outcome.system]} | – | – | – | – | – | – | **did not finish**: ${outcome.error} |`,
+      );
+      continue;
+    }
+    const r = outcome.result;
+    const state = r.problems.length === 0 ? 'correct' : `**wrong**: ${r.problems.join('; ')}`;
+    out.push(
+      `| ${LABELS[outcome.system]} | ${int(r.messagesPerSecond)} | ${r.seconds.toFixed(2)} | ${r.peakRssMb} MB | ` +
+        `${int(r.handlerCalls)} | ${int(r.counts.done)} | ${int(r.counts.dead)} | ${state} |`,
+    );
+  }
+  out.push('');
+  const dl = report.pipeline.find((p) => p.system === 'deadletter');
+  const ratios: string[] = [];
+  for (const peer of ['bullmq', 'pg-boss'] as const) {
+    const other = report.pipeline.find((p) => p.system === peer);
+    if (dl?.ok && other?.ok) {
+      ratios.push(
+        `Deadletter / ${peer === 'bullmq' ? 'BullMQ' : 'pg-boss'}: **${(dl.result.messagesPerSecond / other.result.messagesPerSecond).toFixed(2)}×** throughput, ` +
+          `${(dl.result.peakRssMb / other.result.peakRssMb).toFixed(2)}× peak RSS.`,
+      );
+    }
+  }
+  if (ratios.length > 0) out.push(ratios.join(' '), '');
+  out.push('How each system ran:', '');
+  for (const outcome of report.pipeline) {
+    if (!outcome.ok) continue;
+    const versions = Object.entries(outcome.result.versions)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
+    out.push(`- **${LABELS[outcome.system]}** (${versions}): ${outcome.result.tuning}.`);
+  }
+  out.push('');
+  return out;
+}
+
+function readPathSection(outcome: ReadPathOutcome): string[] {
+  const seed = outcome.seed;
+  const title = seed
+    ? `## Read path: ${int(seed.deadLetters)} dead letters, ${seed.groups} groups, ${seed.queues} queues`
+    : '## Read path';
+  const out = [title, ''];
+  if (outcome.error) out.push(`**Did not finish**: ${outcome.error}`, '');
+  const result = outcome.result;
+  if (result) {
+    out.push(
+      `| read | p50 | p99 | max | p99 < ${TARGETS.readP99Ms} ms |`,
+      '|---|---:|---:|---:|---|',
+      ...result.reads.map(
+        (r) =>
+          `| ${r.read} | ${ms(r.p50Ms)} ms | ${ms(r.p99Ms)} ms | ${ms(r.maxMs)} ms | ${yes(r.p99Ms < TARGETS.readP99Ms)} |`,
+      ),
+      '',
+      `${result.reads[0]?.reps ?? 0} timed repetitions of each read; pages of 50 (\`groups\`: the API's default ` +
+        'page of 100, by count); a deep page continues from a random cursor at least 100 pages deep, ' +
+        `collected by walking all ${int(result.walkedDeadLetters)} dead letters. ` +
+        `Peak RSS of the reading process: ${result.peakRssMb} MB.`,
+      '',
+    );
+  }
+  if (seed) {
+    const tiers = Object.entries(seed.tiers)
+      .sort((a, b) => b[1] - a[1])
+      .map(([tier, n]) => `${tier} ${int(n)}`)
+      .join(', ');
+    out.push(
+      `Seed: ${int(seed.deadLetters)} dead letters (${tiers}), ${int(seed.liveMessages)} live messages, ` +
+        `a ${int(seed.fileMb)} MB database, built in ${int(seed.seedSeconds)} s on ${seed.seededAt.slice(0, 10)}` +
+        `${seed.cached ? ' (reused from the cache)' : ''}.`,
+      '',
+    );
+  }
+  return out;
+}
+
+function targetsSection(report: Report): string[] {
+  const rows: string[] = [];
+  const dl = report.pipeline.find((p) => p.system === 'deadletter');
+  const bull = report.pipeline.find((p) => p.system === 'bullmq');
+  if (dl?.ok) {
+    const r = dl.result;
+    rows.push(
+      `| pipeline ≥ ${int(TARGETS.messagesPerSecond)} messages/s end to end | ${int(r.messagesPerSecond)} messages/s | ${yes(r.messagesPerSecond >= TARGETS.messagesPerSecond)} |`,
+    );
+    if (bull?.ok) {
+      const ratio = r.messagesPerSecond / bull.result.messagesPerSecond;
+      rows.push(
+        `| ≥ ${TARGETS.timesBullmq}× BullMQ's tuned throughput, same run | ${ratio.toFixed(2)}× | ${yes(ratio >= TARGETS.timesBullmq)} |`,
+      );
+    }
+    rows.push(
+      `| pipeline end state correct | ${r.problems.length === 0 ? 'correct' : r.problems.join('; ')} | ${yes(r.problems.length === 0)} |`,
+    );
+  } else if (dl) {
+    rows.push(`| pipeline | did not finish | **no** |`);
+  }
+  const reads = report.readPath?.result?.reads;
+  if (reads) {
+    const worst = reads.reduce((a, b) => (b.p99Ms > a.p99Ms ? b : a));
+    rows.push(
+      `| every read p99 < ${TARGETS.readP99Ms} ms with ${int(report.readPath?.seed?.deadLetters ?? 0)} dead letters | worst: ${worst.read}, ${ms(worst.p99Ms)} ms | ${yes(worst.p99Ms < TARGETS.readP99Ms)} |`,
+    );
+  }
+  const rss = [
+    ...(dl?.ok ? [dl.result.peakRssMb] : []),
+    ...(report.readPath?.result ? [report.readPath.result.peakRssMb] : []),
+  ];
+  if (rss.length > 0) {
+    const peak = Math.max(...rss);
+    rows.push(
+      `| Deadletter's process under ${TARGETS.rssMb} MB RSS throughout | peak ${peak} MB | ${yes(peak < TARGETS.rssMb)} |`,
+    );
+  }
+  if (rows.length === 0) return [];
+  return ['## Targets', '', '| target | measured | met |', '|---|---|---|', ...rows, ''];
+}

@@ -1,0 +1,136 @@
+/**
+ * The read path with a big DLQ: on the seeded database (see `seed.ts`), times the reads an
+ * on-call person makes, through the public library API, and reports p50/p99 per read:
+ *
+ * - the first page (50) of `listDeadLetters` filtered by queue, by tier, by group (each rep
+ *   takes the next queue, tier or group, so all of them are covered);
+ * - a deep page (50) by cursor: cursors collected by walking the whole list beforehand, each
+ *   rep continuing from a random one at least 100 pages deep;
+ * - `listGroups` (sorted by count, the API's default page);
+ * - `stats` (every queue's counts).
+ *
+ * Reads are interleaved (one of each kind per round) after a warm-up round, so no kind is
+ * timed only with its own pages in cache. Options: `--file F`, `--reps N`.
+ */
+import { Deadletter, type Tier } from '../../src/index.ts';
+import { childMain, log } from '../lib/child.ts';
+import { megabytes, PeakRss } from '../lib/memory.ts';
+import { percentile } from '../lib/percentile.ts';
+import { seededRandom } from './catalog.ts';
+
+export const READS = [
+  'list by queue',
+  'list by tier',
+  'list by group',
+  'deep page by cursor',
+  'groups',
+  'stats',
+] as const;
+export type ReadName = (typeof READS)[number];
+
+export interface ReadTiming {
+  read: ReadName;
+  reps: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** Rows (or queues) the read returned, the smallest seen: a sanity check. */
+  minRows: number;
+}
+
+export interface ReadPathResult {
+  reads: ReadTiming[];
+  peakRssMb: number;
+  walkedDeadLetters: number;
+}
+
+const PAGE = 50;
+const DEEP_FROM_PAGE = 100;
+
+async function measure(file: string, reps: number): Promise<ReadPathResult> {
+  const rss = new PeakRss();
+  const dl = await Deadletter.open({ store: `sqlite:${file}` });
+  try {
+    const queues = (await dl.stats()).map((s) => s.queue);
+    const groups = await dl.listGroups({ limit: 1000 });
+    const tiers = [...new Set(groups.map((g) => g.tier))] as Tier[];
+
+    // Walk the whole list once, 1,000 at a time: it counts the dead letters and collects cursors.
+    log('read path: walking the whole list to collect deep cursors');
+    const cursors: string[] = [];
+    let walked = 0;
+    let cursor: string | undefined;
+    do {
+      const page = await dl.listDeadLetters({ limit: 1000, ...(cursor ? { cursor } : {}) });
+      walked += page.items.length;
+      cursor = page.nextCursor ?? undefined;
+      if (cursor && walked >= DEEP_FROM_PAGE * PAGE) cursors.push(cursor);
+    } while (cursor);
+    if (cursors.length === 0) throw new Error(`only ${walked} dead letters: too few for a deep page`);
+
+    const random = seededRandom(3);
+    const reads: Record<ReadName, (rep: number) => Promise<number>> = {
+      'list by queue': async (rep) =>
+        (await dl.listDeadLetters({ queue: queues[rep % queues.length] as string, limit: PAGE })).items
+          .length,
+      'list by tier': async (rep) =>
+        (await dl.listDeadLetters({ tier: tiers[rep % tiers.length] as Tier, limit: PAGE })).items.length,
+      'list by group': async (rep) =>
+        (
+          await dl.listDeadLetters({
+            groupId: (groups[rep % groups.length] as { id: string }).id,
+            limit: PAGE,
+          })
+        ).items.length,
+      'deep page by cursor': async () =>
+        (
+          await dl.listDeadLetters({
+            limit: PAGE,
+            cursor: cursors[Math.floor(random() * cursors.length)] as string,
+          })
+        ).items.length,
+      groups: async () => (await dl.listGroups()).length,
+      stats: async () => (await dl.stats()).length,
+    };
+
+    const samples = new Map<ReadName, number[]>(READS.map((r) => [r, []]));
+    const rows = new Map<ReadName, number>(READS.map((r) => [r, Number.POSITIVE_INFINITY]));
+    for (let rep = -1; rep < reps; rep++) {
+      for (const read of READS) {
+        const t0 = performance.now();
+        const n = await reads[read](Math.max(rep, 0));
+        const ms = performance.now() - t0;
+        if (rep < 0) continue; // warm-up round
+        samples.get(read)?.push(ms);
+        rows.set(read, Math.min(rows.get(read) as number, n));
+      }
+    }
+    return {
+      reads: READS.map((read) => {
+        const s = samples.get(read) as number[];
+        return {
+          read,
+          reps: s.length,
+          p50Ms: percentile(s, 50),
+          p99Ms: percentile(s, 99),
+          maxMs: Math.max(...s),
+          minRows: rows.get(read) as number,
+        };
+      }),
+      peakRssMb: megabytes(rss.stop()),
+      walkedDeadLetters: walked,
+    };
+  } finally {
+    await dl.close();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const arg = (name: string) => {
+    const at = process.argv.indexOf(`--${name}`);
+    return at > 0 ? process.argv[at + 1] : undefined;
+  };
+  const file = arg('file');
+  if (!file) throw new Error('--file is required');
+  childMain(() => measure(file, Number(arg('reps') ?? 200)));
+}

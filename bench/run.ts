@@ -1,0 +1,105 @@
+/**
+ * `npm run bench`: Deadletter against BullMQ and pg-boss on the pipeline workload, then the
+ * read path on a million dead letters; writes `bench/RESULTS.md`. Each system runs in its own
+ * child process, one after the other. Options: see `lib/options.ts` and `README.md`.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runChild } from './lib/child.ts';
+import { describeMachine } from './lib/machine.ts';
+import { PIPELINE_SYSTEMS, parseOptions } from './lib/options.ts';
+import { type PipelineOutcome, type ReadPathOutcome, renderReport } from './lib/report.ts';
+import type { PipelineResult } from './pipeline/harness.ts';
+import type { ReadPathResult } from './read-path/read-path.ts';
+import type { SeedDescription } from './read-path/seed.ts';
+
+const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+async function main(): Promise<number> {
+  const args = process.argv.slice(2);
+  const options = parseOptions(args);
+  const date = new Date();
+  const machine = describeMachine();
+  console.log(
+    `Deadletter bench: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGb} GiB, Node ${machine.node}`,
+  );
+
+  const pipeline: PipelineOutcome[] = [];
+  for (const system of PIPELINE_SYSTEMS) {
+    if (!options.parts.has(system)) continue;
+    console.log(`\n== pipeline: ${system}, ${options.messages.toLocaleString('en-US')} messages`);
+    try {
+      const result = await runChild<PipelineResult>(`pipeline/${system}.ts`, [
+        '--messages',
+        String(options.messages),
+      ]);
+      pipeline.push({ system, ok: true, result });
+      const verdict =
+        result.problems.length === 0 ? 'end state correct' : `WRONG: ${result.problems.join('; ')}`;
+      console.log(
+        `${system}: ${Math.round(result.messagesPerSecond)} messages/s, peak RSS ${result.peakRssMb} MB, ${verdict}`,
+      );
+    } catch (err) {
+      pipeline.push({ system, ok: false, error: errorText(err) });
+      console.log(`${system}: did not finish: ${errorText(err)}`);
+    }
+  }
+
+  let readPath: ReadPathOutcome | undefined;
+  if (options.parts.has('read-path')) {
+    console.log(`\n== read path: ${options.deadLetters.toLocaleString('en-US')} dead letters`);
+    readPath = {};
+    try {
+      readPath.seed = await runChild<SeedDescription>('read-path/seed.ts', [
+        '--dead-letters',
+        String(options.deadLetters),
+        ...(options.reseed ? ['--reseed'] : []),
+      ]);
+      readPath.result = await runChild<ReadPathResult>('read-path/read-path.ts', [
+        '--file',
+        readPath.seed.file,
+        '--reps',
+        String(options.reps),
+      ]);
+      for (const r of readPath.result.reads) {
+        console.log(`${r.read}: p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms`);
+      }
+    } catch (err) {
+      readPath.error = errorText(err);
+      console.log(`read path: did not finish: ${readPath.error}`);
+    }
+  }
+
+  const markdown = renderReport({
+    date,
+    machine,
+    command: ['npm run bench', ...(args.length > 0 ? ['--', ...args] : [])].join(' '),
+    full: options.full,
+    messages: options.messages,
+    pipeline,
+    ...(readPath ? { readPath } : {}),
+  });
+  let target = fileURLToPath(new URL('RESULTS.md', import.meta.url));
+  if (!options.full && !options.write) {
+    // A partial run must not overwrite the recorded results.
+    mkdirSync(join(tmpdir(), 'deadletter-bench'), { recursive: true });
+    target = join(tmpdir(), 'deadletter-bench', 'RESULTS.partial.md');
+  }
+  writeFileSync(target, markdown);
+  console.log(`\nResults written to ${target}`);
+
+  const broken =
+    pipeline.some((p) => !p.ok || p.result.problems.length > 0) ||
+    (readPath !== undefined && !readPath.result);
+  return broken ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(2);
+  },
+);
