@@ -18,6 +18,8 @@ export const AUDIT_ACTIONS = [
   'replay.finish',
   'retention.archive',
   'archive.import',
+  'token.create',
+  'token.revoke',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

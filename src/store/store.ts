@@ -1,3 +1,4 @@
+import type { ApiToken } from '../core/api-token.ts';
 import type { AuditEntry, AuditEntryInput, AuditFilter } from '../core/audit.ts';
 import type { DeadLetter, DeadLetterFilter, DeadLetterSummary } from '../core/dead-letter.ts';
 import type { FailureInfo } from '../core/failure.ts';
@@ -115,6 +116,46 @@ export interface Store {
   groupList(params: GroupFilter & { sort: GroupSort; limit: number; offset?: number }): Promise<Group[]>;
   /** Throws `NotFoundError` for an unknown group. */
   groupStatusSet(params: { id: string; status: GroupStatus; now: number }): Promise<Group>;
+
+  // ---- API tokens (the server's bearer tokens; see core/api-token.ts)
+  /**
+   * Stores a new token and appends a `token.create` audit entry by `actor` in the same
+   * transaction. Throws `ConflictError` if an active token has the same name.
+   */
+  tokenCreate(params: { token: ApiToken; actor: string }): Promise<ApiToken>;
+  /** The token (active or revoked) whose secret hashes to `hash`, or undefined. */
+  tokenFindByHash(params: { hash: string }): Promise<ApiToken | undefined>;
+  /** Every token, active and revoked, oldest first. */
+  tokenList(): Promise<ApiToken[]>;
+  /**
+   * Revokes the active token named `name` and appends a `token.revoke` audit entry by `actor`
+   * in the same transaction. Throws `NotFoundError` if no active token has that name.
+   */
+  tokenRevoke(params: { name: string; now: number; actor: string }): Promise<ApiToken>;
+  /** Records a use of the token at `now` (callers throttle it: it is a write). */
+  tokenTouch(params: { id: string; now: number }): Promise<void>;
+
+  // ---- queue samples (depth and inflow per queue and minute, for charts)
+  /** Inserts samples; a sample of a (queue, at) that exists already is ignored (two samplers raced). */
+  queueSampleInsert(params: { samples: QueueSample[] }): Promise<void>;
+  /** Samples of one queue with `since <= at < until` (either bound optional), oldest first. */
+  queueSampleList(params: { queue: string; since?: number; until?: number }): Promise<QueueSample[]>;
+  /** Deletes samples with `at < before` (all queues); returns how many. */
+  queueSampleDeleteBefore(params: { before: number }): Promise<{ deleted: number }>;
+}
+
+/**
+ * One queue's DLQ at one minute. `at` is the start of the minute (epoch ms, a multiple of
+ * 60 000); `depth` the dead letters in the DLQ; `inflow` those that arrived since the previous
+ * sample; `deadTotal` the cumulative dead letters ever (dead + replayed + discarded +
+ * archived), from which the next sample's inflow is computed.
+ */
+export interface QueueSample {
+  queue: string;
+  at: number;
+  depth: number;
+  inflow: number;
+  deadTotal: number;
 }
 
 /**

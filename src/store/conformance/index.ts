@@ -1,4 +1,5 @@
 import { describe } from 'vitest';
+import { describeApiTokens } from './api-tokens.ts';
 import { describeAuditLog } from './audit-log.ts';
 import { describeConcurrency } from './concurrency.ts';
 import { describeDeadLetterSelectors } from './dead-letter-selectors.ts';
@@ -9,6 +10,7 @@ import { type StoreFactory, useStore } from './fixtures.ts';
 import { describeGroups } from './groups.ts';
 import { describeLeadership } from './leadership.ts';
 import { describeLeases, describeMessageClaim, describeMessageInsert } from './messages.ts';
+import { describeQueueSamples } from './queue-samples.ts';
 import { describeQueues } from './queues.ts';
 
 export type { StoreFactory, StoreUnderTest } from './fixtures.ts';
@@ -39,6 +41,8 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
     describeGroups(ctx);
     describeLeadership(ctx);
     describeAuditLog(ctx);
+    describeApiTokens(ctx);
+    describeQueueSamples(ctx);
     describeConcurrency(ctx);
     describeFidelity(ctx);
   });

@@ -1,4 +1,5 @@
 import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
+import type { ApiToken } from '../../core/api-token.ts';
 import type { AuditEntry, AuditEntryInput, AuditFilter } from '../../core/audit.ts';
 import type { DeadLetter, DeadLetterSummary } from '../../core/dead-letter.ts';
 import { ConflictError, NotFoundError } from '../../core/errors.ts';
@@ -12,10 +13,19 @@ import type {
   MessageInsert,
   MessageInsertResult,
   MessageRecord,
+  QueueSample,
   QueueStats,
   Store,
   StoreCapabilities,
 } from '../store.ts';
+import {
+  type ApiTokenRow,
+  type ApiTokenStatements,
+  apiTokenStatements,
+  type QueueSampleRow,
+  toApiToken,
+  toQueueSample,
+} from './api-tokens.ts';
 import { type AuditRow, auditInsertParams, auditInsertSql, auditListQuery, toAuditEntry } from './audit.ts';
 import { clientConfig, isUniqueViolation, quoteIdent } from './connection.ts';
 import {
@@ -523,5 +533,88 @@ export class PostgresStore implements Store {
   async auditList(params: AuditFilter & { limit: number; beforeId?: number }): Promise<AuditEntry[]> {
     const { rows } = await this.listQuery<AuditRow>(auditListQuery(this.schema, params));
     return rows.map(toAuditEntry);
+  }
+
+  // ---- API tokens and queue samples (postgres/api-tokens.ts)
+
+  private serverStatements: ApiTokenStatements | undefined;
+
+  private get serverSql(): ApiTokenStatements {
+    this.serverStatements ??= apiTokenStatements(this.schema);
+    return this.serverStatements;
+  }
+
+  async tokenCreate(params: { token: ApiToken; actor: string }): Promise<ApiToken> {
+    const t = params.token;
+    const { rows } = await this.query<ApiTokenRow>('token_insert', this.serverSql.tokenInsert, [
+      t.id,
+      t.name,
+      t.role,
+      t.hash,
+      t.createdAt,
+      t.createdBy,
+      t.lastUsedAt,
+      t.revokedAt,
+      params.actor,
+    ]);
+    const row = rows[0];
+    if (!row) throw new ConflictError(`a token named "${t.name}" exists: revoke it first or pick another name`);
+    return toApiToken(row);
+  }
+
+  async tokenFindByHash(params: { hash: string }): Promise<ApiToken | undefined> {
+    const { rows } = await this.query<ApiTokenRow>('token_find_by_hash', this.serverSql.tokenFindByHash, [
+      params.hash,
+    ]);
+    return rows[0] ? toApiToken(rows[0]) : undefined;
+  }
+
+  async tokenList(): Promise<ApiToken[]> {
+    const { rows } = await this.query<ApiTokenRow>('token_list', this.serverSql.tokenList);
+    return rows.map(toApiToken);
+  }
+
+  async tokenRevoke(params: { name: string; now: number; actor: string }): Promise<ApiToken> {
+    const { rows } = await this.query<ApiTokenRow>('token_revoke', this.serverSql.tokenRevoke, [
+      params.now,
+      params.name,
+      params.actor,
+    ]);
+    if (!rows[0]) throw new NotFoundError(`no active token named "${params.name}"`);
+    return toApiToken(rows[0]);
+  }
+
+  async tokenTouch(params: { id: string; now: number }): Promise<void> {
+    await this.query('token_touch', this.serverSql.tokenTouch, [params.now, params.id]);
+  }
+
+  async queueSampleInsert(params: { samples: QueueSample[] }): Promise<void> {
+    if (params.samples.length === 0) return;
+    const samples = [...params.samples].sort((a, b) =>
+      a.queue < b.queue ? -1 : a.queue > b.queue ? 1 : a.at - b.at,
+    );
+    await this.query('queue_sample_insert', this.serverSql.queueSampleInsert, [
+      samples.map((s) => s.queue),
+      samples.map((s) => s.at),
+      samples.map((s) => s.depth),
+      samples.map((s) => s.inflow),
+      samples.map((s) => s.deadTotal),
+    ]);
+  }
+
+  async queueSampleList(params: { queue: string; since?: number; until?: number }): Promise<QueueSample[]> {
+    const { rows } = await this.query<QueueSampleRow>('queue_sample_list', this.serverSql.queueSampleList, [
+      params.queue,
+      params.since ?? Number.MIN_SAFE_INTEGER,
+      params.until ?? Number.MAX_SAFE_INTEGER,
+    ]);
+    return rows.map(toQueueSample);
+  }
+
+  async queueSampleDeleteBefore(params: { before: number }): Promise<{ deleted: number }> {
+    const result = await this.query('queue_sample_delete_before', this.serverSql.queueSampleDeleteBefore, [
+      params.before,
+    ]);
+    return { deleted: result.rowCount ?? 0 };
   }
 }

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import type { ApiToken } from '../../core/api-token.ts';
 import type { AuditEntry, AuditEntryInput, AuditFilter } from '../../core/audit.ts';
 import type { DeadLetter, DeadLetterSummary } from '../../core/dead-letter.ts';
 import { ConflictError, NotFoundError } from '../../core/errors.ts';
@@ -12,12 +13,15 @@ import type {
   MessageInsert,
   MessageInsertResult,
   MessageRecord,
+  QueueSample,
   QueueStats,
   Store,
   StoreCapabilities,
 } from '../store.ts';
+import { SqliteApiTokens } from './api-tokens.ts';
 import { SqliteAuditLog } from './audit.ts';
 import { deadLetterListQuery, groupListQuery, type ListQuery } from './list-queries.ts';
+import { SqliteQueueSamples } from './queue-samples.ts';
 import {
   type DeadLetterSummaryRow,
   type GroupRow,
@@ -77,6 +81,8 @@ export class SqliteStore implements Store {
   private readonly sql: Statements;
   /** The audit log; other methods append to it inside their own transactions. */
   protected readonly audit: SqliteAuditLog;
+  private readonly apiTokens: SqliteApiTokens;
+  private readonly queueSamples: SqliteQueueSamples;
   private readonly listStatements = new Map<string, Database.Statement<(string | number)[]>>();
 
   /** Wraps an open, schema-checked connection; use `openStore` or `openSqliteStore` instead. */
@@ -85,6 +91,8 @@ export class SqliteStore implements Store {
     this.location = location;
     this.sql = prepareStatements(db);
     this.audit = new SqliteAuditLog(db);
+    this.apiTokens = new SqliteApiTokens(db, this.audit);
+    this.queueSamples = new SqliteQueueSamples(db);
   }
 
   async close(): Promise<void> {
@@ -492,5 +500,41 @@ export class SqliteStore implements Store {
 
   async auditList(params: AuditFilter & { limit: number; beforeId?: number }): Promise<AuditEntry[]> {
     return this.audit.list(params);
+  }
+
+  // ---- API tokens (sqlite/api-tokens.ts)
+
+  async tokenCreate(params: { token: ApiToken; actor: string }): Promise<ApiToken> {
+    return this.apiTokens.create(params.token, params.actor);
+  }
+
+  async tokenFindByHash(params: { hash: string }): Promise<ApiToken | undefined> {
+    return this.apiTokens.findHash(params.hash);
+  }
+
+  async tokenList(): Promise<ApiToken[]> {
+    return this.apiTokens.list();
+  }
+
+  async tokenRevoke(params: { name: string; now: number; actor: string }): Promise<ApiToken> {
+    return this.apiTokens.revokeByName(params.name, params.now, params.actor);
+  }
+
+  async tokenTouch(params: { id: string; now: number }): Promise<void> {
+    this.apiTokens.touchAt(params.id, params.now);
+  }
+
+  // ---- queue samples (sqlite/queue-samples.ts)
+
+  async queueSampleInsert(params: { samples: QueueSample[] }): Promise<void> {
+    this.queueSamples.insertAll(params.samples);
+  }
+
+  async queueSampleList(params: { queue: string; since?: number; until?: number }): Promise<QueueSample[]> {
+    return this.queueSamples.list(params);
+  }
+
+  async queueSampleDeleteBefore(params: { before: number }): Promise<{ deleted: number }> {
+    return { deleted: this.queueSamples.deleteOlder(params.before) };
   }
 }
