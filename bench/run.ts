@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runChild } from './lib/child.ts';
+import { waitForQuiet } from './lib/cpu.ts';
 import { describeMachine } from './lib/machine.ts';
 import { PIPELINE_SYSTEMS, parseOptions } from './lib/options.ts';
 import { type PipelineOutcome, type ReadPathOutcome, renderReport } from './lib/report.ts';
@@ -26,24 +27,40 @@ async function main(): Promise<number> {
     `Deadletter bench: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGb} GiB, Node ${machine.node}`,
   );
 
-  const pipeline: PipelineOutcome[] = [];
-  for (const system of PIPELINE_SYSTEMS) {
-    if (!options.parts.has(system)) continue;
-    console.log(`\n== pipeline: ${system}, ${options.messages.toLocaleString('en-US')} messages`);
-    try {
-      const result = await runChild<PipelineResult>(`pipeline/${system}.ts`, [
-        '--messages',
-        String(options.messages),
-      ]);
-      pipeline.push({ system, ok: true, result });
-      const verdict =
-        result.problems.length === 0 ? 'end state correct' : `WRONG: ${result.problems.join('; ')}`;
+  const pipeline: PipelineOutcome[] = PIPELINE_SYSTEMS.filter((system) => options.parts.has(system)).map(
+    (system) => ({ system, rounds: [] }),
+  );
+  const quiet = async () => {
+    if (!options.waitForQuiet) return undefined;
+    return waitForQuiet(0.2, 180_000, (busy) =>
       console.log(
-        `${system}: ${Math.round(result.messagesPerSecond)} messages/s, peak RSS ${result.peakRssMb} MB, ${verdict}`,
+        `  waiting for a quiet machine: ${Math.round(busy * 100)} % of the CPU busy with other work`,
+      ),
+    );
+  };
+  // Interleaved rounds: a burst of outside load slows one round of each, not every round of one.
+  for (let round = 1; round <= options.rounds; round++) {
+    for (const outcome of pipeline) {
+      const { system } = outcome;
+      console.log(
+        `\n== pipeline: ${system}, ${options.messages.toLocaleString('en-US')} messages, round ${round} of ${options.rounds}`,
       );
-    } catch (err) {
-      pipeline.push({ system, ok: false, error: errorText(err) });
-      console.log(`${system}: did not finish: ${errorText(err)}`);
+      const busyBefore = await quiet();
+      try {
+        const result = await runChild<PipelineResult>(`pipeline/${system}.ts`, [
+          '--messages',
+          String(options.messages),
+        ]);
+        outcome.rounds.push({ result, busyBefore });
+        const verdict =
+          result.problems.length === 0 ? 'end state correct' : `WRONG: ${result.problems.join('; ')}`;
+        console.log(
+          `${system}: ${Math.round(result.messagesPerSecond)} messages/s, peak RSS ${result.peakRssMb} MB, ${verdict}`,
+        );
+      } catch (err) {
+        outcome.rounds.push({ error: errorText(err), busyBefore });
+        console.log(`${system}: did not finish: ${errorText(err)}`);
+      }
     }
   }
 
@@ -57,6 +74,7 @@ async function main(): Promise<number> {
         String(options.deadLetters),
         ...(options.reseed ? ['--reseed'] : []),
       ]);
+      await quiet();
       readPath.result = await runChild<ReadPathResult>('read-path/read-path.ts', [
         '--file',
         readPath.seed.file,
@@ -91,7 +109,7 @@ async function main(): Promise<number> {
   console.log(`\nResults written to ${target}`);
 
   const broken =
-    pipeline.some((p) => !p.ok || p.result.problems.length > 0) ||
+    pipeline.some((p) => p.rounds.some((r) => !r.result || r.result.problems.length > 0)) ||
     (readPath !== undefined && !readPath.result);
   return broken ? 1 : 0;
 }

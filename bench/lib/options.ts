@@ -5,6 +5,8 @@
  * - `--messages N`: messages in the pipeline workload (default 100 000).
  * - `--dead-letters N`: dead letters seeded for the read path (default 1 000 000).
  * - `--reps N`: repetitions of each read (default 200).
+ * - `--rounds N`: pipeline runs per system, interleaved (default 3); the report keeps the best.
+ * - `--no-wait`: do not wait for a quiet machine before each run (see `lib/cpu.ts`).
  * - `--reseed`: rebuild the cached read-path database even if a matching one exists.
  * - `--write`: write `bench/RESULTS.md` even for a partial run (a full run always writes it).
  */
@@ -13,6 +15,8 @@ export interface BenchOptions {
   messages: number;
   deadLetters: number;
   reps: number;
+  rounds: number;
+  waitForQuiet: boolean;
   reseed: boolean;
   write: boolean;
   /** True when every part ran at the default sizes: only then is RESULTS.md rewritten by default. */
@@ -27,6 +31,7 @@ export type BenchPart = (typeof BENCH_PARTS)[number];
 export const DEFAULT_MESSAGES = 100_000;
 export const DEFAULT_DEAD_LETTERS = 1_000_000;
 export const DEFAULT_REPS = 200;
+export const DEFAULT_ROUNDS = 3;
 
 function isPart(value: string): value is BenchPart {
   return (BENCH_PARTS as readonly string[]).includes(value);
@@ -44,6 +49,8 @@ export function parseOptions(argv: string[]): BenchOptions {
   let messages = DEFAULT_MESSAGES;
   let deadLetters = DEFAULT_DEAD_LETTERS;
   let reps = DEFAULT_REPS;
+  let rounds = DEFAULT_ROUNDS;
+  let waitForQuiet = true;
   let reseed = false;
   let write = false;
   for (let k = 0; k < argv.length; k++) {
@@ -65,6 +72,12 @@ export function parseOptions(argv: string[]): BenchOptions {
       case '--reps':
         reps = positiveInt(flag, value());
         break;
+      case '--rounds':
+        rounds = positiveInt(flag, value());
+        break;
+      case '--no-wait':
+        waitForQuiet = false;
+        break;
       case '--reseed':
         reseed = true;
         break;
@@ -79,5 +92,5 @@ export function parseOptions(argv: string[]): BenchOptions {
   if (all) for (const part of BENCH_PARTS) parts.add(part);
   const full =
     all && messages === DEFAULT_MESSAGES && deadLetters === DEFAULT_DEAD_LETTERS && reps === DEFAULT_REPS;
-  return { parts, messages, deadLetters, reps, reseed, write, full };
+  return { parts, messages, deadLetters, reps, rounds, waitForQuiet, reseed, write, full };
 }

@@ -3,16 +3,18 @@
  * public library API only: `createQueue` with 5 receives and fixed backoff 0, one worker
  * (`dl.work`) whose handler is the shared trivial handler, `sendBatch` of 1,000.
  *
- * Options after the script name: `--messages N`, `--concurrency C`, `--batch B` (claim size).
+ * Options after the script name: `--messages N`, `--concurrency C`, `--batch B` (claim size),
+ * `--trace-store` (log the store calls: count, batch size, time; for diagnosis only).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Deadletter, type Worker } from '../../src/index.ts';
-import { childMain } from '../lib/child.ts';
+import { childMain, log } from '../lib/child.ts';
 import { packageVersion } from '../lib/versions.ts';
 import { runPipeline, type SystemCounts, type SystemUnderTest } from './harness.ts';
+import { traceStore } from './store-trace.ts';
 import { fails, MAX_ATTEMPTS, type WorkloadBody, type WorkloadHandler } from './workload.ts';
 
 const QUEUE = 'bench';
@@ -23,10 +25,12 @@ class DeadletterSystem implements SystemUnderTest {
   private readonly file = join(this.dir, 'pipeline.db');
   private dl: Deadletter | undefined;
   private worker: Worker | undefined;
+  private trace: (() => string) | undefined;
 
   constructor(
     private readonly concurrency: number,
     private readonly batchSize: number,
+    private readonly traced: boolean,
   ) {}
 
   get tuning(): string {
@@ -47,6 +51,7 @@ class DeadletterSystem implements SystemUnderTest {
   async start(handler: WorkloadHandler): Promise<void> {
     const dl = await Deadletter.open({ store: `sqlite:${this.file}` });
     this.dl = dl;
+    if (this.traced) this.trace = traceStore(dl.store);
     await dl.createQueue(QUEUE, { maxReceives: MAX_ATTEMPTS, backoff: 'fixed:0', visibilityTimeout: '30s' });
     this.worker = await dl.work<WorkloadBody>(
       QUEUE,
@@ -109,6 +114,7 @@ class DeadletterSystem implements SystemUnderTest {
 
   async stop(): Promise<void> {
     await this.worker?.stop();
+    if (this.trace) log(`store calls during the run and the checks:\n${this.trace()}`);
   }
 
   async cleanUp(): Promise<void> {
@@ -130,7 +136,11 @@ function intArg(name: string, fallback: number): number {
 childMain(() =>
   runPipeline(
     'deadletter',
-    new DeadletterSystem(intArg('concurrency', 100), intArg('batch', 100)),
+    new DeadletterSystem(
+      intArg('concurrency', 100),
+      intArg('batch', 100),
+      process.argv.includes('--trace-store'),
+    ),
     intArg('messages', 100_000),
   ),
 );

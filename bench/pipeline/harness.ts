@@ -40,6 +40,8 @@ export interface PipelineResult {
   seconds: number;
   messagesPerSecond: number;
   peakRssMb: number;
+  /** CPU time of this process during the timed run, in cores (1 = one core busy throughout). */
+  cpuCores: number;
   handlerCalls: number;
   counts: SystemCounts;
   expected: { done: number; dead: number; handlerCalls: number };
@@ -73,6 +75,7 @@ export async function runPipeline(
     await sut.start(handler);
     log(`${system}: workers started, sending ${messages} messages`);
     const started = performance.now();
+    const cpuBefore = process.cpuUsage();
     for (let first = 0; first < messages; first += SEND_CHUNK) {
       const bodies: WorkloadBody[] = [];
       for (let i = first; i < Math.min(messages, first + SEND_CHUNK); i++) bodies.push(bodyOf(i));
@@ -85,6 +88,7 @@ export async function runPipeline(
     log(`${system}: sent in ${((sentAt - started) / 1000).toFixed(1)} s; waiting for the end state`);
     const counts = await waitForEnd(sut, handler, messages, expected.handlerCalls, started);
     const seconds = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpuBefore);
     log(
       `${system}: settled in ${seconds.toFixed(2)} s (${Math.round(messages / seconds)} msg/s), ` +
         `${handler.calls} handler calls, peak RSS so far ${megabytes(rss.peak())} MB`,
@@ -100,6 +104,7 @@ export async function runPipeline(
       seconds,
       messagesPerSecond: messages / seconds,
       peakRssMb: megabytes(rss.stop()),
+      cpuCores: (cpu.user + cpu.system) / 1e6 / seconds,
       handlerCalls: handler.calls,
       counts,
       expected,

@@ -1,0 +1,57 @@
+import type { Store } from '../../src/index.ts';
+
+interface MethodTally {
+  calls: number;
+  items: number;
+  ms: number;
+}
+
+/** The store methods the pipeline and its checks call. */
+const TRACED = [
+  'messageInsertBatch',
+  'messageClaim',
+  'messageComplete',
+  'messageFail',
+  'messageListExpiredLeases',
+  'messageHasPending',
+  'queueGet',
+  'queueStats',
+  'deadLetterList',
+  'deadLetterGet',
+] as const;
+
+/**
+ * For diagnosis (`pipeline/deadletter.ts --trace-store`): wraps a store's methods to count
+ * calls, items per call and time spent, and returns a function that formats the tally. The
+ * store is synchronous underneath (better-sqlite3), so a method's wall time is its cost.
+ */
+export function traceStore(store: Store): () => string {
+  const tallies = new Map<string, MethodTally>();
+  const target = store as unknown as Record<string, unknown>;
+  for (const name of TRACED) {
+    const method = target[name];
+    if (typeof method !== 'function') continue;
+    target[name] = async (params: { items?: unknown[]; messages?: unknown[] } | undefined) => {
+      const started = performance.now();
+      const result: unknown = await (method as (p: unknown) => Promise<unknown>).call(store, params);
+      const tally = tallies.get(name) ?? { calls: 0, items: 0, ms: 0 };
+      tally.calls++;
+      tally.ms += performance.now() - started;
+      tally.items += Array.isArray(result)
+        ? result.length
+        : (params?.items?.length ?? params?.messages?.length ?? 0);
+      tallies.set(name, tally);
+      return result;
+    };
+  }
+  return () =>
+    [...tallies]
+      .sort((a, b) => b[1].ms - a[1].ms)
+      .map(
+        ([name, t]) =>
+          `${name.padEnd(26)} ${String(t.calls).padStart(7)} calls ${String(t.items).padStart(8)} items ` +
+          `${(t.items / t.calls).toFixed(1).padStart(7)} per call ${t.ms.toFixed(0).padStart(7)} ms ` +
+          `${((1000 * t.ms) / Math.max(1, t.items)).toFixed(1).padStart(7)} µs per item`,
+      )
+      .join('\n');
+}
