@@ -1,10 +1,26 @@
 import type { ApiToken } from '../core/api-token.ts';
+import type { ArchivableDeadLetter, ArchiveRecord } from '../core/archive-record.ts';
 import type { AuditEntry, AuditEntryInput, AuditFilter } from '../core/audit.ts';
-import type { DeadLetter, DeadLetterFilter, DeadLetterSummary } from '../core/dead-letter.ts';
+import type {
+  DeadLetter,
+  DeadLetterCursor,
+  DeadLetterFilter,
+  DeadLetterSummary,
+} from '../core/dead-letter.ts';
+import type { Tombstone } from '../core/discard.ts';
 import type { FailureInfo } from '../core/failure.ts';
 import type { Group, GroupFilter, GroupSort, GroupStatus } from '../core/group.ts';
+import type { DeadLetterLineage, ReplayedDeadLetter } from '../core/lineage.ts';
 import type { Attempt, ClaimedMessage, Json, WorkerIdentity } from '../core/message.ts';
+import type { QueueDocs, QueueDocsInput } from '../core/queue-docs.ts';
 import type { QueueRecord } from '../core/queue-settings.ts';
+import type {
+  ReplayCanary,
+  ReplayJob,
+  ReplayJobSettings,
+  ReplayJobStatus,
+  ReplaySkip,
+} from '../core/replay.ts';
 import type { Tier } from '../core/tier.ts';
 
 /**
@@ -25,13 +41,21 @@ export interface Store {
   close(): Promise<void>;
 
   // ---- queues
-  /** Creates a queue; throws `ConflictError` if it exists. */
-  queueCreate(params: { queue: QueueRecord }): Promise<QueueRecord>;
-  /** Updates some settings; throws `NotFoundError` for an unknown queue. */
+  /**
+   * Creates a queue; throws `ConflictError` if it exists. With `actor`, appends a `queue.create`
+   * audit entry (details: the settings) in the same transaction.
+   */
+  queueCreate(params: { queue: QueueRecord; actor?: string }): Promise<QueueRecord>;
+  /**
+   * Updates some settings; throws `NotFoundError` for an unknown queue. With `actor`, appends a
+   * `queue.update` audit entry (details: `from` and `to` of the settings that changed) in the
+   * same transaction.
+   */
   queueUpdate(params: {
     name: string;
     patch: Partial<Omit<QueueRecord, 'name' | 'createdAt' | 'updatedAt'>>;
     now: number;
+    actor?: string;
   }): Promise<QueueRecord>;
   queueGet(params: { name: string }): Promise<QueueRecord | undefined>;
   queueList(): Promise<QueueRecord[]>;
@@ -110,12 +134,221 @@ export interface Store {
   deadLetterList(
     params: DeadLetterFilter & { limit: number; cursor?: { diedAt: number; id: string } },
   ): Promise<DeadLetterSummary[]>;
+  /**
+   * Discards dead letters, in one transaction: each id still in the DLQ is deleted and leaves
+   * a tombstone (counters: dead−1, discarded+1; its group's deadCount−1). Ids not in the DLQ
+   * (unknown, already discarded, replayed or archived, possibly a moment ago by another
+   * process) are left alone and returned in `missing`. Appends one `discard` audit entry per
+   * queue (target: the queue; details: reason, count, ids) in the same transaction.
+   */
+  deadLetterDiscard(params: {
+    ids: string[];
+    reason: string;
+    actor: string;
+    now: number;
+  }): Promise<{ discarded: string[]; missing: string[] }>;
+  /** The tombstone of a discarded dead letter, or undefined. */
+  tombstoneGet(params: { id: string }): Promise<Tombstone | undefined>;
+  /**
+   * Replaces the body of a dead letter in the DLQ: the first edit keeps the body it died with
+   * as `originalBody`; every edit is appended to `edits`. Appends a `dead_letter.edit` audit
+   * entry in the same transaction. Throws `NotFoundError` when the id is not in the DLQ.
+   */
+  deadLetterEdit(params: { id: string; body: Json; actor: string; now: number }): Promise<DeadLetter>;
+  /**
+   * Dead letters of a queue that died in `since <= diedAt < until`: those still in the DLQ,
+   * plus those replayed or discarded since (archived ones are not counted).
+   */
+  deadLetterCountDied(params: {
+    queue: string;
+    since: number;
+    until: number;
+  }): Promise<{ dead: number; replayed: number; discarded: number }>;
+  /**
+   * Dead letters of a queue replayed or discarded in `since <= at < until`, per actor (and,
+   * for discards, per reason), largest first.
+   */
+  deadLetterCountOutcomes(params: { queue: string; since: number; until: number }): Promise<{
+    replayed: { actor: string; count: number }[];
+    discarded: { actor: string; reason: string; count: number }[];
+  }>;
+  /**
+   * Per queue, the dead letters that came back from a replay and reached the queue's replay
+   * limit (`replayCount >= replayLimit`, at least one replay): further replays skip them.
+   * Up to `sampleSize` ids each. Queues without such dead letters are left out.
+   */
+  deadLetterListAtReplayLimit(params: {
+    sampleSize: number;
+  }): Promise<{ queue: string; count: number; sampleIds: string[] }[]>;
+
+  // ---- replay (see core/replay.ts; a replay is a durable job)
+  /**
+   * Creates a replay job and appends a `replay.create` audit entry by `actor` (details: the
+   * selector, the settings, `planned` and `details`) in the same transaction. With `holder`, the
+   * job starts `running`, held by it until `now + leaseMs` (a foreground run); without, it starts
+   * `pending` for any runner to take. Throws `ConflictError` if the id is taken.
+   */
+  replayJobCreate(params: {
+    id: string;
+    selector: DeadLetterFilter;
+    settings: ReplayJobSettings;
+    planned: number;
+    actor: string;
+    now: number;
+    holder?: { holder: string; leaseMs: number };
+    details?: { [key: string]: Json };
+  }): Promise<ReplayJob>;
+  replayJobGet(params: { id: string }): Promise<ReplayJob | undefined>;
+  /** Newest first (by creation, then id); `statuses` keeps only jobs in those statuses. */
+  replayJobList(params: { statuses?: ReplayJobStatus[]; limit: number }): Promise<ReplayJob[]>;
+  /**
+   * Changes a job in one transaction. `status` must be a valid transition (core/replay.ts) or
+   * the current status; `holder` fences: the change applies only if that holder holds the job
+   * (else `ConflictError`, nothing changed). `release` clears the holder. A status change
+   * appends its audit entry by `actor` in the same transaction: `replay.pause`, `replay.resume`
+   * (paused → pending), `replay.cancel`, `replay.finish` (completed, canary_failed, failed);
+   * running ⇄ canary is not audited. Throws `NotFoundError` for an unknown job.
+   */
+  replayJobUpdate(params: {
+    id: string;
+    actor: string;
+    now: number;
+    status?: ReplayJobStatus;
+    holder?: string;
+    release?: boolean;
+    message?: string | null;
+    canary?: ReplayCanary | null;
+  }): Promise<ReplayJob>;
+  /**
+   * Takes a job for `holder` until `now + leaseMs`: the oldest pending, running or canary job
+   * (or `jobId`) that nobody holds or whose holder's lease ran out (its runner died). A pending
+   * job becomes running. Returns undefined when there is none (or `jobId` is held or final).
+   */
+  replayJobAcquire(params: {
+    holder: string;
+    leaseMs: number;
+    now: number;
+    jobId?: string;
+  }): Promise<ReplayJob | undefined>;
+  /** Extends `holder`'s hold on a job to `now + leaseMs`; false if it no longer holds it. */
+  replayJobRenew(params: { id: string; holder: string; leaseMs: number; now: number }): Promise<boolean>;
+  /**
+   * Replays dead letters for a job held by `holder` (running or canary; else `ConflictError`
+   * and nothing changes), in ONE transaction: each item still in the DLQ becomes a new waiting
+   * message `messageId` in `destination` (null: its source queue) with its body (edited if it
+   * was), headers plus the replay headers (core/replay.ts REPLAY_HEADERS), idempotency key,
+   * `replayOf` = the dead letter and `replayCount` + 1; the dead letter moves to the replay
+   * history (source counters dead−1, replayed+1; group deadCount−1). Skipped, and left in the
+   * DLQ: items at their queue's replay limit, items whose key is live in the destination; items
+   * no longer in the DLQ are skipped as `gone`. The job's counts and `position` advance in the
+   * same transaction (with `canary`, the replayed pairs are appended to the job's canary), and
+   * skips append one `replay.skip` audit entry (target: the job). Throws `NotFoundError` for
+   * an unknown destination.
+   */
+  deadLetterReplayBatch(params: {
+    jobId: string;
+    holder: string;
+    items: { id: string; messageId: string }[];
+    destination: string | null;
+    position: DeadLetterCursor;
+    canary: boolean;
+    actor: string;
+    now: number;
+  }): Promise<ReplayBatchResult>;
+  /** Dead letters matching a filter, counted per group, tier, queue or replay count, most first. */
+  deadLetterCountBy(
+    params: DeadLetterFilter & { by: 'group' | 'tier' | 'queue' | 'replayCount' },
+  ): Promise<{ key: string; count: number }[]>;
+  /** A dead letter that left the DLQ by a replay (the replay history), or undefined. */
+  deadLetterFindReplayed(params: { id: string }): Promise<ReplayedDeadLetter | undefined>;
+  /**
+   * The lineage neighbours of a message, dead letter, replayed dead letter or tombstone.
+   * Throws `NotFoundError` when the id is none of them.
+   */
+  deadLetterLineage(params: { id: string }): Promise<DeadLetterLineage>;
+
+  // ---- retention and archives (see core/archive-record.ts and engine/retention-sweeper.ts)
+  /**
+   * Rows of a queue the retention sweeper may archive, oldest first, at most `limit`:
+   * - `state: 'dead'`: dead letters in the DLQ with `diedAt < before`, by (diedAt, id);
+   * - `state: 'replayed'`: rows of the replay history with `replayedAt < before`, by (replayedAt, id).
+   * `after` continues after the last row of the previous page (its diedAt, or replayedAt, and id).
+   */
+  deadLetterListExpired(params: {
+    queue: string;
+    state: 'dead' | 'replayed';
+    before: number;
+    limit: number;
+    after?: { at: number; id: string };
+  }): Promise<ArchivableDeadLetter[]>;
+  /** How many rows {@link Store.deadLetterListExpired} would list for a queue, per state. */
+  deadLetterCountExpired(params: {
+    queue: string;
+    before: number;
+  }): Promise<{ dead: number; replayed: number }>;
+  /**
+   * Deletes rows that the sweeper has written to an archive file (and fsynced), in ONE
+   * transaction: a `dead` ref leaves the DLQ (counters dead−1, archived+1; its group's
+   * deadCount−1), a `replayed` ref leaves the replay history (no counter changes: it was
+   * counted as replayed and stays so). A ref is deleted only if the row is still there, of
+   * `queue`, in that state, and with `edits` edits (an edit, replay or discard made after the
+   * row was written to the file keeps it): the others are returned in `stale`. Appends one
+   * `retention.archive` audit entry (target: the file; details: queue, day, file, archiveId,
+   * count, dead, replayed, firstId, lastId) when anything was deleted.
+   */
+  deadLetterArchive(params: {
+    queue: string;
+    day: string;
+    file: string;
+    archiveId: string;
+    letters: ArchivedRef[];
+    actor: string;
+    now: number;
+  }): Promise<{ dead: number; replayed: number; stale: string[] }>;
+  /**
+   * Puts archived records back, in ONE transaction (all or nothing): a `dead` record returns
+   * to the DLQ, a `replayed` one to the replay history (never to the DLQ: it was replayed).
+   * A record whose id is already in the DLQ, the replay history, a tombstone or a queue is
+   * skipped and listed with the reason. A dead record this store archived (its `archiveId` is
+   * named by one of its `retention.archive` audit entries for that queue) is `restored`:
+   * counters archived−1, dead+1. Any other dead record (another deployment's archive) is
+   * `added` as a new dead letter: dead+1, as if it had been sent and died here, and its group
+   * counts it (created as `new` if this store does not know it). Groups regain deadCount
+   * either way; their triage status is left alone. Appends one `archive.import` audit entry
+   * (target: the file; details: file, counts, ids) when anything was imported. Throws
+   * `NotFoundError` (nothing imported) when a record's queue does not exist.
+   */
+  deadLetterImport(params: {
+    file: string;
+    records: ArchiveRecord[];
+    actor: string;
+    now: number;
+  }): Promise<DeadLetterImportResult>;
+
+  // ---- queue documentation
+  /** A queue's DLQ documentation, or undefined when none was ever set (or the queue does not exist). */
+  queueDocsGet(params: { queue: string }): Promise<QueueDocs | undefined>;
+  /**
+   * Sets the given documentation fields (absent keeps, null clears) and appends a `queue.docs`
+   * audit entry (details: the fields changed, `from` and `to`) in the same transaction. Throws
+   * `NotFoundError` for an unknown queue.
+   */
+  queueDocsSet(params: {
+    queue: string;
+    patch: QueueDocsInput;
+    actor: string;
+    now: number;
+  }): Promise<QueueDocs>;
 
   // ---- groups
   groupGet(params: { id: string }): Promise<Group | undefined>;
   groupList(params: GroupFilter & { sort: GroupSort; limit: number; offset?: number }): Promise<Group[]>;
-  /** Throws `NotFoundError` for an unknown group. */
-  groupStatusSet(params: { id: string; status: GroupStatus; now: number }): Promise<Group>;
+  /**
+   * Throws `NotFoundError` for an unknown group. With `actor`, a change of status appends a
+   * `group.status` audit entry (details: `from`, `to`) in the same transaction; setting the
+   * status a group already has changes nothing and records nothing.
+   */
+  groupStatusSet(params: { id: string; status: GroupStatus; now: number; actor?: string }): Promise<Group>;
 
   // ---- API tokens (the server's bearer tokens; see core/api-token.ts)
   /**
@@ -142,6 +375,8 @@ export interface Store {
   queueSampleList(params: { queue: string; since?: number; until?: number }): Promise<QueueSample[]>;
   /** Deletes samples with `at < before` (all queues); returns how many. */
   queueSampleDeleteBefore(params: { before: number }): Promise<{ deleted: number }>;
+  /** How many groups have each triage status (statuses without groups are absent), for metrics. */
+  groupCountByStatus(): Promise<Partial<Record<GroupStatus, number>>>;
 }
 
 /**
@@ -183,6 +418,39 @@ export interface MessageInsert {
 export interface MessageInsertResult {
   id: string;
   deduplicated: boolean;
+}
+
+/** A row written to an archive file, as the sweeper listed it: see {@link Store.deadLetterArchive}. */
+export interface ArchivedRef {
+  id: string;
+  state: 'dead' | 'replayed';
+  /** How many body edits the row had when it was listed. */
+  edits: number;
+}
+
+/** What {@link Store.deadLetterImport} did. */
+export interface DeadLetterImportResult {
+  /** Dead letters this store had archived, back in the DLQ (archived → dead). */
+  restored: number;
+  /** Dead letters new to this store (another deployment's archive), now in the DLQ. */
+  added: number;
+  /** Replayed dead letters back in the replay history. */
+  history: number;
+  /** Records not imported because their id is already here, and where. */
+  skipped: { id: string; reason: ImportSkipReason }[];
+}
+
+/**
+ * Why an archived record was not imported: its id is already a dead letter (`dead`), in the
+ * replay history (`replayed`), a tombstone (`discarded`) or a message in a queue (`message`).
+ */
+export type ImportSkipReason = 'dead' | 'replayed' | 'discarded' | 'message';
+
+/** What one replay batch did; `job` is the job after it. */
+export interface ReplayBatchResult {
+  replayed: { id: string; messageId: string; queue: string }[];
+  skipped: ReplaySkip[];
+  job: ReplayJob;
 }
 
 /** A lease held on a message. */

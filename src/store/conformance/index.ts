@@ -12,6 +12,8 @@ import { describeLeadership } from './leadership.ts';
 import { describeLeases, describeMessageClaim, describeMessageInsert } from './messages.ts';
 import { describeQueueSamples } from './queue-samples.ts';
 import { describeQueues } from './queues.ts';
+import { describeReplay } from './replay.ts';
+import { describeRetention } from './retention.ts';
 
 export type { StoreFactory, StoreUnderTest } from './fixtures.ts';
 
@@ -43,6 +45,8 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
     describeAuditLog(ctx);
     describeApiTokens(ctx);
     describeQueueSamples(ctx);
+    describeReplay(ctx);
+    describeRetention(ctx);
     describeConcurrency(ctx);
     describeFidelity(ctx);
   });

@@ -558,7 +558,8 @@ export class PostgresStore implements Store {
       params.actor,
     ]);
     const row = rows[0];
-    if (!row) throw new ConflictError(`a token named "${t.name}" exists: revoke it first or pick another name`);
+    if (!row)
+      throw new ConflictError(`a token named "${t.name}" exists: revoke it first or pick another name`);
     return toApiToken(row);
   }
 
@@ -616,5 +617,136 @@ export class PostgresStore implements Store {
       params.before,
     ]);
     return { deleted: result.rowCount ?? 0 };
+  }
+
+  async groupCountByStatus(): Promise<Partial<Record<GroupStatus, number>>> {
+    const { rows } = await this.query<{ status: GroupStatus; n: number }>(
+      'group_count_by_status',
+      `SELECT status, count(*)::bigint AS n FROM ${quoteIdent(this.schema)}.groups GROUP BY status`,
+    );
+    return Object.fromEntries(rows.map((row) => [row.status, row.n]));
+  }
+
+  // ---- triage part A: not ported yet (the SQLite store implements them; a follow-up ports them)
+
+  async deadLetterDiscard(_params: Parameters<Store['deadLetterDiscard']>[0]): Promise<{
+    discarded: string[];
+    missing: string[];
+  }> {
+    throw new Error('discard is not available on the PostgreSQL store yet');
+  }
+
+  async tombstoneGet(_params: { id: string }): ReturnType<Store['tombstoneGet']> {
+    throw new Error('tombstones are not available on the PostgreSQL store yet');
+  }
+
+  async deadLetterEdit(_params: Parameters<Store['deadLetterEdit']>[0]): Promise<DeadLetter> {
+    throw new Error('dead-letter editing is not available on the PostgreSQL store yet');
+  }
+
+  async deadLetterCountDied(
+    _params: Parameters<Store['deadLetterCountDied']>[0],
+  ): Promise<{ dead: number; replayed: number; discarded: number }> {
+    throw new Error('dead-letter inflow counts are not available on the PostgreSQL store yet');
+  }
+
+  async deadLetterCountOutcomes(
+    _params: Parameters<Store['deadLetterCountOutcomes']>[0],
+  ): ReturnType<Store['deadLetterCountOutcomes']> {
+    throw new Error('replay and discard counts are not available on the PostgreSQL store yet');
+  }
+
+  async deadLetterListAtReplayLimit(_params: {
+    sampleSize: number;
+  }): Promise<{ queue: string; count: number; sampleIds: string[] }[]> {
+    throw new Error('replay-limit counts are not available on the PostgreSQL store yet');
+  }
+
+  async queueDocsGet(_params: { queue: string }): ReturnType<Store['queueDocsGet']> {
+    throw new Error('queue documentation is not available on the PostgreSQL store yet');
+  }
+
+  async queueDocsSet(_params: Parameters<Store['queueDocsSet']>[0]): ReturnType<Store['queueDocsSet']> {
+    throw new Error('queue documentation is not available on the PostgreSQL store yet');
+  }
+
+  // ---- replay: not ported yet (the SQLite side is store/sqlite/replay-jobs.ts and replay.ts)
+
+  async replayJobCreate(
+    _params: Parameters<Store['replayJobCreate']>[0],
+  ): ReturnType<Store['replayJobCreate']> {
+    throw new Error('replay is not available on the PostgreSQL store yet');
+  }
+
+  async replayJobGet(_params: Parameters<Store['replayJobGet']>[0]): ReturnType<Store['replayJobGet']> {
+    throw new Error('replay is not available on the PostgreSQL store yet');
+  }
+
+  async replayJobList(_params: Parameters<Store['replayJobList']>[0]): ReturnType<Store['replayJobList']> {
+    throw new Error('replay is not available on the PostgreSQL store yet');
+  }
+
+  async replayJobUpdate(
+    _params: Parameters<Store['replayJobUpdate']>[0],
+  ): ReturnType<Store['replayJobUpdate']> {
+    throw new Error('replay is not available on the PostgreSQL store yet');
+  }
+
+  async replayJobAcquire(
+    _params: Parameters<Store['replayJobAcquire']>[0],
+  ): ReturnType<Store['replayJobAcquire']> {
+    throw new Error('replay is not available on the PostgreSQL store yet');
+  }
+
+  async replayJobRenew(_params: Parameters<Store['replayJobRenew']>[0]): ReturnType<Store['replayJobRenew']> {
+    throw new Error('replay is not available on the PostgreSQL store yet');
+  }
+
+  async deadLetterReplayBatch(
+    _params: Parameters<Store['deadLetterReplayBatch']>[0],
+  ): ReturnType<Store['deadLetterReplayBatch']> {
+    throw new Error('replay is not available on the PostgreSQL store yet');
+  }
+
+  async deadLetterCountBy(
+    _params: Parameters<Store['deadLetterCountBy']>[0],
+  ): ReturnType<Store['deadLetterCountBy']> {
+    throw new Error('replay is not available on the PostgreSQL store yet');
+  }
+
+  async deadLetterFindReplayed(
+    _params: Parameters<Store['deadLetterFindReplayed']>[0],
+  ): ReturnType<Store['deadLetterFindReplayed']> {
+    throw new Error('replay is not available on the PostgreSQL store yet');
+  }
+
+  async deadLetterLineage(
+    _params: Parameters<Store['deadLetterLineage']>[0],
+  ): ReturnType<Store['deadLetterLineage']> {
+    throw new Error('replay is not available on the PostgreSQL store yet');
+  }
+
+  async deadLetterListExpired(
+    _params: Parameters<Store['deadLetterListExpired']>[0],
+  ): ReturnType<Store['deadLetterListExpired']> {
+    throw new Error('retention is not available on the PostgreSQL store yet');
+  }
+
+  async deadLetterCountExpired(
+    _params: Parameters<Store['deadLetterCountExpired']>[0],
+  ): ReturnType<Store['deadLetterCountExpired']> {
+    throw new Error('retention is not available on the PostgreSQL store yet');
+  }
+
+  async deadLetterArchive(
+    _params: Parameters<Store['deadLetterArchive']>[0],
+  ): ReturnType<Store['deadLetterArchive']> {
+    throw new Error('retention is not available on the PostgreSQL store yet');
+  }
+
+  async deadLetterImport(
+    _params: Parameters<Store['deadLetterImport']>[0],
+  ): ReturnType<Store['deadLetterImport']> {
+    throw new Error('archive import is not available on the PostgreSQL store yet');
   }
 }

@@ -2,10 +2,14 @@ import type Database from 'better-sqlite3';
 import type { ApiToken } from '../../core/api-token.ts';
 import type { AuditEntry, AuditEntryInput, AuditFilter } from '../../core/audit.ts';
 import type { DeadLetter, DeadLetterSummary } from '../../core/dead-letter.ts';
+import type { Tombstone } from '../../core/discard.ts';
 import { ConflictError, NotFoundError } from '../../core/errors.ts';
 import type { Group, GroupStatus } from '../../core/group.ts';
+import type { DeadLetterLineage, ReplayedDeadLetter } from '../../core/lineage.ts';
 import type { Attempt, ClaimedMessage, WorkerIdentity } from '../../core/message.ts';
-import type { QueueRecord } from '../../core/queue-settings.ts';
+import type { QueueDocs } from '../../core/queue-docs.ts';
+import { QUEUE_DEFAULTS, type QueueRecord } from '../../core/queue-settings.ts';
+import type { ReplayJob } from '../../core/replay.ts';
 import type {
   ExpiredLease,
   FailItem,
@@ -15,13 +19,21 @@ import type {
   MessageRecord,
   QueueSample,
   QueueStats,
+  ReplayBatchResult,
   Store,
   StoreCapabilities,
 } from '../store.ts';
 import { SqliteApiTokens } from './api-tokens.ts';
 import { SqliteAuditLog } from './audit.ts';
+import { queueChanges, queueSettingsForAudit } from './audited-changes.ts';
+import { SqliteDeadLetterEdit } from './dead-letter-edit.ts';
+import { SqliteDiscard } from './discard.ts';
 import { deadLetterListQuery, groupListQuery, type ListQuery } from './list-queries.ts';
+import { SqliteQueueDocs } from './queue-docs.ts';
 import { SqliteQueueSamples } from './queue-samples.ts';
+import { SqliteReplay } from './replay.ts';
+import { SqliteReplayJobs } from './replay-jobs.ts';
+import { SqliteRetention } from './retention.ts';
 import {
   type DeadLetterSummaryRow,
   type GroupRow,
@@ -34,6 +46,7 @@ import {
   toQueueRecord,
 } from './rows.ts';
 import { prepareStatements, type Statements } from './statements.ts';
+import { SqliteTriageCounts } from './triage-counts.ts';
 
 /** One line of `EXPLAIN QUERY PLAN`, e.g. `SEARCH messages USING INDEX messages_claim (queue=? AND visible_at<?)`. */
 export interface QueryPlanLine {
@@ -50,6 +63,7 @@ function fromQueueRecord(queue: QueueRecord): QueueRow {
     backoff: JSON.stringify(queue.backoff),
     dead_letter: queue.deadLetter ? 1 : 0,
     retention_days: queue.retentionDays,
+    replay_limit: queue.replayLimit ?? QUEUE_DEFAULTS.replayLimit,
     created_at: queue.createdAt,
     updated_at: queue.updatedAt,
   };
@@ -83,6 +97,13 @@ export class SqliteStore implements Store {
   protected readonly audit: SqliteAuditLog;
   private readonly apiTokens: SqliteApiTokens;
   private readonly queueSamples: SqliteQueueSamples;
+  private readonly discards: SqliteDiscard;
+  private readonly edits: SqliteDeadLetterEdit;
+  private readonly docs: SqliteQueueDocs;
+  private readonly triageCounts: SqliteTriageCounts;
+  private readonly replayJobs: SqliteReplayJobs;
+  private readonly replays: SqliteReplay;
+  private readonly retention: SqliteRetention;
   private readonly listStatements = new Map<string, Database.Statement<(string | number)[]>>();
 
   /** Wraps an open, schema-checked connection; use `openStore` or `openSqliteStore` instead. */
@@ -93,6 +114,13 @@ export class SqliteStore implements Store {
     this.audit = new SqliteAuditLog(db);
     this.apiTokens = new SqliteApiTokens(db, this.audit);
     this.queueSamples = new SqliteQueueSamples(db);
+    this.discards = new SqliteDiscard(db, this.audit);
+    this.edits = new SqliteDeadLetterEdit(db, this.audit);
+    this.docs = new SqliteQueueDocs(db, this.audit);
+    this.triageCounts = new SqliteTriageCounts(db);
+    this.replayJobs = new SqliteReplayJobs(db, this.audit);
+    this.replays = new SqliteReplay(db, this.audit);
+    this.retention = new SqliteRetention(db, this.audit);
   }
 
   async close(): Promise<void> {
@@ -104,32 +132,57 @@ export class SqliteStore implements Store {
 
   // ---- queues
 
-  async queueCreate(params: { queue: QueueRecord }): Promise<QueueRecord> {
+  async queueCreate(params: { queue: QueueRecord; actor?: string }): Promise<QueueRecord> {
     const row = fromQueueRecord(params.queue);
-    this.db
+    return this.db
       .transaction(() => {
         if (this.sql.queueInsert.run(row).changes === 0) {
           throw new ConflictError(`queue "${params.queue.name}" already exists`);
         }
         this.sql.countersInsert.run(row.name);
+        const created = toQueueRecord(this.sql.queueGet.get(row.name) ?? row);
+        if (params.actor !== undefined) {
+          this.audit.append({
+            at: created.createdAt,
+            actor: params.actor,
+            action: 'queue.create',
+            targetType: 'queue',
+            targetId: created.name,
+            details: { settings: queueSettingsForAudit(created) },
+          });
+        }
+        return created;
       })
       .immediate();
-    return toQueueRecord(row);
   }
 
   async queueUpdate(params: {
     name: string;
     patch: Partial<Omit<QueueRecord, 'name' | 'createdAt' | 'updatedAt'>>;
     now: number;
+    actor?: string;
   }): Promise<QueueRecord> {
     return this.db
       .transaction(() => {
         const current = this.sql.queueGet.get(params.name);
         if (!current) throw new NotFoundError(`queue "${params.name}" does not exist`);
-        const merged: QueueRecord = { ...toQueueRecord(current), ...params.patch, updatedAt: params.now };
+        const before = toQueueRecord(current);
+        const merged: QueueRecord = { ...before, ...params.patch, updatedAt: params.now };
         const row = fromQueueRecord({ ...merged, name: current.name, createdAt: current.created_at });
         this.sql.queueUpdate.run(row);
-        return toQueueRecord(row);
+        const updated = toQueueRecord(row);
+        if (params.actor !== undefined) {
+          const { from, to } = queueChanges(before, updated);
+          this.audit.append({
+            at: params.now,
+            actor: params.actor,
+            action: 'queue.update',
+            targetType: 'queue',
+            targetId: updated.name,
+            details: { from, to },
+          });
+        }
+        return updated;
       })
       .immediate();
   }
@@ -406,6 +459,103 @@ export class SqliteStore implements Store {
     return rows.map(toDeadLetterSummary);
   }
 
+  // ---- replay (sqlite/replay-jobs.ts, sqlite/replay.ts)
+
+  async replayJobCreate(params: Parameters<Store['replayJobCreate']>[0]): Promise<ReplayJob> {
+    return this.replayJobs.create(params);
+  }
+
+  async replayJobGet(params: { id: string }): Promise<ReplayJob | undefined> {
+    return this.replayJobs.get(params.id);
+  }
+
+  async replayJobList(params: Parameters<Store['replayJobList']>[0]): Promise<ReplayJob[]> {
+    return this.replayJobs.list(params);
+  }
+
+  async replayJobUpdate(params: Parameters<Store['replayJobUpdate']>[0]): Promise<ReplayJob> {
+    return this.replayJobs.update(params);
+  }
+
+  async replayJobAcquire(params: Parameters<Store['replayJobAcquire']>[0]): Promise<ReplayJob | undefined> {
+    return this.replayJobs.acquire(params);
+  }
+
+  async replayJobRenew(params: Parameters<Store['replayJobRenew']>[0]): Promise<boolean> {
+    return this.replayJobs.renew(params);
+  }
+
+  async deadLetterReplayBatch(
+    params: Parameters<Store['deadLetterReplayBatch']>[0],
+  ): Promise<ReplayBatchResult> {
+    return this.replays.replayBatch(params);
+  }
+
+  async deadLetterCountBy(params: Parameters<Store['deadLetterCountBy']>[0]) {
+    return this.replays.countBy(params);
+  }
+
+  async deadLetterFindReplayed(params: { id: string }): Promise<ReplayedDeadLetter | undefined> {
+    return this.replays.findReplayed(params.id);
+  }
+
+  async deadLetterLineage(params: { id: string }): Promise<DeadLetterLineage> {
+    return this.replays.lineage(params.id);
+  }
+
+  // ---- retention and archives (sqlite/retention.ts)
+
+  async deadLetterListExpired(params: Parameters<Store['deadLetterListExpired']>[0]) {
+    return this.retention.listExpired(params);
+  }
+
+  async deadLetterCountExpired(params: { queue: string; before: number }) {
+    return this.retention.countExpired(params);
+  }
+
+  async deadLetterArchive(params: Parameters<Store['deadLetterArchive']>[0]) {
+    return this.retention.archive(params);
+  }
+
+  async deadLetterImport(params: Parameters<Store['deadLetterImport']>[0]) {
+    return this.retention.import(params);
+  }
+
+  // ---- discard, edit, documentation and triage counts (sqlite/discard.ts, dead-letter-edit.ts,
+  // queue-docs.ts, triage-counts.ts)
+
+  async deadLetterDiscard(params: Parameters<Store['deadLetterDiscard']>[0]) {
+    return this.discards.discard(params);
+  }
+
+  async tombstoneGet(params: { id: string }): Promise<Tombstone | undefined> {
+    return this.discards.tombstoneGet(params.id);
+  }
+
+  async deadLetterEdit(params: Parameters<Store['deadLetterEdit']>[0]): Promise<DeadLetter> {
+    return this.edits.edit(params);
+  }
+
+  async deadLetterCountDied(params: Parameters<Store['deadLetterCountDied']>[0]) {
+    return this.triageCounts.countDied(params);
+  }
+
+  async deadLetterCountOutcomes(params: Parameters<Store['deadLetterCountOutcomes']>[0]) {
+    return this.triageCounts.countOutcomes(params);
+  }
+
+  async deadLetterListAtReplayLimit(params: { sampleSize: number }) {
+    return this.triageCounts.listAtReplayLimit(params.sampleSize);
+  }
+
+  async queueDocsGet(params: { queue: string }): Promise<QueueDocs | undefined> {
+    return this.docs.get(params.queue);
+  }
+
+  async queueDocsSet(params: Parameters<Store['queueDocsSet']>[0]): Promise<QueueDocs> {
+    return this.docs.set(params);
+  }
+
   // ---- groups
 
   async groupGet(params: { id: string }): Promise<Group | undefined> {
@@ -421,11 +571,28 @@ export class SqliteStore implements Store {
     })();
   }
 
-  async groupStatusSet(params: { id: string; status: GroupStatus; now: number }): Promise<Group> {
+  async groupStatusSet(params: {
+    id: string;
+    status: GroupStatus;
+    now: number;
+    actor?: string;
+  }): Promise<Group> {
     return this.db
       .transaction(() => {
-        const row = this.sql.groupStatusSet.get(params);
+        const before = this.sql.groupGet.get(params.id);
+        if (!before) throw new NotFoundError(`group "${params.id}" does not exist`);
+        const row = this.sql.groupStatusSet.get({ id: params.id, status: params.status, now: params.now });
         if (!row) throw new NotFoundError(`group "${params.id}" does not exist`);
+        if (params.actor !== undefined && before.status !== row.status) {
+          this.audit.append({
+            at: params.now,
+            actor: params.actor,
+            action: 'group.status',
+            targetType: 'group',
+            targetId: row.id,
+            details: { from: before.status, to: row.status },
+          });
+        }
         return this.toGroupWithQueues(row);
       })
       .immediate();
@@ -536,5 +703,15 @@ export class SqliteStore implements Store {
 
   async queueSampleDeleteBefore(params: { before: number }): Promise<{ deleted: number }> {
     return { deleted: this.queueSamples.deleteOlder(params.before) };
+  }
+
+  async groupCountByStatus(): Promise<Partial<Record<GroupStatus, number>>> {
+    // Reads the (status, count, id) index only.
+    const rows = this.db
+      .prepare<[], { status: GroupStatus; n: number }>(
+        'SELECT status, count(*) AS n FROM groups GROUP BY status',
+      )
+      .all();
+    return Object.fromEntries(rows.map((row) => [row.status, row.n]));
   }
 }
