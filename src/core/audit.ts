@@ -16,6 +16,8 @@ export const AUDIT_ACTIONS = [
   'replay.resume',
   'replay.cancel',
   'replay.finish',
+  /** Dead letters a replay batch did not replay (replay limit, duplicate key, gone), with why. */
+  'replay.skip',
   'retention.archive',
   'archive.import',
   'token.create',

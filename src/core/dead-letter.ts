@@ -22,10 +22,31 @@ export interface DeadLetter {
   replayCount: number;
   /** Lineage: the dead letter this message was a replay of, if it died again after a replay. */
   previousId: string | null;
+  /**
+   * The body as the message died, kept by the first `dlq edit`; null (or absent, from a store
+   * without editing) while the body was never edited. `body` is the current, edited body.
+   */
+  originalBody?: Json | null;
+  /** Every edit of the body, oldest first; empty (or absent) when never edited. */
+  edits?: DeadLetterEdit[];
+}
+
+/** One edit of a dead letter's body before replay (`dlq edit`). */
+export interface DeadLetterEdit {
+  at: number;
+  /** Who edited: the audit log's actor. */
+  actor: string;
+  /** The body after this edit. */
+  body: Json;
 }
 
 /** A dead letter in a list: the context without body and attempts. */
-export type DeadLetterSummary = Omit<DeadLetter, 'body' | 'attempts' | 'headers'> & { attemptCount: number };
+export type DeadLetterSummary = Omit<
+  DeadLetter,
+  'body' | 'attempts' | 'headers' | 'originalBody' | 'edits'
+> & {
+  attemptCount: number;
+};
 
 /** Filters shared by `dlq list` (and later replay and discard). All given filters must match. */
 export interface DeadLetterFilter {

@@ -24,6 +24,12 @@ export interface QueueRecord {
   deadLetter: boolean;
   /** Days dead letters are kept. Default 14. */
   retentionDays: number;
+  /**
+   * Replays per message lineage: a dead letter whose `replayCount` reached it is skipped by
+   * replays (it keeps coming back). Default 3; 0 forbids replaying this queue's dead letters.
+   * Optional only for stores that predate it (read as 3); the SQLite store always returns it.
+   */
+  replayLimit?: number;
   createdAt: number;
   updatedAt: number;
 }
@@ -36,6 +42,8 @@ export interface QueueSettingsInput {
   deadLetter?: boolean;
   retention?: Duration;
   retentionDays?: number;
+  /** Replays per message lineage before replays skip it (0-100; default 3). */
+  replayLimit?: number;
 }
 
 export const QUEUE_DEFAULTS = {
@@ -44,6 +52,7 @@ export const QUEUE_DEFAULTS = {
   backoff: { type: 'exponential', baseMs: 1_000, capMs: 300_000 } as BackoffSpec,
   deadLetter: true,
   retentionDays: 14,
+  replayLimit: 3,
 } as const;
 
 const QUEUE_NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
@@ -129,6 +138,12 @@ export function resolveQueueSettings(
       throw new ValidationError('invalid retention: use 0 (keep forever) to 3650 days');
     }
     out.retentionDays = days;
+  }
+  if (input.replayLimit !== undefined) {
+    if (!Number.isInteger(input.replayLimit) || input.replayLimit < 0 || input.replayLimit > 100) {
+      throw new ValidationError(`invalid replayLimit ${input.replayLimit}: use a whole number from 0 to 100`);
+    }
+    out.replayLimit = input.replayLimit;
   }
   return out;
 }

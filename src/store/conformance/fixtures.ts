@@ -58,6 +58,7 @@ export function queueRecord(name: string, overrides: Partial<QueueRecord> = {}):
     backoff: { type: 'exponential', baseMs: 1_000, capMs: 300_000 },
     deadLetter: true,
     retentionDays: 14,
+    replayLimit: 3,
     createdAt: T0,
     updatedAt: T0,
     ...overrides,

@@ -21,9 +21,35 @@ export interface ListQuery {
 export function deadLetterListQuery(
   params: DeadLetterFilter & { limit: number; cursor?: DeadLetterCursor | undefined },
 ): ListQuery {
+  const { where, values, key: filterKey } = deadLetterWhere(params);
+  let key = `dl${filterKey}`;
+  if (params.cursor !== undefined) {
+    // "Strictly after this row in newest-first order"; a row value compares (died_at, id)
+    // lexicographically and is served by the same index range.
+    where.push('(died_at, id) < (?, ?)');
+    values.push(params.cursor.diedAt, params.cursor.id);
+    key += ':cursor';
+  }
+  values.push(params.limit);
+  const sql =
+    `SELECT ${DEAD_LETTER_SUMMARY_COLUMNS} FROM dead_letters` +
+    (where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '') +
+    ' ORDER BY died_at DESC, id DESC LIMIT ?';
+  return { key, sql, params: values };
+}
+
+/**
+ * The WHERE conditions of a dead-letter filter (on `dead_letters` columns), their values, and
+ * a key naming the combination (`:queue:tier...`), shared by the list and the counts.
+ */
+export function deadLetterWhere(params: DeadLetterFilter): {
+  where: string[];
+  values: (string | number)[];
+  key: string;
+} {
   const where: string[] = [];
   const values: (string | number)[] = [];
-  let key = 'dl';
+  let key = '';
   if (params.queue !== undefined) {
     where.push('queue = ?');
     values.push(params.queue);
@@ -71,19 +97,7 @@ export function deadLetterListQuery(
     values.push(jsonPath(match.path), JSON.stringify(match.value));
     key += ':where';
   }
-  if (params.cursor !== undefined) {
-    // "Strictly after this row in newest-first order"; a row value compares (died_at, id)
-    // lexicographically and is served by the same index range.
-    where.push('(died_at, id) < (?, ?)');
-    values.push(params.cursor.diedAt, params.cursor.id);
-    key += ':cursor';
-  }
-  values.push(params.limit);
-  const sql =
-    `SELECT ${DEAD_LETTER_SUMMARY_COLUMNS} FROM dead_letters` +
-    (where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '') +
-    ' ORDER BY died_at DESC, id DESC LIMIT ?';
-  return { key, sql, params: values };
+  return { where, values, key };
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { DeadLetter, DeadLetterSummary } from '../../core/dead-letter.ts';
+import type { DeadLetter, DeadLetterEdit, DeadLetterSummary } from '../../core/dead-letter.ts';
 import type { FailureInfo } from '../../core/failure.ts';
 import type { Group, GroupStatus } from '../../core/group.ts';
 import type { Attempt, ClaimedMessage, Json } from '../../core/message.ts';
@@ -17,6 +17,7 @@ export interface QueueRow {
   backoff: string;
   dead_letter: number;
   retention_days: number;
+  replay_limit: number;
   created_at: number;
   updated_at: number;
 }
@@ -30,6 +31,7 @@ export function toQueueRecord(row: QueueRow): QueueRecord {
     backoff: JSON.parse(row.backoff) as BackoffSpec,
     deadLetter: row.dead_letter === 1,
     retentionDays: row.retention_days,
+    replayLimit: row.replay_limit,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -128,6 +130,10 @@ export interface DeadLetterRow extends DeadLetterSummaryRow {
   body: string;
   headers: string;
   attempts: string;
+  /** The body it died with, kept by the first edit; null when never edited. */
+  original_body: string | null;
+  /** JSON array of {@link DeadLetterEdit}. */
+  edits: string;
 }
 
 function toFailureInfo(row: DeadLetterSummaryRow): FailureInfo {
@@ -175,6 +181,8 @@ export function toDeadLetter(row: DeadLetterRow): DeadLetter {
     diedAt: row.died_at,
     replayCount: row.replay_count,
     previousId: row.previous_id,
+    originalBody: row.original_body === null ? null : (JSON.parse(row.original_body) as Json),
+    edits: JSON.parse(row.edits) as DeadLetterEdit[],
   };
 }
 

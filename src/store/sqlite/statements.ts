@@ -127,13 +127,14 @@ export interface GroupUpsertRow {
 export function prepareStatements(db: Database.Database) {
   return {
     queueInsert: db.prepare<QueueRow>(
-      'INSERT INTO queues (name, max_receives, visibility_timeout_ms, backoff, dead_letter, retention_days, created_at, updated_at) ' +
-        'VALUES (@name, @max_receives, @visibility_timeout_ms, @backoff, @dead_letter, @retention_days, @created_at, @updated_at) ' +
+      'INSERT INTO queues (name, max_receives, visibility_timeout_ms, backoff, dead_letter, retention_days, replay_limit, created_at, updated_at) ' +
+        'VALUES (@name, @max_receives, @visibility_timeout_ms, @backoff, @dead_letter, @retention_days, @replay_limit, @created_at, @updated_at) ' +
         'ON CONFLICT (name) DO NOTHING',
     ),
     queueUpdate: db.prepare<QueueRow>(
       'UPDATE queues SET max_receives = @max_receives, visibility_timeout_ms = @visibility_timeout_ms, ' +
-        'backoff = @backoff, dead_letter = @dead_letter, retention_days = @retention_days, updated_at = @updated_at ' +
+        'backoff = @backoff, dead_letter = @dead_letter, retention_days = @retention_days, replay_limit = @replay_limit, ' +
+        'updated_at = @updated_at ' +
         'WHERE name = @name',
     ),
     queueGet: db.prepare<[string], QueueRow>('SELECT * FROM queues WHERE name = ?'),
@@ -214,7 +215,7 @@ export function prepareStatements(db: Database.Database) {
         '@groupId, @diedAt, @replayCount, @previousId)',
     ),
     deadLetterGet: db.prepare<[string], DeadLetterRow>(
-      `SELECT ${DEAD_LETTER_SUMMARY_COLUMNS}, body, headers, attempts FROM dead_letters WHERE id = ?`,
+      `SELECT ${DEAD_LETTER_SUMMARY_COLUMNS}, body, headers, attempts, original_body, edits FROM dead_letters WHERE id = ?`,
     ),
 
     // A death in a resolved group reopens it as regressed. In an upsert's SET, column names
