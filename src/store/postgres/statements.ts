@@ -10,8 +10,14 @@ export const DEAD_LETTER_SUMMARY_COLUMNS =
   'id, queue, idempotency_key, enqueued_at, attempt_count, error_name, error_message, error_stack, ' +
   'error_code, error_status, tier, fingerprint, group_id, died_at, replay_count, previous_id';
 
-/** A leased row named by `items` (an `unnest` of ids and lease tokens) still holds that lease. */
-const LEASE_MATCHES = "m.id = i.id AND m.lease_token = i.lease_token AND m.state = 'leased'";
+/**
+ * A leased row named by `i` (an `unnest` of ids and lease tokens, ids in $1) still holds that
+ * lease. `m.id = ANY($1)` repeats the join on purpose: it gives the planner an index condition,
+ * so the rows are found by primary-key probes whatever it estimates for the `unnest`, instead
+ * of a hash join over every leased (or every) message.
+ */
+const LEASE_MATCHES =
+  "m.id = ANY($1::text[]) AND m.id = i.id AND m.lease_token = i.lease_token AND m.state = 'leased'";
 
 /**
  * `attempts` with one more attempt (JSON text) appended. `json` has no append operator and a
