@@ -106,9 +106,11 @@ export function buildCatalog(seed = 1): CatalogGroup[] {
       queues,
       weight,
       failure(n: number, r: () => number): FailureInfo {
-        const hex = Math.floor(r() * 0xffffffff)
+        // A hex id of letters only ('fabdcfcd') reads as a word, which the fingerprint rightly
+        // keeps; real ids of 8 hex digits nearly always hold a digit, so these do too.
+        const hex = `${Math.floor(r() * 10)}${Math.floor(r() * 0xfffffff)
           .toString(16)
-          .padStart(8, '0');
+          .padStart(7, '0')}`;
         const info = shape(n, hex);
         return { ...info, stack: `${info.name}: ${info.message}\n${frames}` };
       },

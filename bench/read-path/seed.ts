@@ -1,11 +1,16 @@
 /**
  * Seeds the read-path database: N dead letters (default 1,000,000) over 200 groups and 10
- * queues, plus a small live backlog, written through the store's own write path exactly as
- * workers write them: `messageInsertBatch`, then `messageClaim` and `messageFail` with the
- * outcome that `planFailure` (the engine's classifier, backoff and fingerprint) decides, until
- * every message is dead. Retryable failures are received 5 times, so their dead letters carry
- * 5 attempts; malformed and declared-permanent ones die on their first receive. Time is
- * simulated: deaths spread over the last 14 days.
+ * queues, plus a small live backlog.
+ *
+ * Each dead letter is what a worker would have written: its attempts are decided one receive
+ * at a time by the engine's own `planFailure` (classifier, retry decision, fingerprint), so a
+ * retryable failure carries 5 attempts and a malformed or declared-permanent one carries 1; the
+ * row, its group and the counters are written with the SQLite store's own prepared statements
+ * (`deadLetterInsert`, `groupUpsert`, `groupQueueUpsert`, `countersAddDead`: what
+ * `messageFail` runs for a death). Skipped is the live part of each message's life (insert,
+ * claims, retries), which leaves nothing behind but would take most of an hour for a million:
+ * through `messageInsertBatch`, `messageClaim` and `messageFail` the seed ran at about 1,200
+ * dead letters/s on the bench machine. Deaths are spread over the last 14 days.
  *
  * The database is cached in the OS temp folder, keyed by schema version, seed version and
  * size, so reruns skip this; `--reseed` rebuilds it. Prints the seed's description as its
@@ -14,19 +19,21 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { planFailure } from '../../src/core/failure-plan.ts';
 import { newId } from '../../src/core/ids.ts';
 import type { Attempt, WorkerIdentity } from '../../src/core/message.ts';
-import { type ClaimedMessage, openStore, type QueueRecord, type Store } from '../../src/index.ts';
+import { openStore, type QueueRecord, type Store } from '../../src/index.ts';
 import { latestSchemaVersion } from '../../src/store/sqlite/migrate.ts';
-import type { FailItem } from '../../src/store/store.ts';
+import { prepareStatements, type Statements } from '../../src/store/sqlite/statements.ts';
 import { childMain, log } from '../lib/child.ts';
 import { buildCatalog, type CatalogGroup, QUEUES, seededRandom } from './catalog.ts';
 
 /** Bump when the seeded data changes shape, so old caches are not reused. */
-const SEED_VERSION = 1;
+const SEED_VERSION = 3;
 const DAY = 86_400_000;
-const CHUNK = 10_000;
+/** Dead letters per write transaction. */
+const CHUNK = 5_000;
 const LIVE_WAITING_PER_QUEUE = 1_000;
 const LIVE_DELAYED_PER_QUEUE = 200;
 
@@ -58,7 +65,6 @@ const WORKERS: WorkerIdentity[] = [1, 2, 3, 4].map((k) => ({
   workerVersion: '2.14.0',
   host: `bench-host-${k}`,
 }));
-
 function queueRecord(name: string, now: number): QueueRecord {
   return {
     name,
@@ -71,7 +77,6 @@ function queueRecord(name: string, now: number): QueueRecord {
     updatedAt: now,
   };
 }
-
 function orderBody(n: number, random: () => number) {
   return {
     orderId: `ord_${n.toString(36).padStart(8, '0')}`,
@@ -84,8 +89,6 @@ function orderBody(n: number, random: () => number) {
     placedAt: new Date(1_767_225_600_000 + n * 1000).toISOString(),
   };
 }
-
-/** How many dead letters each (group, queue) pair gets: skewed by group weight, exact total. */
 function allocate(catalog: CatalogGroup[], total: number): { group: number; queue: string; count: number }[] {
   const sum = catalog.reduce((s, g) => s + g.weight, 0);
   const perGroup = catalog.map((g) => Math.max(1, Math.floor((total * g.weight) / sum)));
@@ -114,7 +117,23 @@ function allocate(catalog: CatalogGroup[], total: number): { group: number; queu
 
 async function seed(file: string, total: number): Promise<Omit<SeedDescription, 'cached' | 'file'>> {
   const started = performance.now();
-  const store: Store = await openStore(`sqlite:${file}`, { migrate: true });
+  const end = Date.now();
+  const start = end - 14 * DAY;
+  const step = (14 * DAY) / total;
+
+  // The store creates the schema and the queues.
+  let store: Store = await openStore(`sqlite:${file}`, { migrate: true });
+  const records = new Map<string, QueueRecord>();
+  for (const name of QUEUES) {
+    records.set(name, await store.queueCreate({ queue: queueRecord(name, start - DAY) }));
+  }
+  await store.close();
+
+  // The deaths, through the store's own statements on a connection set up like the store's.
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  const sql = prepareStatements(db);
   const random = seededRandom(42);
   const catalog = buildCatalog(7);
   const pairs = allocate(catalog, total);
@@ -131,40 +150,27 @@ async function seed(file: string, total: number): Promise<Omit<SeedDescription, 
     order[k] = order[j] as number;
     order[j] = t;
   }
-
-  const end = Date.now();
-  const start = end - 14 * DAY;
-  const step = (14 * DAY) / total;
-  const records = new Map<string, QueueRecord>();
-  for (const name of QUEUES) {
-    records.set(name, await store.queueCreate({ queue: queueRecord(name, start - DAY) }));
-  }
-
+  const writeChunk = db.transaction((first: number, last: number) => {
+    for (let n = first; n < last; n++) {
+      const pair = pairs[order[n] as number] as (typeof pairs)[number];
+      const group = catalog[pair.group] as CatalogGroup;
+      const queue = records.get(pair.queue) as QueueRecord;
+      writeDeath(sql, queue, group, n, Math.floor(start + n * step), random);
+    }
+  });
   let lastLog = performance.now();
   for (let first = 0; first < total; first += CHUNK) {
-    const now = Math.floor(start + first * step);
-    const byQueue = new Map<string, { n: number; group: CatalogGroup }[]>();
-    for (let n = first; n < Math.min(total, first + CHUNK); n++) {
-      const pair = pairs[order[n] as number] as (typeof pairs)[number];
-      let bucket = byQueue.get(pair.queue);
-      if (!bucket) {
-        bucket = [];
-        byQueue.set(pair.queue, bucket);
-      }
-      bucket.push({ n, group: catalog[pair.group] as CatalogGroup });
-    }
-    for (const [queue, bucket] of byQueue) {
-      await seedBucket(store, records.get(queue) as QueueRecord, bucket, now, random);
-    }
+    writeChunk.immediate(first, Math.min(total, first + CHUNK));
     if (performance.now() - lastLog > 5_000) {
       lastLog = performance.now();
       const done = Math.min(total, first + CHUNK);
-      const rate = done / ((lastLog - started) / 1000);
-      log(`seeded ${done} of ${total} dead letters (${Math.round(rate)}/s)`);
+      log(`seeded ${done} of ${total} dead letters (${Math.round(done / ((lastLog - started) / 1000))}/s)`);
     }
   }
+  db.close();
 
-  // A small live backlog, so `stats` counts waiting and delayed messages too.
+  // A small live backlog through the store, so `stats` counts waiting and delayed messages too.
+  store = await openStore(`sqlite:${file}`);
   for (const [name] of records) {
     const messages = [];
     for (let k = 0; k < LIVE_WAITING_PER_QUEUE + LIVE_DELAYED_PER_QUEUE; k++) {
@@ -178,7 +184,6 @@ async function seed(file: string, total: number): Promise<Omit<SeedDescription, 
     }
     await store.messageInsertBatch({ queue: name, messages, now: end });
   }
-
   const tiers: Record<string, number> = {};
   const groups = await store.groupList({ sort: 'count', limit: 10_000 });
   for (const group of groups) tiers[group.tier] = (tiers[group.tier] ?? 0) + group.deadCount;
@@ -199,56 +204,66 @@ async function seed(file: string, total: number): Promise<Omit<SeedDescription, 
   };
 }
 
-/** Sends a bucket of messages to one queue and fails them, receive after receive, until all are dead. */
-async function seedBucket(
-  store: Store,
+/**
+ * Message `n` of `group` fails receive after receive, as `planFailure` decides, until it dies
+ * at `diedAt`; writes what `messageFail` writes for a death.
+ */
+function writeDeath(
+  sql: Statements,
   queue: QueueRecord,
-  bucket: { n: number; group: CatalogGroup }[],
-  start: number,
+  group: CatalogGroup,
+  n: number,
+  diedAt: number,
   random: () => number,
-): Promise<void> {
-  const byId = new Map<string, { n: number; group: CatalogGroup }>();
-  const messages = bucket.map((entry) => {
-    const id = newId();
-    byId.set(id, entry);
-    return {
-      id,
-      body: orderBody(entry.n, random),
-      headers: { 'content-type': 'application/json', 'x-tenant': `t${entry.n % 37}` },
-      idempotencyKey: `order-${entry.n}`,
-      visibleAt: start,
-    };
-  });
-  await store.messageInsertBatch({ queue: queue.name, messages, now: start });
-  let now = start;
-  for (;;) {
-    now += 250;
-    const worker = WORKERS[Math.floor(random() * WORKERS.length)] as WorkerIdentity;
-    const claimed: ClaimedMessage[] = await store.messageClaim({
-      queue: queue.name,
-      limit: bucket.length,
-      now,
-      leaseMs: queue.visibilityTimeoutMs,
-      worker,
-    });
-    if (claimed.length === 0) return;
-    const items: FailItem[] = claimed.map((message) => {
-      const entry = byId.get(message.id) as { n: number; group: CatalogGroup };
-      const durationMs = 5 + Math.floor(random() * 120);
-      const attempt: Attempt = {
-        number: message.receives,
-        startedAt: now - durationMs,
-        durationMs,
-        error: entry.group.failure(entry.n, random),
-        ...worker,
-      };
-      const plan = planFailure({ queue, receives: message.receives, attempt, now, rules: {} });
-      const lease = { id: message.id, leaseToken: message.leaseToken, attempt };
-      if (plan.outcome === 'retry') return { ...lease, outcome: 'retry', visibleAt: plan.visibleAt };
-      if (plan.outcome === 'dead') return { ...lease, outcome: 'dead', death: plan.death };
+): void {
+  const error = group.failure(n, random);
+  const worker = WORKERS[n % WORKERS.length] as WorkerIdentity;
+  const attempts: Attempt[] = [];
+  let startedAt = diedAt - 2_000;
+  for (let receives = 1; ; receives++) {
+    const durationMs = 5 + Math.floor(random() * 120);
+    const attempt: Attempt = { number: receives, startedAt, durationMs, error, ...worker };
+    attempts.push(attempt);
+    startedAt += 400;
+    const plan = planFailure({ queue, receives, attempt, now: startedAt, rules: {} });
+    if (plan.outcome === 'retry') continue;
+    if (plan.outcome !== 'dead')
       throw new Error(`queue ${queue.name} dropped a failure: its DLQ should be on`);
+    const { death } = plan;
+    const id = newId();
+    sql.deadLetterInsert.run({
+      id,
+      queue: queue.name,
+      body: JSON.stringify(orderBody(n, random)),
+      headers: JSON.stringify({ 'content-type': 'application/json', 'x-tenant': `t${n % 37}` }),
+      idempotencyKey: `order-${n}`,
+      enqueuedAt: diedAt - 2_500,
+      attempts: JSON.stringify(attempts),
+      attemptCount: attempts.length,
+      errorName: death.error.name,
+      errorMessage: death.error.message,
+      errorStack: death.error.stack ?? null,
+      errorCode: death.error.code ?? null,
+      errorStatus: death.error.status ?? null,
+      tier: death.tier,
+      fingerprint: death.fingerprint,
+      groupId: death.groupId,
+      diedAt,
+      replayCount: 0,
+      previousId: null,
     });
-    await store.messageFail({ items, now });
+    sql.groupUpsert.run({
+      groupId: death.groupId,
+      fingerprint: death.fingerprint,
+      errorName: death.error.name,
+      normalizedMessage: death.normalizedMessage,
+      tier: death.tier,
+      sampleId: id,
+      now: diedAt,
+    });
+    sql.groupQueueUpsert.run(death.groupId, queue.name);
+    sql.countersAddDead.run(1, queue.name);
+    return;
   }
 }
 
