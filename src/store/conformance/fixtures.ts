@@ -237,3 +237,15 @@ export function sentOf(stats: QueueStats): number {
     stats.archived
   );
 }
+
+/**
+ * A dead letter without its edit fields (`originalBody`, `edits`: see conformance/dead-letter-edit.ts),
+ * for comparisons that are about something else.
+ */
+export function withoutEdits<T extends { originalBody?: unknown; edits?: unknown }>(
+  letter: T | undefined,
+): Omit<T, 'originalBody' | 'edits'> | undefined {
+  if (!letter) return letter;
+  const { originalBody: _original, edits: _edits, ...rest } = letter;
+  return rest;
+}
