@@ -389,3 +389,65 @@ describe('postgres schema versions', () => {
     );
   });
 });
+
+describe('several processes on one schema', () => {
+  it('never lease a message twice: claims from separate pools skip each other’s locked rows', async () => {
+    const schema = schemaName();
+    const stores = [await newStore(schema), await newStore(schema), await newStore(schema)];
+    try {
+      await stores[0]?.queueCreate({ queue: queueRecord('orders') });
+      const ids = Array.from({ length: 300 }, (_, i) => `m-${String(i).padStart(4, '0')}`);
+      await stores[0]?.messageInsertBatch({
+        queue: 'orders',
+        now: T0,
+        messages: ids.map((id) => ({ id, body: id, headers: {}, idempotencyKey: null, visibleAt: T0 })),
+      });
+      const claimedBy = await Promise.all(
+        stores.map(async (store) => {
+          const mine: string[] = [];
+          for (;;) {
+            const batch = await store.messageClaim({
+              queue: 'orders',
+              limit: 7,
+              now: T0,
+              leaseMs: 60_000,
+              worker: WORKER,
+            });
+            if (batch.length === 0) return mine;
+            mine.push(...batch.map((m) => m.id));
+            await store.messageComplete({ items: batch, now: T0 + 1 });
+          }
+        }),
+      );
+      const all = claimedBy.flat();
+      expect(all).toHaveLength(300);
+      expect(new Set(all)).toEqual(new Set(ids));
+      const [stats] = (await stores[1]?.queueStats({ now: T0 + 2 })) ?? [];
+      expect(stats).toMatchObject({ done: 300, leased: 0, waiting: 0 });
+    } finally {
+      await Promise.all(stores.map((store) => store.close()));
+    }
+  });
+
+  it('hand the leadership over when its holder dies without resigning, once the lease ran out', async () => {
+    const schema = schemaName();
+    const first = await newStore(schema);
+    const second = await newStore(schema);
+    try {
+      const ttlMs = 15_000;
+      expect(await first.leaderAttemptElect({ name: 'maintenance', holder: 'p1', ttlMs, now: T0 })).toBe(
+        true,
+      );
+      await first.close(); // the process dies: no resign
+      expect(
+        await second.leaderAttemptElect({ name: 'maintenance', holder: 'p2', ttlMs, now: T0 + 5_000 }),
+      ).toBe(false);
+      expect(
+        await second.leaderAttemptElect({ name: 'maintenance', holder: 'p2', ttlMs, now: T0 + ttlMs }),
+      ).toBe(true);
+    } finally {
+      await first.close();
+      await second.close();
+    }
+  });
+});
