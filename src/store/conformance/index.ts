@@ -1,19 +1,24 @@
 import { describe } from 'vitest';
 import { describeApiTokens } from './api-tokens.ts';
 import { describeAuditLog } from './audit-log.ts';
+import { describeAuditedChanges } from './audited-changes.ts';
 import { describeConcurrency } from './concurrency.ts';
+import { describeDeadLetterEdit } from './dead-letter-edit.ts';
 import { describeDeadLetterSelectors } from './dead-letter-selectors.ts';
 import { describeDeadLetters } from './dead-letters.ts';
+import { describeDiscard } from './discard.ts';
 import { describeFailures, describeStats } from './failures.ts';
 import { describeFidelity } from './fidelity.ts';
 import { type StoreFactory, useStore } from './fixtures.ts';
 import { describeGroups } from './groups.ts';
 import { describeLeadership } from './leadership.ts';
 import { describeLeases, describeMessageClaim, describeMessageInsert } from './messages.ts';
+import { describeQueueDocs } from './queue-docs.ts';
 import { describeQueueSamples } from './queue-samples.ts';
 import { describeQueues } from './queues.ts';
 import { describeReplay } from './replay.ts';
 import { describeRetention } from './retention.ts';
+import { describeTriageCounts } from './triage-counts.ts';
 
 export type { StoreFactory, StoreUnderTest } from './fixtures.ts';
 
@@ -47,6 +52,11 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
     describeQueueSamples(ctx);
     describeReplay(ctx);
     describeRetention(ctx);
+    describeDiscard(ctx);
+    describeDeadLetterEdit(ctx);
+    describeQueueDocs(ctx);
+    describeAuditedChanges(ctx);
+    describeTriageCounts(ctx);
     describeConcurrency(ctx);
     describeFidelity(ctx);
   });
