@@ -7,6 +7,7 @@ import type { Attempt, ClaimedMessage } from '../../src/core/message.ts';
 import { Deadletter } from '../../src/engine/deadletter.ts';
 import { sentOf } from '../../src/store/conformance/fixtures.ts';
 import type { FailItem } from '../../src/store/store.ts';
+import { dropSchemas, storeUrl, tempSchema } from '../store/postgres-schema.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
 /**
@@ -78,9 +79,21 @@ beforeAll(() => {
 });
 afterAll(() => tmp.remove());
 
-async function check(ops: Op[]): Promise<void> {
+/** A fresh store per run: a SQLite file, or a PostgreSQL schema (dropped after the file). */
+const STORES = {
+  sqlite: async () => `sqlite:${join(tmp.dir, `run-${run++}.db`)}`,
+  postgres: async () => {
+    const schema = tempSchema('dl_prop');
+    schemas.push(schema);
+    return storeUrl(schema);
+  },
+} as const;
+const schemas: string[] = [];
+afterAll(() => dropSchemas(...schemas));
+
+async function check(ops: Op[], url: string): Promise<void> {
   const clock = new ManualClock(Date.UTC(2026, 0, 1));
-  const dl = await Deadletter.open({ store: `sqlite:${join(tmp.dir, `run-${run++}.db`)}`, clock });
+  const dl = await Deadletter.open({ store: url, clock, maintenance: false });
   try {
     const queues = {
       a: await dl.createQueue('a', { maxReceives: 3, visibilityTimeout: '10s', backoff: 'fixed:2s' }),
@@ -223,10 +236,16 @@ async function check(ops: Op[]): Promise<void> {
   }
 }
 
-describe('message state machine (property)', () => {
-  it('never loses or duplicates a message, and the counts add up', async () => {
-    await fc.assert(fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 40 }), check), {
-      numRuns: 60,
-    });
+describe.each([
+  ['sqlite', 60],
+  ['postgres', 25],
+] as const)('message state machine on %s (property)', (kind, numRuns) => {
+  it('never loses or duplicates a message, and the counts add up', { timeout: 300_000 }, async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 40 }), async (ops) =>
+        check(ops, await STORES[kind]()),
+      ),
+      { numRuns },
+    );
   });
 });
