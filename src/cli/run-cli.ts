@@ -7,8 +7,10 @@ import { registerListCommand } from './commands/list.ts';
 import { registerMigrateCommand } from './commands/migrate.ts';
 import { registerQueueCommands } from './commands/queue.ts';
 import { registerSendCommand } from './commands/send.ts';
+import { registerServeCommand } from './commands/serve.ts';
 import { registerShowCommand } from './commands/show.ts';
 import { registerStatsCommand } from './commands/stats.ts';
+import { registerTokenCommands } from './commands/token.ts';
 import { registerWorkCommand } from './commands/work.ts';
 import { EXIT, exitCodeFor, reasonFor } from './errors.ts';
 
@@ -70,5 +72,7 @@ function buildProgram(io: CliIo): Command {
   registerGroupCommands(program, io);
   registerStatsCommand(program, io);
   registerDemoCommand(program, io);
+  registerServeCommand(program, io);
+  registerTokenCommands(program, io);
   return program;
 }

@@ -30,8 +30,8 @@ import { isTier } from '../core/tier.ts';
 import { openStore } from '../store/open.ts';
 import type { MessageInsert, MessageInsertResult, MessageRecord, QueueStats, Store } from '../store/store.ts';
 import { type LeaseSweepResult, sweepExpiredLeases } from './lease-sweeper.ts';
-import { type MaintenanceOptions, MaintenanceRunner } from './maintenance.ts';
-import { type Handler, Worker, type WorkerOptions } from './worker.ts';
+import { type MaintenanceOptions, MaintenanceRunner, type MaintenanceService } from './maintenance.ts';
+import { type AttemptObservation, type Handler, Worker, type WorkerOptions } from './worker.ts';
 
 /** Options of {@link Deadletter.open}. */
 export interface DeadletterOptions {
@@ -48,9 +48,17 @@ export interface DeadletterOptions {
   /**
    * The maintenance services (the lease-expiry sweep) run in one process of all that share the
    * store, elected by a leadership lease. They start with this handle's first worker (or
-   * `startMaintenance()`); `false` never runs them here.
+   * `startMaintenance()`); `false` never runs them here. `services` adds services of the
+   * caller's (the server's queue sampler) to the built-in ones, run by the same leader.
    */
-  maintenance?: false | (MaintenanceOptions & { leaseSweepInterval?: Duration });
+  maintenance?:
+    | false
+    | (MaintenanceOptions & { leaseSweepInterval?: Duration; services?: MaintenanceService[] });
+  /**
+   * Observes every handler run of this handle's workers (queue, duration, outcome), e.g. for a
+   * metrics histogram; a worker's own `onAttempt` option takes precedence.
+   */
+  onAttempt?: (attempt: AttemptObservation) => void;
   /**
    * Who the audit log records for changes made through this handle when a call does not say
    * (`{ actor }` on each changing method). Default `library`.
@@ -249,7 +257,11 @@ export class Deadletter {
         waitForWork: (name, ms) => this.waitForSend(name, ms),
       },
       handler as Handler<never>,
-      { ...this.rulesFor(queue), ...options },
+      {
+        ...this.rulesFor(queue),
+        ...(this.options.onAttempt ? { onAttempt: this.options.onAttempt } : {}),
+        ...options,
+      },
     );
     this.workers.add(worker);
     void worker.stopped.finally(() => this.workers.delete(worker));
@@ -275,6 +287,7 @@ export class Deadletter {
             intervalMs: parseDuration(options.leaseSweepInterval ?? 1_000, 'lease sweep interval'),
             run: () => this.sweepExpiredLeases(),
           },
+          ...(options.services ?? []),
         ],
         options,
       );

@@ -49,6 +49,19 @@ export interface WorkerOptions extends FailureRules {
   workerVersion?: string;
   /** Called with errors of the worker loop itself (a store error); the worker retries after a pause. Default: `console.error`. */
   onError?: (error: unknown) => void;
+  /**
+   * Called after every handler run with its queue, duration and outcome (`done`, or the
+   * failure's `retry`, `dead` or `drop`), e.g. for a metrics histogram. It must not throw
+   * (what it throws is passed to `onError`) and should be quick: it runs on the worker's path.
+   */
+  onAttempt?: (attempt: AttemptObservation) => void;
+}
+
+/** What {@link WorkerOptions.onAttempt} receives about one handler run. */
+export interface AttemptObservation {
+  queue: string;
+  durationMs: number;
+  outcome: 'done' | 'retry' | 'dead' | 'drop';
 }
 
 /** Counters of one worker since it started. */
@@ -105,6 +118,7 @@ export class Worker {
   private readonly shutdownMs: number;
   private readonly drain: boolean;
   private readonly onError: (error: unknown) => void;
+  private readonly onAttempt: ((attempt: AttemptObservation) => void) | undefined;
 
   private readonly inflight = new Map<string, InFlight>();
   private readonly running = new Set<Promise<void>>();
@@ -127,6 +141,7 @@ export class Worker {
     this.drain = options.drain ?? false;
     this.graceMs = this.shutdownMs;
     this.onError = options.onError ?? ((error) => console.error('deadletter worker:', error));
+    this.onAttempt = options.onAttempt;
     this.identity = {
       workerId: options.workerId ?? `${hostname()}:${process.pid}:${newId().slice(-6)}`,
       workerVersion: options.workerVersion ?? 'unknown',
@@ -225,6 +240,7 @@ export class Worker {
       await this.handler(message as ClaimedMessage & { body: never }, context);
       if (this.finished) return;
       this.completeBuffer.push({ id: message.id, leaseToken: message.leaseToken });
+      this.observe(message.queue, this.deps.clock.now() - startedAt, 'done');
     } catch (thrown) {
       if (this.finished) return;
       const now = this.deps.clock.now();
@@ -247,8 +263,18 @@ export class Worker {
         this.failBuffer.push({ ...ref, outcome: 'retry', visibleAt: plan.visibleAt });
       else if (plan.outcome === 'dead') this.failBuffer.push({ ...ref, outcome: 'dead', death: plan.death });
       else this.failBuffer.push({ ...ref, outcome: 'drop', tier: plan.tier });
+      this.observe(message.queue, attempt.durationMs, plan.outcome);
     }
     this.scheduleFlush();
+  }
+
+  private observe(queue: string, durationMs: number, outcome: AttemptObservation['outcome']): void {
+    if (!this.onAttempt) return;
+    try {
+      this.onAttempt({ queue, durationMs, outcome });
+    } catch (error) {
+      this.onError(error);
+    }
   }
 
   private contextFor(entry: InFlight): HandlerContext {

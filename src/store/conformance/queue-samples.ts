@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { QueueSample } from '../store.ts';
-import { type StoreContext, T0 } from './fixtures.ts';
+import { createQueues, killOne, type StoreContext, T0 } from './fixtures.ts';
 
 const MINUTE = 60_000;
 
@@ -47,6 +47,19 @@ export function describeQueueSamples(ctx: StoreContext): void {
       expect((await ctx.store.queueSampleList({ queue: 'a' })).map((s) => s.at)).toEqual([T0 + MINUTE]);
       expect((await ctx.store.queueSampleList({ queue: 'b' })).map((s) => s.at)).toEqual([T0 + 5 * MINUTE]);
       expect(await ctx.store.queueSampleDeleteBefore({ before: T0 })).toEqual({ deleted: 0 });
+    });
+  });
+
+  describe('group counts by status (metrics)', () => {
+    it('counts every group by its triage status', async () => {
+      expect(await ctx.store.groupCountByStatus()).toEqual({});
+      await createQueues(ctx.store, 'orders');
+      await killOne(ctx.store, { queue: 'orders', diedAt: T0 + 1, groupId: 'gA', tier: 'transient' });
+      await killOne(ctx.store, { queue: 'orders', diedAt: T0 + 2, groupId: 'gA', tier: 'transient' });
+      await killOne(ctx.store, { queue: 'orders', diedAt: T0 + 3, groupId: 'gB', tier: 'permanent' });
+      await killOne(ctx.store, { queue: 'orders', diedAt: T0 + 4, groupId: 'gC', tier: 'permanent' });
+      await ctx.store.groupStatusSet({ id: 'gC', status: 'ignored', now: T0 + 5 });
+      expect(await ctx.store.groupCountByStatus()).toEqual({ new: 2, ignored: 1 });
     });
   });
 }

@@ -1,0 +1,103 @@
+import { z } from 'zod';
+import { type DeadLetterFilter, parseWhere } from '../../core/dead-letter.ts';
+import { ValidationError } from '../../core/errors.ts';
+import type { DeadLetterListParams } from '../../engine/deadletter.ts';
+import { AUTH_ERRORS, errorResponses } from '../errors.ts';
+import {
+  deadLetterSchema,
+  deadLetterSummarySchema,
+  idSchema,
+  tierSchema,
+  timeQuerySchema,
+} from '../schemas.ts';
+import type { RouteModule } from './context.ts';
+import { parseTimeQuery } from './time-query.ts';
+
+/** The selector of `dlq list`, as query parameters (`where` repeatable). */
+export const deadLetterSelectorQuery = z.object({
+  queue: z.string().max(128).optional(),
+  tier: tierSchema.optional(),
+  group: z.string().max(200).optional(),
+  since: timeQuerySchema.optional(),
+  until: timeQuerySchema.optional(),
+  grep: z
+    .string()
+    .max(1000)
+    .optional()
+    .describe('error name or message contains this text (case-insensitive)'),
+  where: z
+    .union([z.string().max(1000), z.array(z.string().max(1000)).max(20)])
+    .optional()
+    .describe('body.<field>[.<field>...]=<value>; repeatable'),
+  ids: z.string().max(200_000).optional().describe('comma-separated dead-letter ids, at most 1000'),
+});
+
+/** The filter a selector query describes; ValidationError (422) on a bad value. */
+export function selectorFromQuery(
+  query: z.infer<typeof deadLetterSelectorQuery>,
+  now: number,
+): DeadLetterFilter {
+  const filter: DeadLetterFilter = {};
+  if (query.ids !== undefined) {
+    const ids = [
+      ...new Set(
+        query.ids
+          .split(',')
+          .map((id) => id.trim())
+          .filter(Boolean),
+      ),
+    ];
+    if (ids.length === 0 || ids.length > 1000) {
+      throw new ValidationError('invalid ids: give 1 to 1000 comma-separated dead-letter ids');
+    }
+    filter.ids = ids;
+  }
+  if (query.queue !== undefined) filter.queue = query.queue;
+  if (query.tier !== undefined) filter.tier = query.tier;
+  if (query.group !== undefined) filter.groupId = query.group;
+  if (query.since !== undefined) filter.since = parseTimeQuery(query.since, 'since', now);
+  if (query.until !== undefined) filter.until = parseTimeQuery(query.until, 'until', now);
+  if (query.grep !== undefined) filter.grep = query.grep;
+  if (query.where !== undefined) {
+    const wheres = Array.isArray(query.where) ? query.where : [query.where];
+    if (wheres.length > 0) filter.where = wheres.map(parseWhere);
+  }
+  return filter;
+}
+
+/** Dead letters: the list with `dlq list`'s filters and cursor paging, and one with its whole context. */
+export const deadLetterRoutes: RouteModule = (app, { dl }) => {
+  app.get('/api/dead-letters', {
+    config: { access: 'viewer' },
+    schema: {
+      tags: ['dead letters'],
+      summary: 'Dead letters, newest first, filtered, with cursor paging',
+      querystring: deadLetterSelectorQuery.extend({
+        limit: z.coerce.number().int().min(1).max(1000).optional().describe('page size (default 50)'),
+        cursor: z.string().max(500).optional().describe('nextCursor of the previous page'),
+      }),
+      response: {
+        200: z.object({ items: z.array(deadLetterSummarySchema), nextCursor: z.string().nullable() }),
+        ...errorResponses(...AUTH_ERRORS, 422),
+      },
+    },
+    handler: async (request) => {
+      const { limit, cursor, ...selector } = request.query;
+      const params: DeadLetterListParams = selectorFromQuery(selector, dl.clock.now());
+      if (limit !== undefined) params.limit = limit;
+      if (cursor !== undefined) params.cursor = cursor;
+      return dl.listDeadLetters(params);
+    },
+  });
+
+  app.get('/api/dead-letters/:id', {
+    config: { access: 'viewer' },
+    schema: {
+      tags: ['dead letters'],
+      summary: 'One dead letter with its whole context: body, headers, every attempt',
+      params: z.object({ id: idSchema }),
+      response: { 200: deadLetterSchema, ...errorResponses(...AUTH_ERRORS, 404) },
+    },
+    handler: async (request) => dl.getDeadLetter(request.params.id),
+  });
+};

@@ -1,0 +1,60 @@
+import { z } from 'zod';
+import { AUTH_ERRORS, errorResponses } from '../errors.ts';
+import { groupSchema, groupStatusSchema, idSchema, tierSchema } from '../schemas.ts';
+import { actorOf } from './actor.ts';
+import type { RouteModule } from './context.ts';
+
+const SORTS = { count: 'count', 'last-seen': 'lastSeen' } as const;
+
+/** Groups: list, one, and triage (operator). */
+export const groupRoutes: RouteModule = (app, { dl }) => {
+  app.get('/api/groups', {
+    config: { access: 'viewer' },
+    schema: {
+      tags: ['groups'],
+      summary: 'Groups of dead letters (one bug, one group), by count or last seen',
+      querystring: z.object({
+        queue: z.string().max(128).optional(),
+        status: groupStatusSchema.optional(),
+        tier: tierSchema.optional(),
+        sort: z.enum(['count', 'last-seen']).optional(),
+        limit: z.coerce.number().int().min(1).max(1000).optional().describe('default 100'),
+        offset: z.coerce.number().int().min(0).max(1_000_000).optional(),
+      }),
+      response: { 200: z.object({ groups: z.array(groupSchema) }), ...errorResponses(...AUTH_ERRORS, 422) },
+    },
+    handler: async (request) => {
+      const { sort, ...rest } = request.query;
+      const params: Parameters<typeof dl.listGroups>[0] = {};
+      for (const [key, value] of Object.entries(rest)) {
+        if (value !== undefined) (params as Record<string, unknown>)[key] = value;
+      }
+      if (sort !== undefined) params.sort = SORTS[sort];
+      return { groups: await dl.listGroups(params) };
+    },
+  });
+
+  app.get('/api/groups/:id', {
+    config: { access: 'viewer' },
+    schema: {
+      tags: ['groups'],
+      summary: 'One group',
+      params: z.object({ id: idSchema }),
+      response: { 200: groupSchema, ...errorResponses(...AUTH_ERRORS, 404) },
+    },
+    handler: async (request) => dl.getGroup(request.params.id),
+  });
+
+  app.post('/api/groups/:id/status', {
+    config: { access: 'operator' },
+    schema: {
+      tags: ['groups'],
+      summary: 'Triage a group: new, acknowledged, resolved or ignored',
+      params: z.object({ id: idSchema }),
+      body: z.object({ status: z.enum(['new', 'acknowledged', 'resolved', 'ignored']) }).strict(),
+      response: { 200: groupSchema, ...errorResponses(...AUTH_ERRORS, 404, 422) },
+    },
+    handler: async (request) =>
+      dl.setGroupStatus(request.params.id, request.body.status, { actor: actorOf(request) }),
+  });
+};

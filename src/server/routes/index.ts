@@ -1,0 +1,28 @@
+import { auditRoutes } from './audit.ts';
+import type { RouteModule } from './context.ts';
+import { deadLetterRoutes } from './dead-letters.ts';
+import { groupRoutes } from './groups.ts';
+import { healthRoutes } from './health.ts';
+import { messageRoutes } from './messages.ts';
+import { metricsRoutes } from './metrics.ts';
+import { queueRoutes } from './queues.ts';
+import { statsRoutes } from './stats.ts';
+import { tokenRoutes } from './tokens.ts';
+
+export type { ApiApp, RouteContext, RouteModule } from './context.ts';
+
+/**
+ * Every routes file of the API, one per resource. Extension point: a new resource (replay,
+ * discard, alerts...) is a new file in this folder exporting a {@link RouteModule}, added here.
+ */
+export const ROUTE_MODULES: readonly RouteModule[] = [
+  healthRoutes,
+  queueRoutes,
+  statsRoutes,
+  messageRoutes,
+  deadLetterRoutes,
+  groupRoutes,
+  auditRoutes,
+  tokenRoutes,
+  metricsRoutes,
+];

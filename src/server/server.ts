@@ -1,0 +1,85 @@
+import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Clock } from '../core/clock.ts';
+import type { Deadletter } from '../engine/deadletter.ts';
+import { Authenticator } from './auth.ts';
+import { ApiError, handleError } from './errors.ts';
+import { ServerMetrics } from './metrics.ts';
+import { registerOpenApi } from './openapi.ts';
+import { type ApiApp, ROUTE_MODULES, type RouteModule } from './routes/index.ts';
+import { addSecurityHeaders } from './security-headers.ts';
+
+/** What {@link createServer} needs. */
+export interface ServerDeps {
+  /** The library handle the API serves; the caller opens and closes it. */
+  dl: Deadletter;
+  /** A pino-compatible logger; default: none (tests). `dlq serve` passes pino on stderr. */
+  logger?: FastifyBaseLogger;
+  /** Log one line per request (info). Default false: errors and warnings only. */
+  logRequests?: boolean;
+  /** Largest request body in bytes; larger requests get 413. Default 1 MiB. */
+  bodyLimit?: number;
+  /** Failed authentications per client address and minute before 429. Default 20. */
+  authFailuresPerMinute?: number;
+  /** Metrics to expose; default: a new registry. Pass the same one to the handle's `onAttempt`. */
+  metrics?: ServerMetrics;
+  /** Route files served in addition to the built-in ones (the next issues' resources). */
+  routes?: readonly RouteModule[];
+  /** Default: the handle's clock. */
+  clock?: Clock;
+}
+
+/** Default body limit: 1 MiB. */
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+
+/**
+ * The HTTP API as a Fastify instance, not listening: call `listen` (as `dlq serve` does) or
+ * `inject` (tests). Every route validates its params, query and body with zod and is described
+ * in the OpenAPI document at `/api/openapi.json`; every route but the public ones requires a
+ * bearer token whose role is at least the route's; errors are `{error: {code, message}}`.
+ * CORS is off (no `Access-Control-*` headers: browsers refuse cross-origin calls).
+ * Closing the instance does not close `dl`.
+ */
+export function createServer(deps: ServerDeps): ApiApp {
+  const app = Fastify({
+    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
+    logController: new LogController({ disableRequestLogging: deps.logRequests !== true }),
+    bodyLimit: deps.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    // Proto and constructor poisoning in JSON bodies are refused (400), not stripped.
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    // Fastify's own `return503OnClosing`: requests that arrive while closing get 503.
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  const clock = deps.clock ?? deps.dl.clock;
+  const metrics = deps.metrics ?? new ServerMetrics();
+  const auth = new Authenticator({
+    store: deps.dl.store,
+    clock,
+    log: app.log,
+    ...(deps.authFailuresPerMinute === undefined ? {} : { failuresPerMinute: deps.authFailuresPerMinute }),
+  });
+
+  app.decorateRequest('principal', undefined);
+  app.addHook('onRequest', async (request) => {
+    // Unknown routes answer 404 without asking for a token: the route list is public anyway.
+    if (request.is404) return;
+    await auth.check(request, request.routeOptions.config.access ?? 'admin');
+  });
+  app.addHook('onSend', addSecurityHeaders);
+  app.setErrorHandler((error, request, reply) => handleError(error, request, reply, app.log));
+  app.setNotFoundHandler((request) => {
+    throw new ApiError(404, 'not_found', `no route ${request.method} ${request.url.split('?', 1)[0]}`);
+  });
+
+  registerOpenApi(app);
+  app.after(() => {
+    const context = { dl: deps.dl, clock, metrics, auth };
+    for (const register of [...ROUTE_MODULES, ...(deps.routes ?? [])]) register(app, context);
+  });
+  return app;
+}
