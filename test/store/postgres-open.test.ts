@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { NotAStoreError, SchemaVersionError, ValidationError } from '../../src/core/errors.ts';
-import { queueRecord, T0, WORKER } from '../../src/store/conformance/fixtures.ts';
+import { killOne, queueRecord, T0, WORKER } from '../../src/store/conformance/fixtures.ts';
 import { migrateStore, openStore, parseStoreUrl } from '../../src/store/open.ts';
 import {
   applyPostgresMigrations,
@@ -365,6 +365,59 @@ describe('postgres schema versions', () => {
     ]);
     // This version of Deadletter does not know the test migration: the schema is now "newer".
     await rejection(openStore(storeUrl(schema)), SchemaVersionError);
+  });
+
+  it('keeps an open store working while a later migration adds columns (a rolling upgrade)', async () => {
+    const schema = schemaName();
+    // One connection, so every statement below is prepared on the connection used after the upgrade.
+    const store = await newStore(schema, 'pool=1');
+    try {
+      const useEverything = async (round: number) => {
+        const now = T0 + round * 1_000;
+        await store.queueCreate({ queue: queueRecord(`q${round}`) });
+        await store.queueUpdate({ name: `q${round}`, patch: { maxReceives: 3 }, now });
+        await store.queueGet({ name: `q${round}` });
+        await store.queueList();
+        await store.queueStats({ now });
+        await killOne(store, { queue: `q${round}`, diedAt: now, groupId: 'g' });
+        await store.groupGet({ id: 'g' });
+        await store.groupList({ sort: 'count', limit: 5 });
+        await store.groupStatusSet({ id: 'g', status: 'acknowledged', now });
+        await store.deadLetterList({ limit: 5 });
+        await store.auditAppend({
+          entries: [
+            { at: now, actor: 'a', action: 'queue.create', targetType: 'queue', targetId: 'q', details: {} },
+          ],
+        });
+        await store.auditList({ limit: 5 });
+        await store.tokenList();
+        await store.queueSampleList({ queue: `q${round}` });
+      };
+      // Prepared statements switch to a generic plan after five runs: use them past that.
+      for (let round = 0; round < 6; round++) await useEverything(round);
+      const latest = latestPostgresSchemaVersion();
+      const tables = [
+        'queues',
+        'groups',
+        'group_queues',
+        'messages',
+        'dead_letters',
+        'audit_log',
+        'api_tokens',
+        'queue_samples',
+      ];
+      const expand = {
+        version: latest + 1,
+        name: '9999_test_expand',
+        sql: tables.map((t) => `ALTER TABLE ${t} ADD COLUMN test_extra TEXT;`).join('\n'),
+      };
+      await withClient((client) =>
+        applyPostgresMigrations(client, schema, `test:${schema}`, [...loadPostgresMigrations(), expand]),
+      );
+      for (let round = 6; round < 8; round++) await useEverything(round);
+    } finally {
+      await store.close();
+    }
   });
 
   it('migrateStore creates a new schema and is idempotent', async () => {

@@ -42,6 +42,10 @@ export function toQueueSample(row: QueueSampleRow): QueueSample {
 
 const AUDIT_COLUMNS = 'at, actor, action, target_type, target_id, details';
 
+/** Named, never `*`: see QUEUE_COLUMNS in statements.ts (prepared statements and added columns). */
+const TOKEN_COLUMNS = 'id, name, role, hash, created_at, created_by, last_used_at, revoked_at';
+const SAMPLE_COLUMNS = 'queue, at, depth, inflow, dead_total';
+
 /**
  * The statements of the server's tables, schema-qualified. Audited changes are one statement
  * each: the change and its audit entry are CTEs of the same statement, so they commit together.
@@ -56,19 +60,19 @@ export function apiTokenStatements(schema: string) {
     tokenInsert:
       `WITH t AS (INSERT INTO ${s}.api_tokens (id, name, role, hash, created_at, created_by, last_used_at, revoked_at) ` +
       'VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ' +
-      'ON CONFLICT (name) WHERE revoked_at IS NULL DO NOTHING RETURNING *), ' +
+      `ON CONFLICT (name) WHERE revoked_at IS NULL DO NOTHING RETURNING ${TOKEN_COLUMNS}), ` +
       `a AS (INSERT INTO ${s}.audit_log (${AUDIT_COLUMNS}) ` +
       "SELECT t.created_at, $9, 'token.create', 'api_token', t.name, " +
       "json_build_object('id', t.id, 'role', t.role) FROM t) " +
-      'SELECT * FROM t',
-    tokenFindByHash: `SELECT * FROM ${s}.api_tokens WHERE hash = $1`,
-    tokenList: `SELECT * FROM ${s}.api_tokens ORDER BY created_at, id`,
+      `SELECT ${TOKEN_COLUMNS} FROM t`,
+    tokenFindByHash: `SELECT ${TOKEN_COLUMNS} FROM ${s}.api_tokens WHERE hash = $1`,
+    tokenList: `SELECT ${TOKEN_COLUMNS} FROM ${s}.api_tokens ORDER BY created_at, id`,
     /** $1 now, $2 name, $3 actor. */
     tokenRevoke:
-      `WITH t AS (UPDATE ${s}.api_tokens SET revoked_at = $1 WHERE name = $2 AND revoked_at IS NULL RETURNING *), ` +
+      `WITH t AS (UPDATE ${s}.api_tokens SET revoked_at = $1 WHERE name = $2 AND revoked_at IS NULL RETURNING ${TOKEN_COLUMNS}), ` +
       `a AS (INSERT INTO ${s}.audit_log (${AUDIT_COLUMNS}) ` +
       "SELECT $1, $3, 'token.revoke', 'api_token', t.name, json_build_object('id', t.id, 'role', t.role) FROM t) " +
-      'SELECT * FROM t',
+      `SELECT ${TOKEN_COLUMNS} FROM t`,
     /** $1 now, $2 id. */
     tokenTouch:
       `UPDATE ${s}.api_tokens SET last_used_at = $1 WHERE id = $2 ` +
@@ -79,7 +83,7 @@ export function apiTokenStatements(schema: string) {
       'SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[]) ' +
       'ON CONFLICT (queue, at) DO NOTHING',
     /** $1 queue, $2 since, $3 until. */
-    queueSampleList: `SELECT * FROM ${s}.queue_samples WHERE queue = $1 AND at >= $2 AND at < $3 ORDER BY at`,
+    queueSampleList: `SELECT ${SAMPLE_COLUMNS} FROM ${s}.queue_samples WHERE queue = $1 AND at >= $2 AND at < $3 ORDER BY at`,
     queueSampleDeleteBefore: `DELETE FROM ${s}.queue_samples WHERE at < $1`,
   };
 }

@@ -76,7 +76,7 @@ export function auditListQuery(
   if (params.beforeId !== undefined) add('before', (p) => `id < ${p}`, params.beforeId);
   values.push(params.limit);
   const sql =
-    `SELECT * FROM ${quoteIdent(schema)}.audit_log${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ` +
+    `SELECT id, at, actor, action, target_type, target_id, details FROM ${quoteIdent(schema)}.audit_log${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ` +
     `ORDER BY id DESC LIMIT $${values.length}`;
   return { key, sql, params: values };
 }

@@ -1,7 +1,7 @@
 import type { DeadLetterCursor, DeadLetterFilter } from '../../core/dead-letter.ts';
 import type { GroupFilter, GroupSort } from '../../core/group.ts';
 import { quoteIdent } from './connection.ts';
-import { DEAD_LETTER_SUMMARY_COLUMNS, queuesOf } from './statements.ts';
+import { DEAD_LETTER_SUMMARY_COLUMNS, GROUP_COLUMNS, queuesOf } from './statements.ts';
 
 /**
  * A list query built for one combination of filters. `key` names the combination (the same
@@ -111,7 +111,7 @@ export function groupListQuery(
   const offset = t.param(params.offset ?? 0);
   const order = params.sort === 'count' ? 'g.count DESC, g.id DESC' : 'g.last_seen DESC, g.id DESC';
   const sql =
-    `SELECT g.*, ${queuesOf(s, 'g')} AS queues ` +
+    `SELECT ${GROUP_COLUMNS}, ${queuesOf(s, 'g')} AS queues ` +
     `FROM ${s}.groups g${t.sql()} ORDER BY ${order} LIMIT ${limit} OFFSET ${offset}`;
   return { key: t.key, sql, params: t.params };
 }

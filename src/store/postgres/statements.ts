@@ -11,6 +11,32 @@ export const DEAD_LETTER_SUMMARY_COLUMNS =
   'error_code, error_status, tier, fingerprint, group_id, died_at, replay_count, previous_id';
 
 /**
+ * The columns of `queues` the store reads. Every statement names its columns: a prepared
+ * `SELECT *` fails with "cached plan must not change result type" once a migration adds a
+ * column, which would break every running process during a rolling upgrade.
+ */
+export const QUEUE_COLUMNS =
+  'name, max_receives, visibility_timeout_ms, backoff, dead_letter, retention_days, created_at, updated_at';
+
+/** The columns of `groups` the store reads, for alias `g`. */
+export const GROUP_COLUMNS = [
+  'id',
+  'fingerprint',
+  'error_name',
+  'normalized_message',
+  'tier',
+  'status',
+  'first_seen',
+  'last_seen',
+  'count',
+  'dead_count',
+  'sample_id',
+  'status_changed_at',
+]
+  .map((column) => `g.${column}`)
+  .join(', ');
+
+/**
  * A leased row named by `i` (an `unnest` of ids and lease tokens, ids in $1) still holds that
  * lease. `m.id = ANY($1)` repeats the join on purpose: it gives the planner an index condition,
  * so the rows are found by primary-key probes whatever it estimates for the `unnest`, instead
@@ -65,15 +91,16 @@ export function postgresStatements(schema: string, channel: string) {
   return {
     queueInsert:
       `INSERT INTO ${s}.queues (name, max_receives, visibility_timeout_ms, backoff, dead_letter, retention_days, ` +
-      'created_at, updated_at) VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8) ON CONFLICT (name) DO NOTHING RETURNING *',
+      'created_at, updated_at) VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8) ON CONFLICT (name) DO NOTHING ' +
+      `RETURNING ${QUEUE_COLUMNS}`,
     // A patch field left out is passed as NULL: no setting is nullable, so NULL means "keep".
     queueUpdate:
       `UPDATE ${s}.queues SET max_receives = COALESCE($2, max_receives), ` +
       'visibility_timeout_ms = COALESCE($3, visibility_timeout_ms), backoff = COALESCE($4::jsonb, backoff), ' +
       'dead_letter = COALESCE($5, dead_letter), retention_days = COALESCE($6, retention_days), updated_at = $7 ' +
-      'WHERE name = $1 RETURNING *',
-    queueGet: `SELECT * FROM ${s}.queues WHERE name = $1`,
-    queueList: `SELECT * FROM ${s}.queues ORDER BY name`,
+      `WHERE name = $1 RETURNING ${QUEUE_COLUMNS}`,
+    queueGet: `SELECT ${QUEUE_COLUMNS} FROM ${s}.queues WHERE name = $1`,
+    queueList: `SELECT ${QUEUE_COLUMNS} FROM ${s}.queues ORDER BY name`,
     // One statement, so every count of every queue comes from the same snapshot. Waiting and
     // delayed are counted on the claim index, leased on the lease index, the oldest dead letter
     // is one probe of dead_letters_queue, and done/dead/dropped sum the queue's counter slots.
@@ -163,7 +190,7 @@ export function postgresStatements(schema: string, channel: string) {
       'died_at, replay_count, previous_id) SELECT id, queue, body, headers, idempotency_key, enqueued_at, ' +
       'attempts::json, attempt_count, error_name, error_message, error_stack, error_code, error_status, tier, ' +
       'fingerprint, group_id, $14, replay_count, replay_of FROM gone), ' +
-      // A death in a resolved group reopens it as regressed; g.* is the row before the update.
+      // A death in a resolved group reopens it as regressed; g is the row before the update.
       `grouped AS (INSERT INTO ${s}.groups AS g (id, fingerprint, error_name, normalized_message, tier, status, ` +
       'first_seen, last_seen, count, dead_count, sample_id, status_changed_at) ' +
       "SELECT DISTINCT ON (group_id) group_id, fingerprint, error_name, normalized_message, tier, 'new', $14, $14, " +
@@ -198,10 +225,10 @@ export function postgresStatements(schema: string, channel: string) {
     deadLetterGet: `SELECT ${DEAD_LETTER_SUMMARY_COLUMNS}, body, headers, attempts FROM ${s}.dead_letters WHERE id = $1`,
 
     // A group comes back with its queues (in name order) gathered by the same statement.
-    groupGet: `SELECT g.*, ${queuesOf(s, 'g')} AS queues FROM ${s}.groups g WHERE g.id = $1`,
+    groupGet: `SELECT ${GROUP_COLUMNS}, ${queuesOf(s, 'g')} AS queues FROM ${s}.groups g WHERE g.id = $1`,
     groupStatusSet:
       `UPDATE ${s}.groups g SET status_changed_at = CASE WHEN g.status = $2 THEN g.status_changed_at ELSE $3 END, ` +
-      `status = $2 WHERE g.id = $1 RETURNING g.*, ${queuesOf(s, 'g')} AS queues`,
+      `status = $2 WHERE g.id = $1 RETURNING ${GROUP_COLUMNS}, ${queuesOf(s, 'g')} AS queues`,
 
     // Inserts, or takes over a lease that is ours or has expired; another holder's live lease
     // makes the upsert's WHERE false and changes nothing. Concurrent candidates serialise on
