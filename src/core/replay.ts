@@ -106,6 +106,8 @@ export interface ReplaySkip {
 
 /** The canary of a replay job: its first messages and, once known, what became of them. */
 export interface ReplayCanary {
+  /** How long to wait for the canary's outcome before stopping the job (`timed_out`). */
+  timeoutMs: number;
   /** The replayed canary messages: the dead letter and the new message it became. */
   messages: { deadLetterId: string; messageId: string }[];
   /** When the last canary message was replayed and the wait began (null while replaying them). */
@@ -167,6 +169,8 @@ export interface ReplayJobSettings {
   batchSize: number;
   canarySize: number;
   canaryMaxFailureRate: number;
+  /** How long the canary waits for its outcome; default {@link DEFAULT_CANARY_TIMEOUT_MS}. */
+  canaryTimeoutMs?: number;
 }
 
 /** The dry run's answer: what a replay of a selection would do. */
@@ -242,4 +246,9 @@ export function replaySelection(job: Pick<ReplayJob, 'selector' | 'createdAt'>):
   const bound = job.createdAt + 1;
   const until = job.selector.until === undefined ? bound : Math.min(job.selector.until, bound);
   return { ...job.selector, until };
+}
+
+/** The canary a job with a canary starts with: no messages yet, nothing decided. */
+export function emptyCanary(timeoutMs: number = DEFAULT_CANARY_TIMEOUT_MS): ReplayCanary {
+  return { timeoutMs, messages: [], waitingSince: null, outcome: null };
 }

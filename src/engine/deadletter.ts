@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { ArchiveRecord } from '../core/archive-record.ts';
 import { type Clock, systemClock } from '../core/clock.ts';
 import {
   type DeadLetter,
@@ -7,6 +8,8 @@ import {
   decodeCursor,
   encodeCursor,
 } from '../core/dead-letter.ts';
+import type { Tombstone } from '../core/discard.ts';
+import type { DoctorReport } from '../core/doctor.ts';
 import { type Duration, parseDuration } from '../core/duration.ts';
 import { NotFoundError, ValidationError } from '../core/errors.ts';
 import type { FailureRules } from '../core/failure-plan.ts';
@@ -18,7 +21,10 @@ import {
   type GroupStatus,
 } from '../core/group.ts';
 import { newId } from '../core/ids.ts';
+import type { DeadLetterLineage, ReplayedDeadLetter } from '../core/lineage.ts';
 import type { Json, NewMessage } from '../core/message.ts';
+import type { QueueDocs, QueueDocsInput } from '../core/queue-docs.ts';
+import { resolveQueueDocs } from '../core/queue-docs.ts';
 import {
   QUEUE_DEFAULTS,
   type QueueRecord,
@@ -26,11 +32,40 @@ import {
   resolveQueueSettings,
   validateQueueName,
 } from '../core/queue-settings.ts';
+import type { ReplayJob, ReplayJobStatus, ReplayPlan, ReplaySkip } from '../core/replay.ts';
+import type { ReviewReport } from '../core/review.ts';
 import { isTier } from '../core/tier.ts';
 import { openStore } from '../store/open.ts';
 import type { MessageInsert, MessageInsertResult, MessageRecord, QueueStats, Store } from '../store/store.ts';
+import {
+  type ArchiveFileInfo,
+  listArchiveFiles,
+  locateArchiveFile,
+  readArchiveFile,
+} from './archive-file.ts';
+import { type ArchiveImportResult, importArchive } from './archive-import.ts';
+import { type AuditListParams, type AuditPage, listAuditEntries } from './audit-listing.ts';
+import { type DeadLetterEditResult, editDeadLetterBody } from './dead-letter-edit.ts';
+import { type DiscardOptions, type DiscardReport, discardDeadLetters } from './discard.ts';
+import { gatherDoctor } from './doctor.ts';
 import { type LeaseSweepResult, sweepExpiredLeases } from './lease-sweeper.ts';
 import { type MaintenanceOptions, MaintenanceRunner, type MaintenanceService } from './maintenance.ts';
+import type { ReplayRunResult } from './replay-runner.ts';
+import {
+  type ReplayOptions,
+  type ReplayOutcome,
+  type ReplaySettings,
+  Replays,
+  type ResumeOptions,
+} from './replays.ts';
+import {
+  type RetentionRunOptions,
+  RetentionSweeper,
+  type RetentionSweeperOptions,
+  type RetentionSweepResult,
+  resolveRetentionSweeperConfig,
+} from './retention-sweeper.ts';
+import { gatherReview, type ReviewOptions } from './review.ts';
 import { type AttemptObservation, type Handler, Worker, type WorkerOptions } from './worker.ts';
 
 /** Options of {@link Deadletter.open}. */
@@ -64,6 +99,16 @@ export interface DeadletterOptions {
    * (`{ actor }` on each changing method). Default `library`.
    */
   actor?: string;
+  /** Replay jobs: the hold lease, the replay runner's poll interval, the canary's (see {@link ReplaySettings}). */
+  replay?: ReplaySettings;
+  /**
+   * Where the retention sweeper writes archive files (`<archiveDir>/<queue>/<YYYY-MM-DD>.jsonl.gz`),
+   * resolved against the current directory. Default `./.deadletter/archive`. One directory
+   * belongs to one store: two stores sweeping into the same files would overwrite each other.
+   */
+  archiveDir?: string;
+  /** The retention sweeper's batch size (default 5,000), interval (default 1h) and lease (default 5m). */
+  retention?: Omit<RetentionSweeperOptions, 'archiveDir'>;
 }
 
 /** {@link QueueStats} of one queue plus when its next dead letters expire. */
@@ -75,6 +120,11 @@ export interface QueueStatsReport extends QueueStats {
    * which the retention sweeper archives it; null when the DLQ is empty or retention is 0.
    */
   nextExpiryAt: number | null;
+}
+
+/** Who makes a change, for the audit log; default the handle's `actor` option (`library`). */
+export interface ActorOptions {
+  actor?: string;
 }
 
 /** Options of one send. */
@@ -115,6 +165,8 @@ export class Deadletter {
   private readonly queueCache = new Map<string, { record: QueueRecord; at: number }>();
   private sweeping: Promise<LeaseSweepResult> | undefined;
   private maintenance: MaintenanceRunner | undefined;
+  private readonly replays: Replays;
+  private retentionSweeper: RetentionSweeper | undefined;
   private readonly listening = new Map<string, Promise<{ close: () => Promise<void> } | undefined>>();
 
   private constructor(store: Store, ownsStore: boolean, options: DeadletterOptions) {
@@ -123,6 +175,20 @@ export class Deadletter {
     this.options = options;
     this.clock = options.clock ?? systemClock;
     this.sent.setMaxListeners(0);
+    this.replays = new Replays(
+      {
+        store,
+        clock: this.clock,
+        actorOf: (o) => this.actorOf(o),
+        onSent: (queues) => {
+          for (const queue of queues) this.sent.emit(queue);
+        },
+        onError:
+          (options.maintenance || {}).onError ??
+          ((error, service) => console.error(`deadletter ${service}:`, error)),
+      },
+      options.replay,
+    );
   }
 
   /**
@@ -130,6 +196,8 @@ export class Deadletter {
    * schema must be migrated explicitly with `dlq migrate`).
    */
   static async open(options: DeadletterOptions = {}): Promise<Deadletter> {
+    // Bad retention options fail here, before a store is opened.
+    resolveRetentionSweeperConfig({ ...options.retention, archiveDir: options.archiveDir });
     if (typeof options.store === 'object') return new Deadletter(options.store, false, options);
     const store = await openStore(options.store ?? 'sqlite:./.deadletter/deadletter.db', { migrate: true });
     return new Deadletter(store, true, options);
@@ -137,8 +205,15 @@ export class Deadletter {
 
   // ---- queues
 
-  /** Creates a queue; settings not given take the defaults (5 receives, 30 s lease, exponential backoff, DLQ on, 14 days). */
-  async createQueue(name: string, settings: QueueSettingsInput = {}): Promise<QueueRecord> {
+  /**
+   * Creates a queue; settings not given take the defaults (5 receives, 30 s lease, exponential
+   * backoff, DLQ on, 14 days). Recorded in the audit log (`queue.create`).
+   */
+  async createQueue(
+    name: string,
+    settings: QueueSettingsInput = {},
+    options: ActorOptions = {},
+  ): Promise<QueueRecord> {
     validateQueueName(name);
     const resolved = resolveQueueSettings(settings);
     const now = this.clock.now();
@@ -150,24 +225,39 @@ export class Deadletter {
         backoff: resolved.backoff ?? QUEUE_DEFAULTS.backoff,
         deadLetter: resolved.deadLetter ?? QUEUE_DEFAULTS.deadLetter,
         retentionDays: resolved.retentionDays ?? QUEUE_DEFAULTS.retentionDays,
+        replayLimit: resolved.replayLimit ?? QUEUE_DEFAULTS.replayLimit,
         createdAt: now,
         updatedAt: now,
       },
+      actor: this.actorOf(options),
     });
     this.queueCache.set(name, { record, at: now });
     return record;
   }
 
   /** Creates the queue if it does not exist; an existing queue keeps its settings. */
-  async ensureQueue(name: string, settings: QueueSettingsInput = {}): Promise<QueueRecord> {
+  async ensureQueue(
+    name: string,
+    settings: QueueSettingsInput = {},
+    options: ActorOptions = {},
+  ): Promise<QueueRecord> {
     const existing = await this.store.queueGet({ name });
-    return existing ?? this.createQueue(name, settings);
+    return existing ?? this.createQueue(name, settings, options);
   }
 
-  /** Changes the given settings of a queue. */
-  async updateQueue(name: string, settings: QueueSettingsInput): Promise<QueueRecord> {
+  /** Changes the given settings of a queue; recorded in the audit log (`queue.update`, old and new values). */
+  async updateQueue(
+    name: string,
+    settings: QueueSettingsInput,
+    options: ActorOptions = {},
+  ): Promise<QueueRecord> {
     const patch = resolveQueueSettings(settings);
-    const record = await this.store.queueUpdate({ name, patch, now: this.clock.now() });
+    const record = await this.store.queueUpdate({
+      name,
+      patch,
+      now: this.clock.now(),
+      actor: this.actorOf(options),
+    });
     this.queueCache.set(name, { record, at: this.clock.now() });
     return record;
   }
@@ -287,6 +377,13 @@ export class Deadletter {
             intervalMs: parseDuration(options.leaseSweepInterval ?? 1_000, 'lease sweep interval'),
             run: () => this.sweepExpiredLeases(),
           },
+          this.retention.service((error) =>
+            (options.onError ?? ((e: unknown) => console.error('deadletter retention sweep:', e)))(
+              error,
+              'retention sweep',
+            ),
+          ),
+          this.replays.runnerService().asMaintenanceService(),
           ...(options.services ?? []),
         ],
         options,
@@ -359,20 +456,238 @@ export class Deadletter {
     return group;
   }
 
-  /** Sets a group's triage status: acknowledged, resolved or ignored (or back to new). */
-  setGroupStatus(id: string, status: GroupStatus): Promise<Group> {
+  /**
+   * Sets a group's triage status: acknowledged, resolved or ignored (or back to new). A change
+   * is recorded in the audit log (`group.status`, from and to).
+   */
+  setGroupStatus(id: string, status: GroupStatus, options: ActorOptions = {}): Promise<Group> {
     if (!(GROUP_STATUSES as readonly string[]).includes(status) || status === 'regressed') {
       throw new ValidationError(
         `invalid group status "${status}": use new, acknowledged, resolved or ignored`,
       );
     }
-    return this.store.groupStatusSet({ id, status, now: this.clock.now() });
+    return this.store.groupStatusSet({ id, status, now: this.clock.now(), actor: this.actorOf(options) });
+  }
+
+  // ---- triage: audit log, discard, edit, documentation, doctor, review
+
+  /** The audit log, newest first, with filters (action, actor, target, time) and cursor paging. */
+  async listAudit(params: AuditListParams = {}): Promise<AuditPage> {
+    return listAuditEntries(this.store, params);
+  }
+
+  /**
+   * Discards the dead letters `filter` selects: each leaves a tombstone (id, queue, group,
+   * tier, reason, who, when) and the audit log gets an entry per batch. A reason is required.
+   * Everything is checked first and nothing changes on bad input: an empty filter or a filter
+   * matching nothing, an unknown group or queue, an explicit id not in the DLQ (ValidationError
+   * or NotFoundError). Discarding a whole group (`{ groupId }` alone) resolves it.
+   * `dryRun` only describes what would go.
+   */
+  async discard(filter: DeadLetterFilter, options: DiscardOptions = {}): Promise<DiscardReport> {
+    return discardDeadLetters(
+      { store: this.store, clock: this.clock, actor: this.actorOf(options) },
+      filter,
+      options,
+    );
+  }
+
+  /** The tombstone of a discarded dead letter; NotFoundError when the id was never discarded. */
+  async getTombstone(id: string): Promise<Tombstone> {
+    const tombstone = await this.store.tombstoneGet({ id });
+    if (!tombstone) throw new NotFoundError(`no discarded dead letter "${id}"`);
+    return tombstone;
+  }
+
+  /**
+   * Replaces the body of one dead letter before replay; the original body and every edit are
+   * kept (`originalBody`, `edits`) and the edit is audited (`dead_letter.edit`).
+   */
+  async editDeadLetter(id: string, body: Json, options: ActorOptions = {}): Promise<DeadLetterEditResult> {
+    const maxBody = this.options.maxBodyBytes ?? 1024 * 1024;
+    return editDeadLetterBody(
+      {
+        store: this.store,
+        clock: this.clock,
+        actor: this.actorOf(options),
+        checkBody: (value) => checkBody(value, maxBody, ''),
+      },
+      id,
+      body,
+    );
+  }
+
+  /** A queue's DLQ documentation (every field null when none was set). NotFoundError for an unknown queue. */
+  async getQueueDocs(queue: string): Promise<QueueDocs> {
+    const [record, docs] = await Promise.all([
+      this.store.queueGet({ name: queue }),
+      this.store.queueDocsGet({ queue }),
+    ]);
+    if (!record) throw new NotFoundError(`unknown queue "${queue}"`);
+    return (
+      docs ?? {
+        queue,
+        owner: null,
+        contact: null,
+        source: null,
+        purpose: null,
+        failureMeaning: null,
+        runbook: null,
+        updatedAt: record.createdAt,
+        updatedBy: '',
+      }
+    );
+  }
+
+  /**
+   * Sets the given documentation fields of a queue's DLQ (others keep their value; `null` or
+   * `''` clears one); audited as `queue.docs`. NotFoundError for an unknown queue.
+   */
+  async setQueueDocs(queue: string, docs: QueueDocsInput, options: ActorOptions = {}): Promise<QueueDocs> {
+    const patch = resolveQueueDocs(docs);
+    return this.store.queueDocsSet({ queue, patch, actor: this.actorOf(options), now: this.clock.now() });
+  }
+
+  /** Checks the deployment against the common DLQ failure patterns (see core/doctor.ts). */
+  async doctor(): Promise<DoctorReport> {
+    return gatherDoctor({ store: this.store, clock: this.clock });
+  }
+
+  /** What happened to each DLQ over a window (default the last 7 days); render it with `renderReviewMarkdown`. */
+  async review(options: ReviewOptions = {}): Promise<ReviewReport> {
+    return gatherReview({ store: this.store, clock: this.clock }, options);
+  }
+
+  // ---- retention and archives (retention-sweeper.ts, archive-file.ts, archive-import.ts)
+
+  /** The retention sweeper: its maintenance service runs in the elected process; `sweepRetention` runs it now. */
+  get retention(): RetentionSweeper {
+    this.retentionSweeper ??= new RetentionSweeper({
+      store: this.store,
+      clock: this.clock,
+      config: resolveRetentionSweeperConfig({
+        ...this.options.retention,
+        archiveDir: this.options.archiveDir,
+      }),
+    });
+    return this.retentionSweeper;
+  }
+
+  /** The absolute path of the archive directory. */
+  get archiveDir(): string {
+    return this.retention.config.archiveDir;
+  }
+
+  /**
+   * Archives expired dead letters now (one sweep; see {@link RetentionSweeper}); with `dryRun`,
+   * counts them. The audit log records `system` unless `actor` says. `ConflictError` when
+   * another process is sweeping.
+   */
+  sweepRetention(options: RetentionRunOptions = {}): Promise<RetentionSweepResult> {
+    return this.retention.run(options);
+  }
+
+  /** The archive files, by queue and day, with their sizes and record counts. */
+  listArchives(params: { queue?: string } = {}): Promise<ArchiveFileInfo[]> {
+    return listArchiveFiles(this.archiveDir, params.queue);
+  }
+
+  /**
+   * The records of an archive file, streamed: `file` is a path, or a name relative to the archive
+   * directory as `listArchives` shows (`orders/2026-01-01.jsonl.gz`).
+   */
+  readArchive(file: string): AsyncGenerator<ArchiveRecord & { line: number }> {
+    return readArchiveFile(locateArchiveFile(file, this.archiveDir));
+  }
+
+  /** Imports an archive file back (see `importArchive` in archive-import.ts); audited as `archive.import`. */
+  importArchive(
+    file: string,
+    options: ActorOptions & { dryRun?: boolean; onProgress?: (done: number, total: number) => void } = {},
+  ): Promise<ArchiveImportResult> {
+    return importArchive({
+      store: this.store,
+      clock: this.clock,
+      path: locateArchiveFile(file, this.archiveDir),
+      actor: this.actorOf(options),
+      ...(options.dryRun !== undefined && { dryRun: options.dryRun }),
+      ...(options.onProgress && { onProgress: options.onProgress }),
+    });
+  }
+
+  // ---- replay (engine/replays.ts, replay-runner.ts, replay-service.ts)
+
+  /**
+   * What a replay of `filter` would do, changing nothing: how many, per group, tier and queue,
+   * samples, the destination, how many were replayed before and how many the replay limit skips.
+   */
+  replayDryRun(filter: DeadLetterFilter, options: { to?: string } = {}): Promise<ReplayPlan> {
+    return this.replays.dryRun(filter, options);
+  }
+
+  /**
+   * Replays the dead letters `filter` selects, as a durable job (see {@link ReplayOptions}):
+   * back to their source queue or to `to`, with the replay headers and their idempotency key,
+   * skipping those at their queue's replay limit. Runs here until the job ends (completed,
+   * stopped by its canary, paused, cancelled) unless `detach`. Bad input, an unknown
+   * destination, an empty selection, or an explicit id that was discarded or already replayed
+   * throw before anything changes.
+   */
+  replay(filter: DeadLetterFilter, options: ReplayOptions = {}): Promise<ReplayOutcome> {
+    return this.replays.replay(filter, options);
+  }
+
+  /** A replay job; NotFoundError for an unknown id. */
+  getReplayJob(id: string): Promise<ReplayJob> {
+    return this.replays.get(id);
+  }
+
+  /** Replay jobs, newest first, optionally of some statuses. */
+  listReplayJobs(
+    params: { status?: ReplayJobStatus | ReplayJobStatus[]; limit?: number } = {},
+  ): Promise<ReplayJob[]> {
+    return this.replays.list(params);
+  }
+
+  /** The dead letters a job skipped and why (replay limit, duplicate key, gone). */
+  listReplaySkips(id: string): Promise<ReplaySkip[]> {
+    return this.replays.skips(id);
+  }
+
+  /** Pauses a replay job (its runner stops before its next batch); audited. */
+  pauseReplay(id: string, options: ActorOptions = {}): Promise<ReplayJob> {
+    return this.replays.pause(id, options);
+  }
+
+  /**
+   * Resumes a paused job (audited) and runs it here unless `detach`; also takes over a job
+   * whose runner died, once its hold has run out.
+   */
+  resumeReplay(id: string, options: ResumeOptions = {}): Promise<ReplayRunResult> {
+    return this.replays.resume(id, options);
+  }
+
+  /** Cancels a replay job; what it replayed stays replayed. Audited. */
+  cancelReplay(id: string, options: ActorOptions = {}): Promise<ReplayJob> {
+    return this.replays.cancel(id, options);
+  }
+
+  /** The lineage neighbours of a dead letter, a replayed one, a message or a tombstone. */
+  getLineage(id: string): Promise<DeadLetterLineage> {
+    return this.replays.lineage(id);
+  }
+
+  /** A dead letter that was replayed (from the replay history), or undefined. */
+  findReplayedDeadLetter(id: string): Promise<ReplayedDeadLetter | undefined> {
+    return this.replays.findReplayed(id);
   }
 
   /** Stops every worker started from this handle (gracefully), then closes the store if this handle opened it. */
   async close(): Promise<void> {
     await Promise.allSettled([...this.workers].map((worker) => worker.stop()));
     await this.maintenance?.stop();
+    await this.replays.stop();
+    await this.retentionSweeper?.stop();
     await this.sweeping?.catch(() => undefined);
     const subscriptions = await Promise.all(this.listening.values());
     await Promise.allSettled(subscriptions.map((s) => s?.close()));
@@ -380,6 +695,15 @@ export class Deadletter {
   }
 
   // ---- internals
+
+  /** The actor of a change: the call's, else the handle's `actor` option, else `library`. */
+  private actorOf(options: ActorOptions): string {
+    const actor = (options.actor ?? this.options.actor ?? 'library').trim();
+    if (actor.length === 0 || actor.length > 200) {
+      throw new ValidationError('invalid actor: use 1 to 200 characters');
+    }
+    return actor;
+  }
 
   private rulesFor(queue: string): FailureRules {
     return { ...this.options.rules, ...this.options.queues?.[queue] };

@@ -1,23 +1,27 @@
-import type { DeadLetterFilter, DeadLetterSummary } from '../core/dead-letter.ts';
+import type { DeadLetterCursor, DeadLetterFilter, DeadLetterSummary } from '../core/dead-letter.ts';
 import type { Store } from '../store/store.ts';
 
 /**
  * Walks every dead letter matching `filter`, newest first, a page at a time, by keyset cursor.
  * Rows removed while walking (replayed, discarded) do not shift the pages: the cursor is a
- * position in (diedAt, id) order, not an offset.
+ * position in (diedAt, id) order, not an offset. `pageSize` may be a function, asked before
+ * each page (a replay's canary and rate limit vary it); `after` starts after that position
+ * (a resumed replay job's).
  */
 export async function* deadLettersMatching(
   store: Store,
   filter: DeadLetterFilter,
-  pageSize = 500,
+  pageSize: number | (() => number) = 500,
+  after?: DeadLetterCursor,
 ): AsyncGenerator<DeadLetterSummary[]> {
-  let cursor: { diedAt: number; id: string } | undefined;
+  let cursor: DeadLetterCursor | undefined = after;
   for (;;) {
-    const page = await store.deadLetterList({ ...filter, limit: pageSize, ...(cursor ? { cursor } : {}) });
+    const limit = typeof pageSize === 'number' ? pageSize : pageSize();
+    const page = await store.deadLetterList({ ...filter, limit, ...(cursor ? { cursor } : {}) });
     if (page.length === 0) return;
     yield page;
     const last = page[page.length - 1] as DeadLetterSummary;
     cursor = { diedAt: last.diedAt, id: last.id };
-    if (page.length < pageSize) return;
+    if (page.length < limit) return;
   }
 }

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { DeadLetterSummary } from '../../core/dead-letter.ts';
 import { ConflictError, NotFoundError } from '../../core/errors.ts';
-import { REPLAY_HEADERS, type ReplayJob, type ReplayJobSettings } from '../../core/replay.ts';
+import {
+  DEFAULT_CANARY_TIMEOUT_MS,
+  REPLAY_HEADERS,
+  type ReplayJob,
+  type ReplayJobSettings,
+} from '../../core/replay.ts';
 import type { Store } from '../store.ts';
 import {
   attemptOf,
@@ -78,7 +83,7 @@ export function describeReplay(ctx: StoreContext): void {
         batchSize: 100,
         canarySize: 10,
         canaryMaxFailureRate: 0.2,
-        canary: null,
+        canary: { timeoutMs: DEFAULT_CANARY_TIMEOUT_MS, messages: [], waitingSince: null, outcome: null },
         planned: 42,
         replayed: 0,
         skipped: 0,
@@ -586,7 +591,8 @@ export function describeReplay(ctx: StoreContext): void {
       await createQueues(ctx.store, 'orders');
       const a = await killOne(ctx.store, { queue: 'orders', diedAt: T0 + 10 });
       const b = await killOne(ctx.store, { queue: 'orders', diedAt: T0 + 20 });
-      const job = await createHeldJob(ctx.store, { settings: { canarySize: 2 } });
+      const job = await createHeldJob(ctx.store, { settings: { canarySize: 2, canaryTimeoutMs: 60_000 } });
+      expect(job.canary).toEqual({ timeoutMs: 60_000, messages: [], waitingSince: null, outcome: null });
       const batch = (id: string, messageId: string, diedAt: number) =>
         ctx.store.deadLetterReplayBatch({
           jobId: job.id,
@@ -601,6 +607,7 @@ export function describeReplay(ctx: StoreContext): void {
       await batch(b, 'cb', T0 + 20);
       const after = await batch(a, 'ca', T0 + 10);
       expect(after.job.canary).toEqual({
+        timeoutMs: 60_000,
         messages: [
           { deadLetterId: b, messageId: 'cb' },
           { deadLetterId: a, messageId: 'ca' },

@@ -6,6 +6,8 @@ import type { Json } from '../../core/message.ts';
 import {
   ACTIVE_REPLAY_STATUSES,
   assertReplayTransition,
+  DEFAULT_CANARY_TIMEOUT_MS,
+  emptyCanary,
   isFinalReplayStatus,
   type ReplayCanary,
   type ReplayJob,
@@ -140,7 +142,7 @@ export class SqliteReplayJobs {
       batch_size: settings.batchSize,
       canary_size: settings.canarySize,
       canary_max_failure_rate: settings.canaryMaxFailureRate,
-      canary: null,
+      canary: settings.canarySize > 0 ? JSON.stringify(emptyCanary(settings.canaryTimeoutMs)) : null,
       planned: params.planned,
       replayed: 0,
       skipped: 0,
@@ -289,5 +291,8 @@ function settingsDetails(settings: ReplayJobSettings): { [key: string]: Json } {
     batchSize: settings.batchSize,
     canarySize: settings.canarySize,
     canaryMaxFailureRate: settings.canaryMaxFailureRate,
+    ...(settings.canarySize > 0 && {
+      canaryTimeoutMs: settings.canaryTimeoutMs ?? DEFAULT_CANARY_TIMEOUT_MS,
+    }),
   };
 }

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import type { DeadLetterFilter } from '../../core/dead-letter.ts';
 import { ConflictError, NotFoundError } from '../../core/errors.ts';
 import type { DeadLetterLineage, LineageLink, ReplayedDeadLetter } from '../../core/lineage.ts';
-import { REPLAY_HEADERS, type ReplayCanary, type ReplaySkip } from '../../core/replay.ts';
+import { emptyCanary, REPLAY_HEADERS, type ReplayCanary, type ReplaySkip } from '../../core/replay.ts';
 import type { ReplayBatchResult, Store } from '../store.ts';
 import type { SqliteAuditLog } from './audit.ts';
 import { deadLetterWhere } from './list-queries.ts';
@@ -209,9 +209,7 @@ export class SqliteReplay {
         for (const [queue, n] of sources) this.sql.countersReplayed.run(n, n, queue);
         let canary = job.canary;
         if (params.canary && replayed.length > 0) {
-          const current: ReplayCanary = canary
-            ? (JSON.parse(canary) as ReplayCanary)
-            : { messages: [], waitingSince: null, outcome: null };
+          const current: ReplayCanary = canary ? (JSON.parse(canary) as ReplayCanary) : emptyCanary();
           for (const r of replayed) current.messages.push({ deadLetterId: r.id, messageId: r.messageId });
           canary = JSON.stringify(current);
         }
