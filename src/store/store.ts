@@ -316,13 +316,15 @@ export interface Store {
    * counts it (created as `new` if this store does not know it). Groups regain deadCount
    * either way; their triage status is left alone. Appends one `archive.import` audit entry
    * (target: the file; details: file, counts, ids) when anything was imported. Throws
-   * `NotFoundError` (nothing imported) when a record's queue does not exist.
+   * `NotFoundError` (nothing imported) when a record's queue does not exist. With `dryRun`,
+   * returns the same result and changes nothing (the transaction is rolled back).
    */
   deadLetterImport(params: {
     file: string;
     records: ArchiveRecord[];
     actor: string;
     now: number;
+    dryRun?: boolean;
   }): Promise<DeadLetterImportResult>;
 
   // ---- queue documentation

@@ -232,12 +232,15 @@ export function describeRetention(ctx: StoreContext): void {
       await expectStats(ctx.store, 'orders', T0 + 20 * DAY, { ...stats, dead: 0, archived: 2 });
 
       const now = T0 + 21 * DAY;
-      const result = await ctx.store.deadLetterImport({
-        file: 'orders.jsonl.gz',
-        records,
-        actor: 'alice',
-        now,
-      });
+      // A dry run answers the same and changes nothing.
+      const params = { file: 'orders.jsonl.gz', records, actor: 'alice', now };
+      const dry = await ctx.store.deadLetterImport({ ...params, dryRun: true });
+      expect(dry).toEqual({ restored: 2, added: 0, history: 0, skipped: [] });
+      expect(await ctx.store.deadLetterGet({ id: d1 })).toBeUndefined();
+      await expectStats(ctx.store, 'orders', now, { ...stats, dead: 0, archived: 2 });
+      expect(await ctx.store.auditList({ action: 'archive.import', limit: 10 })).toEqual([]);
+
+      const result = await ctx.store.deadLetterImport(params);
       expect(result).toEqual({ restored: 2, added: 0, history: 0, skipped: [] });
       expect([await ctx.store.deadLetterGet({ id: d1 }), await ctx.store.deadLetterGet({ id: d2 })]).toEqual(
         before,

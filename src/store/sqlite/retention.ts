@@ -322,7 +322,27 @@ export class SqliteRetention {
     records: ArchiveRecord[];
     actor: string;
     now: number;
+    dryRun?: boolean;
   }): DeadLetterImportResult {
+    let dryRunResult: DeadLetterImportResult | undefined;
+    try {
+      return this.importInTransaction(params, (result) => {
+        // A dry run computes everything, then throws to roll the transaction back.
+        if (params.dryRun) {
+          dryRunResult = result;
+          throw new DryRunRollback();
+        }
+      });
+    } catch (error) {
+      if (error instanceof DryRunRollback && dryRunResult) return dryRunResult;
+      throw error;
+    }
+  }
+
+  private importInTransaction(
+    params: { file: string; records: ArchiveRecord[]; actor: string; now: number },
+    beforeCommit: (result: DeadLetterImportResult) => void,
+  ): DeadLetterImportResult {
     return this.db
       .transaction(() => {
         for (const queue of new Set(params.records.map((record) => record.queue))) {
@@ -406,8 +426,12 @@ export class SqliteRetention {
             },
           });
         }
+        beforeCommit(result);
         return result;
       })
       .immediate();
   }
 }
+
+/** Thrown inside an import's transaction to roll a dry run back. */
+class DryRunRollback extends Error {}
