@@ -1,6 +1,7 @@
 import type { AuditAction, AuditEntry, AuditEntryInput, AuditFilter } from '../../core/audit.ts';
 import type { Json } from '../../core/message.ts';
 import { quoteIdent } from './connection.ts';
+import type { Queryable } from './db.ts';
 import type { ListQuery } from './list-queries.ts';
 
 /** A row of `audit_log` (`details` parsed by the driver). */
@@ -79,4 +80,10 @@ export function auditListQuery(
     `SELECT id, at, actor, action, target_type, target_id, details FROM ${quoteIdent(schema)}.audit_log${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ` +
     `ORDER BY id DESC LIMIT $${values.length}`;
   return { key, sql, params: values };
+}
+
+/** Appends entries inside the caller's transaction (the change they record commits with them). */
+export async function appendAudit(tx: Queryable, schema: string, entries: AuditEntryInput[]): Promise<void> {
+  if (entries.length === 0) return;
+  await tx.query('audit_insert', auditInsertSql(schema), auditInsertParams(entries));
 }

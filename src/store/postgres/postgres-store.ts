@@ -5,7 +5,8 @@ import type { DeadLetter, DeadLetterSummary } from '../../core/dead-letter.ts';
 import { ConflictError, NotFoundError } from '../../core/errors.ts';
 import type { Group, GroupStatus } from '../../core/group.ts';
 import type { ClaimedMessage, WorkerIdentity } from '../../core/message.ts';
-import type { QueueRecord } from '../../core/queue-settings.ts';
+import { QUEUE_DEFAULTS, type QueueRecord } from '../../core/queue-settings.ts';
+import { queueChanges, queueSettingsForAudit } from '../sqlite/audited-changes.ts';
 import type {
   ExpiredLease,
   FailItem,
@@ -26,8 +27,16 @@ import {
   toApiToken,
   toQueueSample,
 } from './api-tokens.ts';
-import { type AuditRow, auditInsertParams, auditInsertSql, auditListQuery, toAuditEntry } from './audit.ts';
+import {
+  type AuditRow,
+  appendAudit,
+  auditInsertParams,
+  auditInsertSql,
+  auditListQuery,
+  toAuditEntry,
+} from './audit.ts';
 import { clientConfig, isUniqueViolation, quoteIdent } from './connection.ts';
+import type { PgDb, Queryable } from './db.ts';
 import {
   type FailStatement,
   failBatches,
@@ -57,6 +66,7 @@ import {
   toQueueRecord,
 } from './rows.ts';
 import { type PostgresStatements, postgresStatements } from './statements.ts';
+import { PostgresTriage } from './triage.ts';
 
 /** A node of `EXPLAIN (FORMAT JSON)`'s plan tree. */
 export interface PlanNode {
@@ -104,6 +114,9 @@ export class PostgresStore implements Store {
   private readonly pool: Pool;
   private readonly sql: PostgresStatements;
   private readonly listener: NotificationListener;
+  /** Queries and transactions for the feature modules (triage, replay, retention). */
+  private readonly db: PgDb;
+  private readonly triage: PostgresTriage;
   private readonly inflight = new Set<Promise<unknown>>();
   private closing: Promise<void> | undefined;
 
@@ -114,6 +127,14 @@ export class PostgresStore implements Store {
     this.pool = pool;
     this.sql = postgresStatements(target.schema, channelOf(target.schema));
     this.listener = new NotificationListener(clientConfig(target), channelOf(target.schema));
+    this.db = {
+      query: (name, text, values) => this.query(name, text, values),
+      transaction: (fn) =>
+        this.transaction((client) =>
+          fn({ query: (name, text, values) => this.query(name, text, values, client) }),
+        ),
+    };
+    this.triage = new PostgresTriage(this.db, target.schema);
   }
 
   /**
@@ -131,30 +152,50 @@ export class PostgresStore implements Store {
 
   // ---- queues
 
-  async queueCreate(params: { queue: QueueRecord }): Promise<QueueRecord> {
+  async queueCreate(params: { queue: QueueRecord; actor?: string }): Promise<QueueRecord> {
     const q = params.queue;
-    const { rows } = await this.query<QueueRow>('queue_insert', this.sql.queueInsert, [
+    const values = [
       q.name,
       q.maxReceives,
       q.visibilityTimeoutMs,
       JSON.stringify(q.backoff),
       q.deadLetter,
       q.retentionDays,
+      q.replayLimit ?? QUEUE_DEFAULTS.replayLimit,
       q.createdAt,
       q.updatedAt,
-    ]);
-    const row = rows[0];
-    if (!row) throw new ConflictError(`queue "${q.name}" already exists`);
-    return toQueueRecord(row);
+    ];
+    const { actor } = params;
+    const insert = async (tx: Queryable): Promise<QueueRecord> => {
+      const row = (await tx.query<QueueRow>('queue_insert', this.sql.queueInsert, values)).rows[0];
+      if (!row) throw new ConflictError(`queue "${q.name}" already exists`);
+      return toQueueRecord(row);
+    };
+    if (actor === undefined) return insert(this.db);
+    return this.db.transaction(async (tx) => {
+      const created = await insert(tx);
+      await appendAudit(tx, this.schema, [
+        {
+          at: created.createdAt,
+          actor,
+          action: 'queue.create',
+          targetType: 'queue',
+          targetId: created.name,
+          details: { settings: queueSettingsForAudit(created) },
+        },
+      ]);
+      return created;
+    });
   }
 
   async queueUpdate(params: {
     name: string;
     patch: Partial<Omit<QueueRecord, 'name' | 'createdAt' | 'updatedAt'>>;
     now: number;
+    actor?: string;
   }): Promise<QueueRecord> {
-    const { patch } = params;
-    const { rows } = await this.query<QueueRow>('queue_update', this.sql.queueUpdate, [
+    const { patch, actor } = params;
+    const values = [
       params.name,
       patch.maxReceives ?? null,
       patch.visibilityTimeoutMs ?? null,
@@ -162,10 +203,33 @@ export class PostgresStore implements Store {
       patch.deadLetter ?? null,
       patch.retentionDays ?? null,
       params.now,
-    ]);
-    const row = rows[0];
-    if (!row) throw new NotFoundError(`queue "${params.name}" does not exist`);
-    return toQueueRecord(row);
+      patch.replayLimit ?? null,
+    ];
+    const update = async (tx: Queryable): Promise<QueueRecord> => {
+      const row = (await tx.query<QueueRow>('queue_update', this.sql.queueUpdate, values)).rows[0];
+      if (!row) throw new NotFoundError(`queue "${params.name}" does not exist`);
+      return toQueueRecord(row);
+    };
+    if (actor === undefined) return update(this.db);
+    return this.db.transaction(async (tx) => {
+      const current = (
+        await tx.query<QueueRow>('queue_get_for_update', this.sql.queueGetForUpdate, [params.name])
+      ).rows[0];
+      if (!current) throw new NotFoundError(`queue "${params.name}" does not exist`);
+      const updated = await update(tx);
+      const { from, to } = queueChanges(toQueueRecord(current), updated);
+      await appendAudit(tx, this.schema, [
+        {
+          at: params.now,
+          actor,
+          action: 'queue.update',
+          targetType: 'queue',
+          targetId: updated.name,
+          details: { from, to },
+        },
+      ]);
+      return updated;
+    });
   }
 
   async queueGet(params: { name: string }): Promise<QueueRecord | undefined> {
@@ -422,15 +486,43 @@ export class PostgresStore implements Store {
     return rows.map((row) => toGroup(row, row.queues));
   }
 
-  async groupStatusSet(params: { id: string; status: GroupStatus; now: number }): Promise<Group> {
-    const { rows } = await this.query<GroupWithQueuesRow>('group_status_set', this.sql.groupStatusSet, [
-      params.id,
-      params.status,
-      params.now,
-    ]);
-    const row = rows[0];
-    if (!row) throw new NotFoundError(`group "${params.id}" does not exist`);
-    return toGroup(row, row.queues);
+  async groupStatusSet(params: {
+    id: string;
+    status: GroupStatus;
+    now: number;
+    actor?: string;
+  }): Promise<Group> {
+    const { actor } = params;
+    const set = async (tx: Queryable): Promise<Group> => {
+      const values = [params.id, params.status, params.now];
+      const row = (await tx.query<GroupWithQueuesRow>('group_status_set', this.sql.groupStatusSet, values))
+        .rows[0];
+      if (!row) throw new NotFoundError(`group "${params.id}" does not exist`);
+      return toGroup(row, row.queues);
+    };
+    if (actor === undefined) return set(this.db);
+    return this.db.transaction(async (tx) => {
+      const before = (
+        await tx.query<{ status: GroupStatus }>('group_status_lock', this.sql.groupStatusForUpdate, [
+          params.id,
+        ])
+      ).rows[0];
+      if (!before) throw new NotFoundError(`group "${params.id}" does not exist`);
+      const group = await set(tx);
+      if (before.status !== group.status) {
+        await appendAudit(tx, this.schema, [
+          {
+            at: params.now,
+            actor,
+            action: 'group.status',
+            targetType: 'group',
+            targetId: group.id,
+            details: { from: before.status, to: group.status },
+          },
+        ]);
+      }
+      return group;
+    });
   }
 
   // ---- PostgreSQL only: inspection for tests and `dlq doctor` (not part of the Store interface)
@@ -627,47 +719,47 @@ export class PostgresStore implements Store {
     return Object.fromEntries(rows.map((row) => [row.status, row.n]));
   }
 
-  // ---- triage part A: not ported yet (the SQLite store implements them; a follow-up ports them)
+  // ---- triage: discard, edit, documentation, counts (postgres/triage.ts)
 
-  async deadLetterDiscard(_params: Parameters<Store['deadLetterDiscard']>[0]): Promise<{
+  async deadLetterDiscard(params: Parameters<Store['deadLetterDiscard']>[0]): Promise<{
     discarded: string[];
     missing: string[];
   }> {
-    throw new Error('discard is not available on the PostgreSQL store yet');
+    return this.triage.discard(params);
   }
 
-  async tombstoneGet(_params: { id: string }): ReturnType<Store['tombstoneGet']> {
-    throw new Error('tombstones are not available on the PostgreSQL store yet');
+  async tombstoneGet(params: { id: string }): ReturnType<Store['tombstoneGet']> {
+    return this.triage.tombstoneGet(params.id);
   }
 
-  async deadLetterEdit(_params: Parameters<Store['deadLetterEdit']>[0]): Promise<DeadLetter> {
-    throw new Error('dead-letter editing is not available on the PostgreSQL store yet');
+  async deadLetterEdit(params: Parameters<Store['deadLetterEdit']>[0]): Promise<DeadLetter> {
+    return this.triage.edit(params);
   }
 
   async deadLetterCountDied(
-    _params: Parameters<Store['deadLetterCountDied']>[0],
+    params: Parameters<Store['deadLetterCountDied']>[0],
   ): Promise<{ dead: number; replayed: number; discarded: number }> {
-    throw new Error('dead-letter inflow counts are not available on the PostgreSQL store yet');
+    return this.triage.countDied(params);
   }
 
   async deadLetterCountOutcomes(
-    _params: Parameters<Store['deadLetterCountOutcomes']>[0],
+    params: Parameters<Store['deadLetterCountOutcomes']>[0],
   ): ReturnType<Store['deadLetterCountOutcomes']> {
-    throw new Error('replay and discard counts are not available on the PostgreSQL store yet');
+    return this.triage.countOutcomes(params);
   }
 
-  async deadLetterListAtReplayLimit(_params: {
+  async deadLetterListAtReplayLimit(params: {
     sampleSize: number;
   }): Promise<{ queue: string; count: number; sampleIds: string[] }[]> {
-    throw new Error('replay-limit counts are not available on the PostgreSQL store yet');
+    return this.triage.listAtReplayLimit(params.sampleSize);
   }
 
-  async queueDocsGet(_params: { queue: string }): ReturnType<Store['queueDocsGet']> {
-    throw new Error('queue documentation is not available on the PostgreSQL store yet');
+  async queueDocsGet(params: { queue: string }): ReturnType<Store['queueDocsGet']> {
+    return this.triage.queueDocsGet(params.queue);
   }
 
-  async queueDocsSet(_params: Parameters<Store['queueDocsSet']>[0]): ReturnType<Store['queueDocsSet']> {
-    throw new Error('queue documentation is not available on the PostgreSQL store yet');
+  async queueDocsSet(params: Parameters<Store['queueDocsSet']>[0]): ReturnType<Store['queueDocsSet']> {
+    return this.triage.queueDocsSet(params);
   }
 
   // ---- replay: not ported yet (the SQLite side is store/sqlite/replay-jobs.ts and replay.ts)

@@ -1,4 +1,4 @@
-import type { DeadLetter, DeadLetterSummary } from '../../core/dead-letter.ts';
+import type { DeadLetter, DeadLetterEdit, DeadLetterSummary } from '../../core/dead-letter.ts';
 import type { FailureInfo } from '../../core/failure.ts';
 import type { Group, GroupStatus } from '../../core/group.ts';
 import type { Attempt, ClaimedMessage, Json } from '../../core/message.ts';
@@ -18,6 +18,7 @@ export interface QueueRow {
   backoff: BackoffSpec;
   dead_letter: boolean;
   retention_days: number;
+  replay_limit: number;
   created_at: number;
   updated_at: number;
 }
@@ -31,6 +32,7 @@ export function toQueueRecord(row: QueueRow): QueueRecord {
     backoff: row.backoff,
     deadLetter: row.dead_letter,
     retentionDays: row.retention_days,
+    replayLimit: row.replay_limit,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -149,6 +151,8 @@ export interface DeadLetterRow extends DeadLetterSummaryRow {
   body: Json;
   headers: Record<string, string>;
   attempts: Attempt[];
+  original_body: Json | null;
+  edits: DeadLetterEdit[];
 }
 
 function toFailureInfo(row: DeadLetterSummaryRow): FailureInfo {
@@ -181,9 +185,9 @@ export function toDeadLetterSummary(row: DeadLetterSummaryRow): DeadLetterSummar
 
 /** A whole `dead_letters` row as a {@link DeadLetter}. */
 export function toDeadLetter(row: DeadLetterRow): DeadLetter {
-  const { body, headers, attempts } = row;
+  const { body, headers, attempts, original_body: originalBody, edits } = row;
   const { attemptCount: _count, ...summary } = toDeadLetterSummary(row);
-  return { ...summary, body, headers, attempts };
+  return { ...summary, body, headers, attempts, originalBody, edits };
 }
 
 /** A row of `groups`, with its queues (gathered by the list query, or read separately). */

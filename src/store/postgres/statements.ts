@@ -1,4 +1,5 @@
 import { quoteIdent } from './connection.ts';
+import { appendJson } from './db.ts';
 
 /** The columns of `messages` that every message read returns (`seq` orders claims). */
 export const MESSAGE_COLUMNS =
@@ -16,7 +17,7 @@ export const DEAD_LETTER_SUMMARY_COLUMNS =
  * column, which would break every running process during a rolling upgrade.
  */
 export const QUEUE_COLUMNS =
-  'name, max_receives, visibility_timeout_ms, backoff, dead_letter, retention_days, created_at, updated_at';
+  'name, max_receives, visibility_timeout_ms, backoff, dead_letter, retention_days, replay_limit, created_at, updated_at';
 
 /** The columns of `groups` the store reads, for alias `g`. */
 export const GROUP_COLUMNS = [
@@ -44,15 +45,6 @@ export const GROUP_COLUMNS = [
  */
 const LEASE_MATCHES =
   "m.id = ANY($1::text[]) AND m.id = i.id AND m.lease_token = i.lease_token AND m.state = 'leased'";
-
-/**
- * `attempts` with one more attempt (JSON text) appended. `json` has no append operator and a
- * round trip through `jsonb` would refuse "\u0000" in an error message, so the array's text is
- * spliced: it was always written by this store, compactly, so it ends with `]`.
- */
-function appendAttempt(attempts: string, attempt: string): string {
-  return `(left(${attempts}::text, -1) || CASE WHEN ${attempts}::text = '[]' THEN '' ELSE ',' END || ${attempt} || ']')`;
-}
 
 /**
  * Adds the rows of CTE `source` (one per message) to the sharded counter `column`, in the
@@ -90,16 +82,19 @@ export function postgresStatements(schema: string, channel: string) {
   const ch = `'${channel}'`;
   return {
     queueInsert:
-      `INSERT INTO ${s}.queues (name, max_receives, visibility_timeout_ms, backoff, dead_letter, retention_days, ` +
-      'created_at, updated_at) VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8) ON CONFLICT (name) DO NOTHING ' +
+      `INSERT INTO ${s}.queues (${QUEUE_COLUMNS}) ` +
+      'VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8, $9) ON CONFLICT (name) DO NOTHING ' +
       `RETURNING ${QUEUE_COLUMNS}`,
     // A patch field left out is passed as NULL: no setting is nullable, so NULL means "keep".
     queueUpdate:
       `UPDATE ${s}.queues SET max_receives = COALESCE($2, max_receives), ` +
       'visibility_timeout_ms = COALESCE($3, visibility_timeout_ms), backoff = COALESCE($4::jsonb, backoff), ' +
-      'dead_letter = COALESCE($5, dead_letter), retention_days = COALESCE($6, retention_days), updated_at = $7 ' +
+      'dead_letter = COALESCE($5, dead_letter), retention_days = COALESCE($6, retention_days), ' +
+      'replay_limit = COALESCE($8, replay_limit), updated_at = $7 ' +
       `WHERE name = $1 RETURNING ${QUEUE_COLUMNS}`,
     queueGet: `SELECT ${QUEUE_COLUMNS} FROM ${s}.queues WHERE name = $1`,
+    /** The queue, locked until the end of the caller's transaction (an audited update reads it first). */
+    queueGetForUpdate: `SELECT ${QUEUE_COLUMNS} FROM ${s}.queues WHERE name = $1 FOR UPDATE`,
     queueList: `SELECT ${QUEUE_COLUMNS} FROM ${s}.queues ORDER BY name`,
     // One statement, so every count of every queue comes from the same snapshot. Waiting and
     // delayed are counted on the claim index, leased on the lease index, the oldest dead letter
@@ -160,7 +155,7 @@ export function postgresStatements(schema: string, channel: string) {
       'WITH i AS (SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[]) ' +
       'AS i(id, lease_token, visible_at, attempt)), ' +
       `retried AS (UPDATE ${s}.messages m SET state = 'waiting', visible_at = i.visible_at, lease_token = NULL, ` +
-      `lease_expires_at = NULL, attempts = ${appendAttempt('m.attempts', 'i.attempt')}::json ` +
+      `lease_expires_at = NULL, attempts = ${appendJson('m.attempts', 'i.attempt')}::json ` +
       `FROM i WHERE ${LEASE_MATCHES} RETURNING m.id, i.lease_token AS token, m.queue, m.visible_at), ` +
       `woken AS (SELECT count(pg_notify(${ch}, queue)) AS n FROM ` +
       '(SELECT DISTINCT queue FROM retried WHERE visible_at <= $5) q) ' +
@@ -181,7 +176,7 @@ export function postgresStatements(schema: string, channel: string) {
       'ord, attempt, tier, error_name, error_message, error_stack, error_code, error_status, fingerprint, group_id, ' +
       'normalized_message)), ' +
       `gone AS (DELETE FROM ${s}.messages m USING i WHERE ${LEASE_MATCHES} RETURNING m.id, m.queue, m.body, m.headers, ` +
-      `m.idempotency_key, m.enqueued_at, ${appendAttempt('m.attempts', 'i.attempt')} AS attempts, ` +
+      `m.idempotency_key, m.enqueued_at, ${appendJson('m.attempts', 'i.attempt')} AS attempts, ` +
       'json_array_length(m.attempts) + 1 AS attempt_count, m.replay_count, m.replay_of, i.lease_token AS token, ' +
       'i.ord, i.tier, i.error_name, i.error_message, i.error_stack, i.error_code, i.error_status, i.fingerprint, ' +
       'i.group_id, i.normalized_message), ' +
@@ -222,10 +217,13 @@ export function postgresStatements(schema: string, channel: string) {
       `SELECT EXISTS (SELECT 1 FROM ${s}.messages WHERE queue = $1 AND state = 'waiting') ` +
       `OR EXISTS (SELECT 1 FROM ${s}.messages WHERE state = 'leased' AND queue = $1) AS pending`,
 
-    deadLetterGet: `SELECT ${DEAD_LETTER_SUMMARY_COLUMNS}, body, headers, attempts FROM ${s}.dead_letters WHERE id = $1`,
+    deadLetterGet:
+      `SELECT ${DEAD_LETTER_SUMMARY_COLUMNS}, body, headers, attempts, original_body, edits ` +
+      `FROM ${s}.dead_letters WHERE id = $1`,
 
     // A group comes back with its queues (in name order) gathered by the same statement.
     groupGet: `SELECT ${GROUP_COLUMNS}, ${queuesOf(s, 'g')} AS queues FROM ${s}.groups g WHERE g.id = $1`,
+    groupStatusForUpdate: `SELECT status FROM ${s}.groups WHERE id = $1 FOR UPDATE`,
     groupStatusSet:
       `UPDATE ${s}.groups g SET status_changed_at = CASE WHEN g.status = $2 THEN g.status_changed_at ELSE $3 END, ` +
       `status = $2 WHERE g.id = $1 RETURNING ${GROUP_COLUMNS}, ${queuesOf(s, 'g')} AS queues`,
