@@ -5,6 +5,8 @@ import type { Duration } from '../core/duration.ts';
 import { SchemaVersionError, ValidationError } from '../core/errors.ts';
 import { Deadletter } from '../engine/deadletter.ts';
 import type { MaintenanceOptions } from '../engine/maintenance.ts';
+import type { ReplaySettings } from '../engine/replays.ts';
+import { DEFAULT_ARCHIVE_DIR } from '../engine/retention-sweeper.ts';
 import { openStore, resolveStoreUrl } from '../store/open.ts';
 import type { Store } from '../store/store.ts';
 import { reasonFor } from './errors.ts';
@@ -36,6 +38,7 @@ export interface GlobalOptions {
   store?: string;
   json?: boolean;
   actor?: string;
+  archiveDir?: string;
 }
 
 /** The state one command runs with: its streams, the global options and the store URL. */
@@ -48,6 +51,8 @@ export class CliContext {
   readonly cwd: string;
   /** Who the audit log records for changes: `--actor`, else `DEADLETTER_ACTOR`, else the OS user. */
   readonly actor: string;
+  /** The archive directory: `--archive-dir`, else `DEADLETTER_ARCHIVE_DIR`, else `./.deadletter/archive`, from `cwd`. */
+  readonly archiveDir: string;
 
   constructor(io: CliIo, globals: GlobalOptions) {
     this.io = io;
@@ -55,6 +60,10 @@ export class CliContext {
     this.actor = resolveActor(globals.actor, io.env);
     this.cwd = io.cwd ?? process.cwd();
     this.storeUrl = anchorStoreUrl(resolveStoreUrl(globals.store, io.env), this.cwd);
+    this.archiveDir = resolve(
+      this.cwd,
+      globals.archiveDir?.trim() || io.env.DEADLETTER_ARCHIVE_DIR?.trim() || DEFAULT_ARCHIVE_DIR,
+    );
   }
 
   /** The context of the command whose action is running (its options merged with the globals). */
@@ -95,7 +104,12 @@ export class CliContext {
    */
   async withDeadletter<T>(
     use: (dl: Deadletter) => Promise<T>,
-    options: { create?: boolean; maintenance?: MaintenanceOptions & { leaseSweepInterval?: Duration } } = {},
+    options: {
+      create?: boolean;
+      maintenance?: MaintenanceOptions & { leaseSweepInterval?: Duration };
+      /** Replay settings of the handle (`dlq replay --hold-lease`). */
+      replay?: ReplaySettings;
+    } = {},
   ): Promise<T> {
     let store: Store;
     try {
@@ -113,6 +127,10 @@ export class CliContext {
     }
     const dl = await Deadletter.open({
       store,
+      // Every change through this handle is audited as the CLI's actor unless a call says otherwise.
+      actor: this.actor,
+      archiveDir: this.archiveDir,
+      ...(options.replay ? { replay: options.replay } : {}),
       maintenance: {
         ...options.maintenance,
         onError: (error, service) =>

@@ -1,11 +1,20 @@
 import { Command } from 'commander';
 import packageJson from '../../package.json' with { type: 'json' };
 import type { CliIo } from './cli-context.ts';
+import { registerArchiveCommands } from './commands/archive.ts';
+import { registerAuditCommand } from './commands/audit.ts';
 import { registerDemoCommand } from './commands/demo.ts';
+import { registerDiscardCommand } from './commands/discard.ts';
+import { registerDocsCommands } from './commands/docs.ts';
+import { registerDoctorCommand } from './commands/doctor.ts';
+import { registerEditCommand } from './commands/edit.ts';
 import { registerGroupCommands } from './commands/groups.ts';
 import { registerListCommand } from './commands/list.ts';
 import { registerMigrateCommand } from './commands/migrate.ts';
 import { registerQueueCommands } from './commands/queue.ts';
+import { registerReplayCommands } from './commands/replay.ts';
+import { registerRetentionCommands } from './commands/retention.ts';
+import { registerReviewCommand } from './commands/review.ts';
 import { registerSendCommand } from './commands/send.ts';
 import { registerServeCommand } from './commands/serve.ts';
 import { registerShowCommand } from './commands/show.ts';
@@ -49,6 +58,10 @@ function buildProgram(io: CliIo): Command {
       '--actor <name>',
       'who the audit log records for changes (default: $DEADLETTER_ACTOR or the OS user)',
     )
+    .option(
+      '--archive-dir <dir>',
+      'where the retention sweeper writes archives (default: $DEADLETTER_ARCHIVE_DIR or ./.deadletter/archive)',
+    )
     // Settings below are inherited by every command added after them.
     .exitOverride()
     .configureOutput({
@@ -71,6 +84,15 @@ function buildProgram(io: CliIo): Command {
   registerShowCommand(program, io);
   registerGroupCommands(program, io);
   registerStatsCommand(program, io);
+  registerReplayCommands(program, io);
+  registerDiscardCommand(program, io);
+  registerEditCommand(program, io);
+  registerAuditCommand(program, io);
+  registerDocsCommands(program, io);
+  registerDoctorCommand(program, io);
+  registerReviewCommand(program, io);
+  registerRetentionCommands(program, io);
+  registerArchiveCommands(program, io);
   registerDemoCommand(program, io);
   registerServeCommand(program, io);
   registerTokenCommands(program, io);

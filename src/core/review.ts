@@ -159,15 +159,23 @@ function day(ms: number): string {
   return `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 
-/** How long before `until` a time was, in days or hours: `3d`, `5h`. */
+/** How long before `until` a time was, in its largest unit: `3d` (from 48 hours), `5h`, `12m`. */
 function age(ms: number, until: number): string {
-  const hours = Math.max(0, Math.floor((until - ms) / 3_600_000));
+  const minutes = Math.max(0, Math.floor((until - ms) / 60_000));
+  if (minutes < 60) return `${minutes}m`;
+  const hours = Math.floor(minutes / 60);
   return hours >= 48 ? `${Math.floor(hours / 24)}d` : `${hours}h`;
 }
 
-/** Markdown table cells cannot hold `|` or newlines. */
-function cell(text: string): string {
-  return text.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
+/** Markdown table cells cannot hold `|` or newlines; long text ends in `…`. */
+function cell(text: string, max = 500): string {
+  const chars = [...text.replace(/\s*\n\s*/g, ' ')];
+  const short = chars.length <= max ? chars.join('') : `${chars.slice(0, max - 1).join('')}…`;
+  return short.replace(/\|/g, '\\|');
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 function groupTable(groups: ReviewGroup[], until: number): string[] {
@@ -177,7 +185,7 @@ function groupTable(groups: ReviewGroup[], until: number): string[] {
     ...groups.map(
       (g) =>
         `| \`${g.id}\` | ${g.status} | ${g.tier} | ${g.deadCount} | ${age(g.firstSeen, until)} ago | ` +
-        `${cell(`${g.errorName}: ${g.normalizedMessage}`).slice(0, 120)} |`,
+        `${cell(`${g.errorName}: ${g.normalizedMessage}`, 120)} |`,
     ),
   ];
 }
@@ -188,8 +196,8 @@ export function renderReviewMarkdown(report: ReviewReport): string {
   const lines: string[] = [
     `# Dead-letter review: ${day(report.since)} to ${day(report.until)}`,
     '',
-    `${t.inflow} dead letters arrived; ${t.depth} are in the DLQs now. ${t.newGroups} new groups, ` +
-      `${t.untriagedGroups} groups untriaged. Replayed ${t.replayed}, discarded ${t.discarded}, archived ${t.archived}.`,
+    `${plural(t.inflow, 'dead letter')} arrived; ${t.depth} in the DLQs now. ${plural(t.newGroups, 'new group')}, ` +
+      `${plural(t.untriagedGroups, 'group')} untriaged. Replayed ${t.replayed}, discarded ${t.discarded}, archived ${t.archived}.`,
     '',
   ];
   if (report.queues.length === 0) return [...lines, 'No queues yet.', ''].join('\n');
@@ -217,7 +225,7 @@ export function renderReviewMarkdown(report: ReviewReport): string {
     }
     lines.push(
       `- Depth: ${q.depth}${q.oldestDeadAt === null ? '' : ` (oldest died ${day(q.oldestDeadAt)})`}`,
-      `- Inflow: ${q.inflow} dead letters in the window`,
+      `- Inflow: ${plural(q.inflow, 'dead letter')} in the window`,
     );
     if (q.replayed.count > 0) {
       lines.push(
@@ -235,7 +243,7 @@ export function renderReviewMarkdown(report: ReviewReport): string {
     lines.push('');
     if (q.untriaged.count > 0) {
       lines.push(
-        `### Still untriaged: ${q.untriaged.count} groups, ${q.untriaged.deadLetters} dead letters`,
+        `### Still untriaged: ${plural(q.untriaged.count, 'group')}, ${plural(q.untriaged.deadLetters, 'dead letter')}`,
         '',
         ...groupTable(q.untriaged.groups, report.until),
         '',

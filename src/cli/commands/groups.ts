@@ -56,7 +56,7 @@ export function registerGroupCommands(program: Command, io: CliIo): void {
       .argument('<id>', 'group id (see `dlq groups`)')
       .action(async (id: string, _flags: unknown, command: Command) => {
         const ctx = CliContext.of(command, io);
-        const updated = await ctx.withDeadletter((dl) => dl.setGroupStatus(id, status));
+        const updated = await ctx.withDeadletter((dl) => dl.setGroupStatus(id, status, { actor: ctx.actor }));
         if (ctx.json) return ctx.printJson(updated);
         ctx.print(`group ${updated.id} is now ${updated.status}`);
       });

@@ -3,6 +3,7 @@ import { formatDuration } from '../../core/duration.ts';
 import { ValidationError } from '../../core/errors.ts';
 import {
   formatBackoff,
+  QUEUE_DEFAULTS,
   type QueueRecord,
   type QueueSettingsInput,
   resolveQueueSettings,
@@ -20,6 +21,7 @@ interface QueueFlags {
   visibilityTimeout?: string;
   backoff?: string;
   retention?: string;
+  replayLimit?: string;
   deadLetter?: boolean;
 }
 
@@ -37,6 +39,7 @@ export function registerQueueCommands(program: Command, io: CliIo): void {
         'retry delay: exponential:<base>:<cap> (e.g. exponential:1s:5m) or fixed:<delay>',
       )
       .option('--retention <duration>', 'how long dead letters are kept, e.g. 14d (0 keeps them forever)')
+      .option('--replay-limit <n>', 'replays of a message before replays skip it, 0-100 (default 3)')
       .option('--dead-letter', 'keep failures that will not be retried in the DLQ (the default)')
       .option('--no-dead-letter', 'drop such failures instead (counted as dropped)');
 
@@ -45,7 +48,9 @@ export function registerQueueCommands(program: Command, io: CliIo): void {
     .action(async (name: string, flags: QueueFlags, command: Command) => {
       const ctx = CliContext.of(command, io);
       const settings = settingsFrom(name, flags);
-      const record = await ctx.withDeadletter((dl) => dl.createQueue(name, settings), { create: true });
+      const record = await ctx.withDeadletter((dl) => dl.createQueue(name, settings, { actor: ctx.actor }), {
+        create: true,
+      });
       warnAbout(ctx, record, { retention: true, deadLetter: true });
       if (ctx.json) ctx.printJson(record);
       else ctx.print(`created queue ${record.name}: ${describeSettings(record)}`);
@@ -58,10 +63,10 @@ export function registerQueueCommands(program: Command, io: CliIo): void {
       const settings = settingsFrom(name, flags);
       if (Object.keys(settings).length === 0) {
         throw new ValidationError(
-          'nothing to update: give at least one of --max-receives, --visibility-timeout, --backoff, --retention, --[no-]dead-letter',
+          'nothing to update: give at least one of --max-receives, --visibility-timeout, --backoff, --retention, --replay-limit, --[no-]dead-letter',
         );
       }
-      const record = await ctx.withDeadletter((dl) => dl.updateQueue(name, settings));
+      const record = await ctx.withDeadletter((dl) => dl.updateQueue(name, settings, { actor: ctx.actor }));
       warnAbout(ctx, record, {
         retention: settings.retention !== undefined,
         deadLetter: settings.deadLetter === false,
@@ -87,6 +92,7 @@ export function registerQueueCommands(program: Command, io: CliIo): void {
             { header: 'BACKOFF' },
             { header: 'DLQ' },
             { header: 'RETENTION', align: 'right' },
+            { header: 'REPLAY LIMIT', align: 'right' },
           ],
           queues.map((record) => [
             record.name,
@@ -95,6 +101,7 @@ export function registerQueueCommands(program: Command, io: CliIo): void {
             formatBackoff(record.backoff),
             record.deadLetter ? 'on' : 'off',
             formatRetention(record.retentionDays),
+            String(record.replayLimit ?? QUEUE_DEFAULTS.replayLimit),
           ]),
         ),
       );
@@ -114,6 +121,9 @@ function settingsFrom(name: string, flags: QueueFlags): QueueSettingsInput {
   if (flags.visibilityTimeout !== undefined) settings.visibilityTimeout = flags.visibilityTimeout;
   if (flags.backoff !== undefined) settings.backoff = flags.backoff;
   if (flags.retention !== undefined) settings.retention = flags.retention;
+  if (flags.replayLimit !== undefined) {
+    settings.replayLimit = parseIntOption(flags.replayLimit, '--replay-limit', { min: 0, max: 100 });
+  }
   if (flags.deadLetter !== undefined) settings.deadLetter = flags.deadLetter;
   resolveQueueSettings(settings);
   return settings;
@@ -147,5 +157,6 @@ function describeSettings(record: QueueRecord): string {
     `backoff ${formatBackoff(record.backoff)}`,
     `DLQ ${record.deadLetter ? 'on' : 'off'}`,
     `retention ${formatRetention(record.retentionDays)}`,
+    `replay limit ${record.replayLimit ?? QUEUE_DEFAULTS.replayLimit}`,
   ].join(', ');
 }

@@ -1,19 +1,29 @@
 import type { Command } from 'commander';
 import type { DeadLetter } from '../../core/dead-letter.ts';
+import type { Tombstone } from '../../core/discard.ts';
 import { formatDuration } from '../../core/duration.ts';
 import { NotFoundError } from '../../core/errors.ts';
 import type { FailureInfo } from '../../core/failure.ts';
 import type { Group } from '../../core/group.ts';
+import type { DeadLetterLineage, LineageLink, ReplayedDeadLetter } from '../../core/lineage.ts';
 import type { Attempt } from '../../core/message.ts';
 import type { Deadletter } from '../../engine/deadletter.ts';
 import type { MessageRecord } from '../../store/store.ts';
 import { CliContext, type CliIo } from '../cli-context.ts';
-import { formatTimeAndAgo, truncate } from '../output.ts';
+import { formatTime, formatTimeAndAgo, truncate } from '../output.ts';
 
-/** What `dlq show --json` prints: a dead letter (with its group) or, if it is not dead, the message. */
+/**
+ * What `dlq show --json` prints: a dead letter (with its group), or, if it is not dead, the
+ * message, or, if it was discarded, its tombstone.
+ */
 export type ShownRecord =
   | { kind: 'dead-letter'; deadLetter: DeadLetter; group: Group | null }
-  | { kind: 'message'; message: MessageRecord };
+  | { kind: 'message'; message: MessageRecord }
+  | { kind: 'tombstone'; tombstone: Tombstone }
+  | { kind: 'replayed-dead-letter'; deadLetter: ReplayedDeadLetter; group: Group | null };
+
+/** `dlq show --json`: the record and its lineage (the dead letter it replays, what it was replayed to). */
+export type ShownWithLineage = ShownRecord & { lineage: DeadLetterLineage | null };
 
 /** `dlq show <id>`: a dead letter with its whole context, or the live message of that id. */
 export function registerShowCommand(program: Command, io: CliIo): void {
@@ -23,14 +33,23 @@ export function registerShowCommand(program: Command, io: CliIo): void {
     .argument('<id>', 'dead letter or message id')
     .action(async (id: string, _flags: unknown, command: Command) => {
       const ctx = CliContext.of(command, io);
-      const shown = await ctx.withDeadletter((dl) => findRecord(dl, id));
+      const shown: ShownWithLineage = await ctx.withDeadletter(async (dl) => ({
+        ...(await findRecord(dl, id)),
+        lineage: await dl.getLineage(id).catch(() => null),
+      }));
       if (ctx.json) return ctx.printJson(shown);
       const now = ctx.now();
       ctx.print(
         shown.kind === 'dead-letter'
           ? renderDeadLetter(shown.deadLetter, shown.group, now)
-          : renderMessage(shown.message, now),
+          : shown.kind === 'replayed-dead-letter'
+            ? renderReplayedDeadLetter(shown.deadLetter, shown.group, now)
+            : shown.kind === 'tombstone'
+              ? renderTombstone(shown.tombstone, now)
+              : renderMessage(shown.message, now),
       );
+      const lineage = renderLineage(shown.lineage, now);
+      if (lineage) ctx.print(`\n${lineage}`);
     });
 }
 
@@ -45,9 +64,52 @@ async function findRecord(dl: Deadletter, id: string): Promise<ShownRecord> {
   try {
     return { kind: 'message', message: await dl.getMessage(id) };
   } catch (error) {
-    if (error instanceof NotFoundError) throw new NotFoundError(`no dead letter or message with id "${id}"`);
-    throw error;
+    if (!(error instanceof NotFoundError)) throw error;
   }
+  const replayed = await dl.findReplayedDeadLetter(id);
+  if (replayed) {
+    const group = await dl.getGroup(replayed.groupId).catch(() => null);
+    return { kind: 'replayed-dead-letter', deadLetter: replayed, group };
+  }
+  const tombstone = await dl.store.tombstoneGet({ id });
+  if (tombstone) return { kind: 'tombstone', tombstone };
+  throw new NotFoundError(`no dead letter or message with id "${id}"`);
+}
+
+/** A dead letter that was replayed: when, by whom, as which message; then its whole context. */
+export function renderReplayedDeadLetter(dead: ReplayedDeadLetter, group: Group | null, now: number): string {
+  const job = dead.replayJobId === null ? '' : ` (replay job ${dead.replayJobId})`;
+  return [
+    `dead letter ${dead.id} was replayed by ${dead.replayedBy} at ${formatTime(dead.replayedAt)} as message ` +
+      `${dead.replayedTo} to queue ${dead.destination}${job}; it is kept in the replay history`,
+    renderDeadLetter(dead, group, now),
+  ].join('\n\n');
+}
+
+/** The lineage section: the dead letter this one replays, and what it was replayed to; '' when neither. */
+export function renderLineage(lineage: DeadLetterLineage | null, now: number): string {
+  if (!lineage || (lineage.previous === null && lineage.next === null)) return '';
+  const link = (l: LineageLink) =>
+    `${l.id} (${l.state} in ${l.queue}, ${l.state === 'dead' || l.state === 'replayed' || l.state === 'discarded' ? 'died' : 'enqueued'} ${formatTimeAndAgo(l.at, now)})`;
+  const lines = ['lineage'];
+  if (lineage.previous) lines.push(`  replay of  ${link(lineage.previous)}`);
+  if (lineage.next) lines.push(`  replayed as  ${link(lineage.next)}`);
+  return lines.join('\n');
+}
+
+/** What is left of a discarded dead letter: who discarded it, when and why. */
+export function renderTombstone(tombstone: Tombstone, now: number): string {
+  return [
+    `dead letter ${tombstone.id} was discarded by ${tombstone.actor} at ${formatTime(tombstone.discardedAt)}: ${tombstone.reason}`,
+    renderFields([
+      ['queue', tombstone.queue],
+      ['tier', tombstone.tier],
+      ['group', tombstone.groupId],
+      ['died', formatTimeAndAgo(tombstone.diedAt, now)],
+      ['discarded', formatTimeAndAgo(tombstone.discardedAt, now)],
+    ]),
+    'its body and context are gone; the tombstone stays (`dlq audit --action discard` has the entry)',
+  ].join('\n\n');
 }
 
 /** The human view of a dead letter: context, error, attempts, headers, body and final stack. */
@@ -62,6 +124,14 @@ export function renderDeadLetter(dead: DeadLetter, group: Group | null, now: num
   if (dead.idempotencyKey !== null) fields.push(['idempotency key', dead.idempotencyKey]);
   if (dead.replayCount > 0) fields.push(['replayed', `${dead.replayCount} time(s)`]);
   if (dead.previousId !== null) fields.push(['previous dead letter', dead.previousId]);
+  const edits = dead.edits ?? [];
+  const lastEdit = edits[edits.length - 1];
+  if (lastEdit) {
+    fields.push([
+      'edited',
+      `${edits.length} time(s), last by ${lastEdit.actor} ${formatTimeAndAgo(lastEdit.at, now)}`,
+    ]);
+  }
   const stack = dead.error.stack ?? dead.attempts[dead.attempts.length - 1]?.error.stack;
   return [
     `dead letter ${dead.id}`,
@@ -69,7 +139,10 @@ export function renderDeadLetter(dead: DeadLetter, group: Group | null, now: num
     section('error', describeError(dead.error)),
     section(`attempts (${dead.attempts.length})`, renderAttempts(dead.attempts)),
     section('headers', renderHeaders(dead.headers)),
-    section('body', JSON.stringify(dead.body, null, 2)),
+    section(lastEdit ? 'body (edited)' : 'body', JSON.stringify(dead.body, null, 2)),
+    ...(lastEdit && dead.originalBody !== undefined && dead.originalBody !== null
+      ? [section('original body (as it died)', JSON.stringify(dead.originalBody, null, 2))]
+      : []),
     section(
       'stack (final error)',
       stack === undefined ? '(no stack trace was recorded)' : framesOf(stack, dead.error),
