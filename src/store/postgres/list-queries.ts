@@ -14,7 +14,7 @@ export interface ListQuery {
 }
 
 /** Collects WHERE terms with numbered placeholders. */
-class Terms {
+export class Terms {
   readonly where: string[] = [];
   readonly params: (string | number | string[])[] = [];
   key: string;
@@ -40,17 +40,10 @@ class Terms {
 }
 
 /**
- * The `deadLetterList` query: newest first by `(died_at, id)`, keyset-paged. Each equality
- * filter (queue, tier, group) has an index ending in `(died_at, id)`, and so does the
- * unfiltered order; PostgreSQL reads it backwards, so the rows come out sorted and the
- * `LIMIT` stops the walk early. The cursor is a row comparison, which a btree serves as a
- * range on the same index.
+ * The WHERE terms of a dead-letter filter (list, dry-run counts, replay selections), added to
+ * `t`. Each equality filter (queue, tier, group) has an index ending in `(died_at, id)`.
  */
-export function deadLetterListQuery(
-  schema: string,
-  params: DeadLetterFilter & { limit: number; cursor?: DeadLetterCursor | undefined },
-): ListQuery {
-  const t = new Terms('dl');
+export function deadLetterFilterTerms(params: DeadLetterFilter, t: Terms = new Terms('dl')): Terms {
   if (params.queue !== undefined) t.add('queue', `queue = ${t.param(params.queue)}`);
   if (params.tier !== undefined) t.add('tier', `tier = ${t.param(params.tier)}`);
   if (params.groupId !== undefined) t.add('group', `group_id = ${t.param(params.groupId)}`);
@@ -76,6 +69,20 @@ export function deadLetterListQuery(
     const path = t.param(match.path);
     t.add('where', `(body #> ${path}::text[])::jsonb = ${t.param(JSON.stringify(match.value))}::jsonb`);
   }
+  return t;
+}
+
+/**
+ * The `deadLetterList` query: newest first by `(died_at, id)`, keyset-paged. Each equality
+ * filter has an index ending in `(died_at, id)`, and so does the unfiltered order; PostgreSQL
+ * reads it backwards, so the rows come out sorted and the `LIMIT` stops the walk early. The
+ * cursor is a row comparison, which a btree serves as a range on the same index.
+ */
+export function deadLetterListQuery(
+  schema: string,
+  params: DeadLetterFilter & { limit: number; cursor?: DeadLetterCursor | undefined },
+): ListQuery {
+  const t = deadLetterFilterTerms(params);
   if (params.cursor !== undefined) {
     const diedAt = t.param(params.cursor.diedAt);
     t.add('cursor', `(died_at, id) < (${diedAt}, ${t.param(params.cursor.id)})`);

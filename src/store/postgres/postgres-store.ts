@@ -50,6 +50,8 @@ import {
 import { deadLetterListQuery, groupListQuery, type ListQuery } from './list-queries.ts';
 import { NotificationListener, type Subscription } from './listener.ts';
 import type { PostgresTarget } from './postgres-url.ts';
+import { PostgresReplay } from './replay.ts';
+import { PostgresReplayJobs } from './replay-jobs.ts';
 import {
   type DeadLetterRow,
   type DeadLetterSummaryRow,
@@ -117,6 +119,8 @@ export class PostgresStore implements Store {
   /** Queries and transactions for the feature modules (triage, replay, retention). */
   private readonly db: PgDb;
   private readonly triage: PostgresTriage;
+  private readonly replayJobs: PostgresReplayJobs;
+  private readonly replays: PostgresReplay;
   private readonly inflight = new Set<Promise<unknown>>();
   private closing: Promise<void> | undefined;
 
@@ -135,6 +139,8 @@ export class PostgresStore implements Store {
         ),
     };
     this.triage = new PostgresTriage(this.db, target.schema);
+    this.replayJobs = new PostgresReplayJobs(this.db, target.schema);
+    this.replays = new PostgresReplay(this.db, target.schema, this.replayJobs, channelOf(target.schema));
   }
 
   /**
@@ -762,60 +768,60 @@ export class PostgresStore implements Store {
     return this.triage.queueDocsSet(params);
   }
 
-  // ---- replay: not ported yet (the SQLite side is store/sqlite/replay-jobs.ts and replay.ts)
+  // ---- replay (postgres/replay-jobs.ts, postgres/replay.ts)
 
   async replayJobCreate(
-    _params: Parameters<Store['replayJobCreate']>[0],
+    params: Parameters<Store['replayJobCreate']>[0],
   ): ReturnType<Store['replayJobCreate']> {
-    throw new Error('replay is not available on the PostgreSQL store yet');
+    return this.replayJobs.create(params);
   }
 
-  async replayJobGet(_params: Parameters<Store['replayJobGet']>[0]): ReturnType<Store['replayJobGet']> {
-    throw new Error('replay is not available on the PostgreSQL store yet');
+  async replayJobGet(params: Parameters<Store['replayJobGet']>[0]): ReturnType<Store['replayJobGet']> {
+    return this.replayJobs.get(params.id);
   }
 
-  async replayJobList(_params: Parameters<Store['replayJobList']>[0]): ReturnType<Store['replayJobList']> {
-    throw new Error('replay is not available on the PostgreSQL store yet');
+  async replayJobList(params: Parameters<Store['replayJobList']>[0]): ReturnType<Store['replayJobList']> {
+    return this.replayJobs.list(params);
   }
 
   async replayJobUpdate(
-    _params: Parameters<Store['replayJobUpdate']>[0],
+    params: Parameters<Store['replayJobUpdate']>[0],
   ): ReturnType<Store['replayJobUpdate']> {
-    throw new Error('replay is not available on the PostgreSQL store yet');
+    return this.replayJobs.update(params);
   }
 
   async replayJobAcquire(
-    _params: Parameters<Store['replayJobAcquire']>[0],
+    params: Parameters<Store['replayJobAcquire']>[0],
   ): ReturnType<Store['replayJobAcquire']> {
-    throw new Error('replay is not available on the PostgreSQL store yet');
+    return this.replayJobs.acquire(params);
   }
 
-  async replayJobRenew(_params: Parameters<Store['replayJobRenew']>[0]): ReturnType<Store['replayJobRenew']> {
-    throw new Error('replay is not available on the PostgreSQL store yet');
+  async replayJobRenew(params: Parameters<Store['replayJobRenew']>[0]): ReturnType<Store['replayJobRenew']> {
+    return this.replayJobs.renew(params);
   }
 
   async deadLetterReplayBatch(
-    _params: Parameters<Store['deadLetterReplayBatch']>[0],
+    params: Parameters<Store['deadLetterReplayBatch']>[0],
   ): ReturnType<Store['deadLetterReplayBatch']> {
-    throw new Error('replay is not available on the PostgreSQL store yet');
+    return this.replays.replayBatch(params);
   }
 
   async deadLetterCountBy(
-    _params: Parameters<Store['deadLetterCountBy']>[0],
+    params: Parameters<Store['deadLetterCountBy']>[0],
   ): ReturnType<Store['deadLetterCountBy']> {
-    throw new Error('replay is not available on the PostgreSQL store yet');
+    return this.replays.countBy(params);
   }
 
   async deadLetterFindReplayed(
-    _params: Parameters<Store['deadLetterFindReplayed']>[0],
+    params: Parameters<Store['deadLetterFindReplayed']>[0],
   ): ReturnType<Store['deadLetterFindReplayed']> {
-    throw new Error('replay is not available on the PostgreSQL store yet');
+    return this.replays.findReplayed(params.id);
   }
 
   async deadLetterLineage(
-    _params: Parameters<Store['deadLetterLineage']>[0],
+    params: Parameters<Store['deadLetterLineage']>[0],
   ): ReturnType<Store['deadLetterLineage']> {
-    throw new Error('replay is not available on the PostgreSQL store yet');
+    return this.replays.lineage(params.id);
   }
 
   async deadLetterListExpired(
