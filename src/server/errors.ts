@@ -45,8 +45,14 @@ export class ApiError extends Error {
   readonly code: ApiErrorCode;
   /** Extra response headers, e.g. `Retry-After` or `WWW-Authenticate`. */
   readonly headers: Record<string, string>;
-  constructor(status: number, code: ApiErrorCode, message: string, headers: Record<string, string> = {}) {
-    super(message);
+  constructor(
+    status: number,
+    code: ApiErrorCode,
+    message: string,
+    headers: Record<string, string> = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
@@ -103,7 +109,9 @@ export function toErrorResponse(error: unknown): {
   });
   if (error instanceof ApiError) return reply(error.status, error.code, error.message, error.headers);
   if (error instanceof DeadletterError) {
-    const status = STATUS_OF[error.code] ?? 500;
+    const status = STATUS_OF[error.code];
+    // A code added to the engine without a status here is a bug: logged as one.
+    if (status === undefined) return reply(500, 'internal', 'internal error: the server logged the details');
     // Store trouble is the server's, not the caller's: say so without the driver's details.
     if (status >= 500) return reply(status, 'unavailable', 'the store is unavailable; try again later');
     return reply(status, error.code, error.message);

@@ -8,6 +8,7 @@ import { ServerMetrics } from './metrics.ts';
 import { registerOpenApi } from './openapi.ts';
 import { type ApiApp, ROUTE_MODULES, type RouteModule } from './routes/index.ts';
 import { addSecurityHeaders } from './security-headers.ts';
+import { registerUi } from './ui.ts';
 
 /** What {@link createServer} needs. */
 export interface ServerDeps {
@@ -51,7 +52,13 @@ export function createServer(deps: ServerDeps): ApiApp {
     // Fastify's own `return503OnClosing`: requests that arrive while closing get 503.
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // Errors raised while routing (a URL that does not decode) take the same path as the others.
+    frameworkErrors: (error, request, reply) => {
+      handleError(error, request, reply, request.log);
+    },
   }).withTypeProvider<ZodTypeProvider>();
+  // Bodies are JSON only: anything else is 415, not a string that fails validation later.
+  app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
@@ -71,6 +78,7 @@ export function createServer(deps: ServerDeps): ApiApp {
     await auth.check(request, request.routeOptions.config.access ?? 'admin');
   });
   app.addHook('onSend', addSecurityHeaders);
+  registerUi(app); // the dashboard's files (src/ui, built to dist/ui) for paths outside /api
   app.setErrorHandler((error, request, reply) => handleError(error, request, reply, app.log));
   app.setNotFoundHandler((request) => {
     throw new ApiError(404, 'not_found', `no route ${request.method} ${request.url.split('?', 1)[0]}`);

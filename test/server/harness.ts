@@ -3,6 +3,7 @@ import type { ApiRole } from '../../src/core/api-token.ts';
 import { PermanentError, TransientError } from '../../src/core/errors.ts';
 import { createApiToken } from '../../src/engine/api-tokens.ts';
 import { Deadletter } from '../../src/engine/deadletter.ts';
+import { ServerMetrics } from '../../src/server/metrics.ts';
 import type { ApiApp } from '../../src/server/routes/index.ts';
 import { createServer, type ServerDeps } from '../../src/server/server.ts';
 import { openStore } from '../../src/store/open.ts';
@@ -12,6 +13,8 @@ import { removeDb, tempDbPath } from '../store/temp-db.ts';
 export interface ServerFixture {
   app: ApiApp;
   dl: Deadletter;
+  /** The server's metrics; the handle's workers report their attempts to it. */
+  metrics: ServerMetrics;
   /** Secrets by role; each token is named after its role. */
   tokens: Record<ApiRole, string>;
   /** `inject` with `Authorization: Bearer <token of role>` (no header for `none`). */
@@ -23,18 +26,20 @@ export interface ServerFixture {
 export async function startServer(deps: Omit<ServerDeps, 'dl'> = {}): Promise<ServerFixture> {
   const path = tempDbPath('deadletter-server');
   const store = await openStore(`sqlite:${path}`, { migrate: true });
-  const dl = await Deadletter.open({ store, maintenance: false });
+  const metrics = new ServerMetrics();
+  const dl = await Deadletter.open({ store, maintenance: false, onAttempt: metrics.observeAttempt });
   const tokens = {} as Record<ApiRole, string>;
   for (const role of ['viewer', 'operator', 'admin'] as const) {
     tokens[role] = (
       await createApiToken(store, { name: role, role, actor: 'test', now: dl.clock.now() })
     ).secret;
   }
-  const app = createServer({ dl, authFailuresPerMinute: 1_000_000, ...deps });
+  const app = createServer({ dl, metrics, authFailuresPerMinute: 1_000_000, ...deps });
   await app.ready();
   return {
     app,
     dl,
+    metrics,
     tokens,
     call: (role, options) =>
       app.inject({

@@ -24,7 +24,12 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 const ROUTES: RouteCase[] = [
-  { name: 'GET /api/queues', role: 'viewer', request: () => ({ method: 'GET', url: '/api/queues' }), status: 200 },
+  {
+    name: 'GET /api/queues',
+    role: 'viewer',
+    request: () => ({ method: 'GET', url: '/api/queues' }),
+    status: 200,
+  },
   {
     name: 'GET /api/queues/:name',
     role: 'viewer',
@@ -40,7 +45,11 @@ const ROUTES: RouteCase[] = [
   {
     name: 'POST /api/queues',
     role: 'admin',
-    request: () => ({ method: 'POST', url: '/api/queues', payload: { name: 'created-by-admin', retention: '30d' } }),
+    request: () => ({
+      method: 'POST',
+      url: '/api/queues',
+      payload: { name: 'created-by-admin', retention: '30d' },
+    }),
     status: 201,
   },
   {
@@ -49,11 +58,20 @@ const ROUTES: RouteCase[] = [
     request: () => ({ method: 'PATCH', url: '/api/queues/emails', payload: { maxReceives: 3 } }),
     status: 200,
   },
-  { name: 'GET /api/stats', role: 'viewer', request: () => ({ method: 'GET', url: '/api/stats' }), status: 200 },
+  {
+    name: 'GET /api/stats',
+    role: 'viewer',
+    request: () => ({ method: 'GET', url: '/api/stats' }),
+    status: 200,
+  },
   {
     name: 'POST /api/queues/:name/messages',
     role: 'operator',
-    request: () => ({ method: 'POST', url: '/api/queues/emails/messages', payload: { body: { to: 'a@b.c' } } }),
+    request: () => ({
+      method: 'POST',
+      url: '/api/queues/emails/messages',
+      payload: { body: { to: 'a@b.c' } },
+    }),
     status: 201,
   },
   {
@@ -68,7 +86,12 @@ const ROUTES: RouteCase[] = [
     request: () => ({ method: 'GET', url: `/api/dead-letters/${deadLetterId}` }),
     status: 200,
   },
-  { name: 'GET /api/groups', role: 'viewer', request: () => ({ method: 'GET', url: '/api/groups' }), status: 200 },
+  {
+    name: 'GET /api/groups',
+    role: 'viewer',
+    request: () => ({ method: 'GET', url: '/api/groups' }),
+    status: 200,
+  },
   {
     name: 'GET /api/groups/:id',
     role: 'viewer',
@@ -78,11 +101,25 @@ const ROUTES: RouteCase[] = [
   {
     name: 'POST /api/groups/:id/status',
     role: 'operator',
-    request: () => ({ method: 'POST', url: `/api/groups/${groupId}/status`, payload: { status: 'acknowledged' } }),
+    request: () => ({
+      method: 'POST',
+      url: `/api/groups/${groupId}/status`,
+      payload: { status: 'acknowledged' },
+    }),
     status: 200,
   },
-  { name: 'GET /api/audit', role: 'viewer', request: () => ({ method: 'GET', url: '/api/audit' }), status: 200 },
-  { name: 'GET /api/tokens', role: 'admin', request: () => ({ method: 'GET', url: '/api/tokens' }), status: 200 },
+  {
+    name: 'GET /api/audit',
+    role: 'viewer',
+    request: () => ({ method: 'GET', url: '/api/audit' }),
+    status: 200,
+  },
+  {
+    name: 'GET /api/tokens',
+    role: 'admin',
+    request: () => ({ method: 'GET', url: '/api/tokens' }),
+    status: 200,
+  },
   {
     name: 'POST /api/tokens',
     role: 'admin',
@@ -179,9 +216,13 @@ describe('tokens', () => {
     expect((await asIt(`Bearer ${secret}x`)).statusCode).toBe(401);
     expect((await asIt('Bearer ')).statusCode).toBe(401);
     expect((await asIt(`Bearer ${'x'.repeat(5000)}`)).statusCode).toBe(401);
-    expect((await server.call('admin', { method: 'DELETE', url: '/api/tokens/short-lived' })).statusCode).toBe(200);
+    expect(
+      (await server.call('admin', { method: 'DELETE', url: '/api/tokens/short-lived' })).statusCode,
+    ).toBe(200);
     expect((await asIt(`Bearer ${secret}`)).statusCode).toBe(401);
-    expect((await server.call('admin', { method: 'DELETE', url: '/api/tokens/short-lived' })).statusCode).toBe(404);
+    expect(
+      (await server.call('admin', { method: 'DELETE', url: '/api/tokens/short-lived' })).statusCode,
+    ).toBe(404);
   });
 
   it('records the token name as the actor of what it changes', async () => {
@@ -191,8 +232,15 @@ describe('tokens', () => {
       payload: { status: 'ignored' },
     });
     expect(response.statusCode).toBe(200);
-    const audit = await server.call('viewer', { method: 'GET', url: '/api/audit?action=group.status&limit=1' });
-    expect(audit.json().items[0]).toMatchObject({ actor: 'operator', action: 'group.status', targetId: groupId });
+    const audit = await server.call('viewer', {
+      method: 'GET',
+      url: '/api/audit?action=group.status&limit=1',
+    });
+    expect(audit.json().items[0]).toMatchObject({
+      actor: 'operator',
+      action: 'group.status',
+      targetId: groupId,
+    });
     const created = await server.call('admin', {
       method: 'POST',
       url: '/api/queues',

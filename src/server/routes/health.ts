@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import packageJson from '../../../package.json' with { type: 'json' };
-import { errorResponses } from '../errors.ts';
+import { ApiError, errorResponses } from '../errors.ts';
 import type { RouteModule } from './context.ts';
 
 /** Liveness and store reachability, without authentication (for load balancers and `dlq serve` checks). */
@@ -17,7 +17,11 @@ export const healthRoutes: RouteModule = (app, { dl }) => {
       },
     },
     handler: async () => {
-      await dl.listQueues();
+      try {
+        await dl.listQueues();
+      } catch (cause) {
+        throw new ApiError(503, 'unavailable', 'the store is unreachable', {}, { cause });
+      }
       return { status: 'ok' as const, version: packageJson.version };
     },
   });

@@ -6,6 +6,7 @@ import { healthRoutes } from './health.ts';
 import { messageRoutes } from './messages.ts';
 import { metricsRoutes } from './metrics.ts';
 import { queueRoutes } from './queues.ts';
+import { sessionRoutes } from './session.ts';
 import { statsRoutes } from './stats.ts';
 import { tokenRoutes } from './tokens.ts';
 
@@ -25,4 +26,5 @@ export const ROUTE_MODULES: readonly RouteModule[] = [
   auditRoutes,
   tokenRoutes,
   metricsRoutes,
+  sessionRoutes,
 ];

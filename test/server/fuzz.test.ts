@@ -1,0 +1,269 @@
+import fc from 'fast-check';
+import type { InjectOptions } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ServerFixture, seedDeadLetters, startServer } from './harness.ts';
+
+/**
+ * Thousands of random and malformed requests to every route: no 5xx, the server keeps
+ * answering, and a rejected request (any 4xx) changes nothing: queues, counts, groups, tokens
+ * and the audit log are the same before and after it.
+ */
+
+let server: ServerFixture;
+let deadLetterId: string;
+let groupId: string;
+
+beforeAll(async () => {
+  server = await startServer();
+  await seedDeadLetters(server.dl);
+  deadLetterId = (await server.dl.listDeadLetters({ limit: 1 })).items[0]?.id as string;
+  groupId = (await server.dl.listGroups())[0]?.id as string;
+});
+afterAll(() => server.close());
+
+/** What a rejected request must not change. */
+async function snapshot(): Promise<string> {
+  const { dl } = server;
+  const [queues, stats, groups, tokens, audit] = await Promise.all([
+    dl.listQueues(),
+    dl.store.queueStats({ now: 0 }),
+    dl.listGroups({ limit: 1000 }),
+    dl.store.tokenList(),
+    dl.store.auditList({ limit: 1 }),
+  ]);
+  return JSON.stringify({
+    queues,
+    stats,
+    groups: groups.map((g) => [g.id, g.status, g.count, g.deadCount]),
+    tokens: tokens.map((t) => [t.name, t.role, t.revokedAt]),
+    lastAudit: audit[0]?.id ?? null,
+  });
+}
+
+const NASTY = [
+  "' OR 1=1 --",
+  "'; DROP TABLE dead_letters; --",
+  '" OR ""="',
+  '<script>alert(1)</script>',
+  '"><img src=x onerror=alert(1)>',
+  '../../../../etc/passwd',
+  '..%2f..%2fetc%2fpasswd',
+  '%00',
+  '\u0000',
+  '\uffff\ud800',
+  '𝕯𝖊𝖆𝖉 💀 letter',
+  '\u202eevil',
+  '${jndi:ldap://x/a}',
+  '{{7*7}}',
+  '__proto__',
+  'constructor',
+  'null',
+  'undefined',
+  'NaN',
+  '-1',
+  '1e309',
+  '9999999999999999999999',
+  ' ',
+  '',
+  'a'.repeat(5000),
+];
+
+const nasty = fc.oneof(
+  fc.constantFrom(...NASTY),
+  fc.string({ maxLength: 40 }),
+  fc.string({ unit: 'grapheme', maxLength: 20 }),
+);
+const segment = fc.oneof(
+  { weight: 3, arbitrary: fc.constantFrom('orders', 'emails', 'nope') },
+  { weight: 1, arbitrary: fc.constant('ID') },
+  { weight: 1, arbitrary: fc.constant('GROUP') },
+  { weight: 3, arbitrary: nasty },
+);
+
+/** Path templates of every route; `{}` is replaced by a random segment. */
+const PATHS = [
+  '/api/health',
+  '/api/openapi.json',
+  '/api/queues',
+  '/api/queues/{}',
+  '/api/queues/{}/samples',
+  '/api/queues/{}/messages',
+  '/api/stats',
+  '/api/dead-letters',
+  '/api/dead-letters/{}',
+  '/api/groups',
+  '/api/groups/{}',
+  '/api/groups/{}/status',
+  '/api/audit',
+  '/api/tokens',
+  '/api/tokens/{}',
+  '/metrics',
+  '/{}',
+];
+
+const QUERY_KEYS = [
+  'queue',
+  'tier',
+  'group',
+  'since',
+  'until',
+  'grep',
+  'where',
+  'ids',
+  'limit',
+  'cursor',
+  'status',
+  'sort',
+  'offset',
+  'action',
+  'actor',
+  'target',
+  '__proto__',
+];
+const queryValue = fc.oneof(
+  nasty,
+  fc.constantFrom(
+    '1',
+    '0',
+    '1000',
+    '1001',
+    '-5',
+    'permanent',
+    'new',
+    'count',
+    '2h',
+    '2026-01-01',
+    'body.n=1',
+  ),
+);
+
+const jsonBody = fc.oneof(
+  { weight: 3, arbitrary: fc.json({ maxDepth: 3 }) },
+  {
+    weight: 3,
+    arbitrary: fc
+      .record(
+        {
+          name: nasty,
+          body: fc.jsonValue({ maxDepth: 2 }),
+          status: fc.oneof(fc.constantFrom('new', 'acknowledged', 'resolved', 'ignored', 'regressed'), nasty),
+          role: fc.oneof(fc.constantFrom('viewer', 'operator', 'admin', 'root'), nasty),
+          maxReceives: fc.oneof(fc.integer(), fc.double(), nasty),
+          backoff: nasty,
+          retention: fc.oneof(nasty, fc.integer()),
+          messages: fc.array(
+            fc.record({ body: fc.jsonValue({ maxDepth: 2 }), delay: fc.oneof(nasty, fc.integer()) }),
+            {
+              maxLength: 3,
+            },
+          ),
+          headers: fc.dictionary(nasty, fc.oneof(nasty, fc.integer())),
+          idempotencyKey: nasty,
+        },
+        { requiredKeys: [] },
+      )
+      .map((value) => JSON.stringify(value)),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom('{', '{"body": ', '[1,2', 'null', '"x"', '{"__proto__": {"a": 1}}', '\u0000'),
+  },
+  { weight: 1, arbitrary: nasty },
+);
+
+const HUGE = JSON.stringify({ body: 'x'.repeat(1024 * 1024 + 100) });
+
+/** Percent-encodes the UTF-8 bytes of any string (lone surrogates included, as U+FFFD). */
+function encode(text: string): string {
+  return [...Buffer.from(text, 'utf8')]
+    .map((byte) =>
+      /[A-Za-z0-9_.~-]/.test(String.fromCharCode(byte))
+        ? String.fromCharCode(byte)
+        : `%${byte.toString(16).padStart(2, '0')}`,
+    )
+    .join('');
+}
+
+/** Escapes that do not decode (left raw in the URL). */
+const BROKEN_ESCAPES = ['%', '%zz', '%E0%A4%A', '%C0%AF', '%u0041', '%ff%fe'];
+
+const request = fc.record({
+  method: fc.constantFrom('GET', 'GET', 'POST', 'POST', 'PATCH', 'DELETE', 'PUT', 'OPTIONS', 'HEAD'),
+  path: fc.constantFrom(...PATHS),
+  segment,
+  brokenEscape: fc.option(fc.constantFrom(...BROKEN_ESCAPES), { nil: undefined, freq: 10 }),
+  query: fc.array(fc.tuple(fc.constantFrom(...QUERY_KEYS), queryValue), { maxLength: 4 }),
+  auth: fc.constantFrom('viewer', 'operator', 'admin', 'admin', 'none', 'garbage'),
+  contentType: fc.constantFrom(
+    'application/json',
+    'application/json',
+    'text/plain',
+    'application/x-www-form-urlencoded',
+    'none',
+  ),
+  body: fc.oneof(
+    { weight: 20, arbitrary: jsonBody },
+    { weight: 1, arbitrary: fc.constant(HUGE) },
+    { weight: 3, arbitrary: fc.constant(undefined) },
+  ),
+});
+
+type FuzzRequest = typeof request extends fc.Arbitrary<infer R> ? R : never;
+
+function toInject(r: FuzzRequest): InjectOptions {
+  const seg = r.segment === 'ID' ? deadLetterId : r.segment === 'GROUP' ? groupId : r.segment;
+  const path = r.path.replace(
+    '{}',
+    r.brokenEscape === undefined ? encode(seg) : `${encode(seg)}${r.brokenEscape}`,
+  );
+  const query = r.query.map(([k, v]) => `${encode(k)}=${encode(v)}`).join('&');
+  const headers: Record<string, string> = {};
+  if (r.auth === 'garbage') headers.authorization = 'Bearer dlq_not-a-real-token';
+  else if (r.auth !== 'none')
+    headers.authorization = `Bearer ${server.tokens[r.auth as 'viewer' | 'operator' | 'admin']}`;
+  if (r.body !== undefined && r.contentType !== 'none') headers['content-type'] = r.contentType;
+  return {
+    method: r.method as InjectOptions['method'],
+    url: query ? `${path}?${query}` : path,
+    headers,
+    ...(r.body === undefined ? {} : { payload: r.body }),
+  };
+}
+
+describe('fuzzing every route', () => {
+  it('never answers 5xx and a rejected request changes nothing', async () => {
+    let rejected = 0;
+    let accepted = 0;
+    await fc.assert(
+      fc.asyncProperty(request, async (r) => {
+        const options = toInject(r);
+        const before = await snapshot();
+        const response = await server.app.inject(options);
+        expect(
+          response.statusCode,
+          `${options.method} ${options.url} → ${response.body.slice(0, 300)}`,
+        ).toBeLessThan(500);
+        if (response.statusCode >= 400) {
+          rejected++;
+          if (options.method !== 'HEAD') {
+            expect(response.json(), `${options.method} ${options.url}`).toEqual({
+              error: { code: expect.any(String), message: expect.any(String) },
+            });
+          }
+          expect(
+            await snapshot(),
+            `${options.method} ${options.url} (${response.statusCode}) changed state`,
+          ).toBe(before);
+        } else {
+          accepted++;
+        }
+      }),
+      { numRuns: 3000, seed: 20261125 },
+    );
+    // The fuzzer reached both sides: some requests were valid, most were not.
+    expect(accepted).toBeGreaterThan(50);
+    expect(rejected).toBeGreaterThan(1000);
+    const health = await server.app.inject({ method: 'GET', url: '/api/health' });
+    expect(health.statusCode).toBe(200);
+  });
+});
