@@ -53,6 +53,7 @@ const NASTY = [
   '\uffff\ud800',
   '𝕯𝖊𝖆𝖉 💀 letter',
   '\u202eevil',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a log4shell-style fragment, sent as text on purpose
   '${jndi:ldap://x/a}',
   '{{7*7}}',
   '__proto__',

@@ -7,7 +7,7 @@ let server: ServerFixture;
 let families: Map<string, ParsedFamily>;
 
 /** The value of one sample of a family, found by its labels. */
-function valueOf(name: string, labels: Record<string, string> = {}): number | undefined {
+function sampleValue(name: string, labels: Record<string, string> = {}): number | undefined {
   const sample = families
     .get(name)
     ?.metrics.find((m) => Object.entries(labels).every(([key, value]) => m.labels?.[key] === value));
@@ -37,30 +37,30 @@ describe('GET /metrics', () => {
 
   it('gives per-queue live messages, DLQ depth and oldest dead letter age', () => {
     expect(families.get('deadletter_dlq_depth')?.type).toBe('GAUGE');
-    expect(valueOf('deadletter_dlq_depth', { queue: 'orders' })).toBe(5);
-    expect(valueOf('deadletter_dlq_depth', { queue: 'emails' })).toBe(1);
-    expect(valueOf('deadletter_dlq_depth', { queue: 'idle' })).toBe(0);
+    expect(sampleValue('deadletter_dlq_depth', { queue: 'orders' })).toBe(5);
+    expect(sampleValue('deadletter_dlq_depth', { queue: 'emails' })).toBe(1);
+    expect(sampleValue('deadletter_dlq_depth', { queue: 'idle' })).toBe(0);
     for (const state of ['waiting', 'delayed', 'leased']) {
-      expect(valueOf('deadletter_queue_messages', { queue: 'orders', state })).toBe(0);
+      expect(sampleValue('deadletter_queue_messages', { queue: 'orders', state })).toBe(0);
     }
-    expect(valueOf('deadletter_dlq_oldest_age_seconds', { queue: 'orders' })).toBeGreaterThanOrEqual(0);
-    expect(valueOf('deadletter_dlq_oldest_age_seconds', { queue: 'idle' })).toBeUndefined();
+    expect(sampleValue('deadletter_dlq_oldest_age_seconds', { queue: 'orders' })).toBeGreaterThanOrEqual(0);
+    expect(sampleValue('deadletter_dlq_oldest_age_seconds', { queue: 'idle' })).toBeUndefined();
   });
 
   it('gives the store’s cumulative counters, as counters', () => {
     expect(families.get('deadletter_dead_letters_total')?.type).toBe('COUNTER');
-    expect(valueOf('deadletter_dead_letters_total', { queue: 'orders' })).toBe(5);
-    expect(valueOf('deadletter_messages_done_total', { queue: 'orders' })).toBe(1);
-    expect(valueOf('deadletter_replayed_total', { queue: 'orders' })).toBe(0);
-    expect(valueOf('deadletter_discarded_total', { queue: 'orders' })).toBe(0);
+    expect(sampleValue('deadletter_dead_letters_total', { queue: 'orders' })).toBe(5);
+    expect(sampleValue('deadletter_messages_done_total', { queue: 'orders' })).toBe(1);
+    expect(sampleValue('deadletter_replayed_total', { queue: 'orders' })).toBe(0);
+    expect(sampleValue('deadletter_discarded_total', { queue: 'orders' })).toBe(0);
     expect(families.get('deadletter_replayed_total')?.type).toBe('COUNTER');
     expect(families.get('deadletter_discarded_total')?.type).toBe('COUNTER');
   });
 
   it('counts groups by status, every status present', () => {
-    expect(valueOf('deadletter_groups', { status: 'new' })).toBe(3);
+    expect(sampleValue('deadletter_groups', { status: 'new' })).toBe(3);
     for (const status of ['acknowledged', 'resolved', 'ignored', 'regressed']) {
-      expect(valueOf('deadletter_groups', { status })).toBe(0);
+      expect(sampleValue('deadletter_groups', { status })).toBe(0);
     }
   });
 
@@ -73,7 +73,7 @@ describe('GET /metrics', () => {
       .getMetricsAsJSON()
       .then((all) => all.filter((metric) => metric.name === 'deadletter_attempt_duration_seconds'));
     const count = (queue: string, outcome: string) =>
-      (json?.values as { value: number; labels: Record<string, string>; metricName?: string }[]).find(
+      ((json?.values ?? []) as { value: number; labels: Record<string, string>; metricName?: string }[]).find(
         (v) =>
           v.metricName === 'deadletter_attempt_duration_seconds_count' &&
           v.labels.queue === queue &&
