@@ -40,6 +40,8 @@ export interface PipelineResult {
   seconds: number;
   messagesPerSecond: number;
   peakRssMb: number;
+  /** RSS once the system's libraries are loaded, before it starts: the floor under the peak. */
+  loadedRssMb: number;
   /** CPU time of this process during the timed run, in cores (1 = one core busy throughout). */
   cpuCores: number;
   handlerCalls: number;
@@ -68,6 +70,7 @@ export async function runPipeline(
   messages: number,
 ): Promise<PipelineResult> {
   const rss = new PeakRss();
+  const loadedRssMb = megabytes(process.memoryUsage.rss());
   const expected = expectedEndState(messages);
   const handler = new WorkloadHandler();
   const versions = await sut.describe();
@@ -104,6 +107,7 @@ export async function runPipeline(
       seconds,
       messagesPerSecond: messages / seconds,
       peakRssMb: megabytes(rss.stop()),
+      loadedRssMb,
       cpuCores: (cpu.user + cpu.system) / 1e6 / seconds,
       handlerCalls: handler.calls,
       counts,

@@ -4,14 +4,15 @@
  *
  * - the first page (50) of `listDeadLetters` filtered by queue, by tier, by group (each rep
  *   takes the next queue, tier or group, so all of them are covered);
- * - a deep page (50) by cursor: cursors collected by walking the whole list beforehand, each
- *   rep continuing from a random one at least 100 pages deep;
+ * - a deep page (50) by cursor: each rep continues from the cursor of a dead letter that died
+ *   at a random time older than the newest 100 pages (found beforehand with `until`);
  * - `listGroups` (sorted by count, the API's default page);
  * - `stats` (every queue's counts).
  *
  * Reads are interleaved (one of each kind per round) after a warm-up round, so no kind is
  * timed only with its own pages in cache. Options: `--file F`, `--reps N`.
  */
+import { decodeCursor } from '../../src/core/dead-letter.ts';
 import { Deadletter, type Tier } from '../../src/index.ts';
 import { childMain, log } from '../lib/child.ts';
 import { megabytes, PeakRss } from '../lib/memory.ts';
@@ -41,7 +42,7 @@ export interface ReadTiming {
 export interface ReadPathResult {
   reads: ReadTiming[];
   peakRssMb: number;
-  walkedDeadLetters: number;
+  deadLetters: number;
 }
 
 const PAGE = 50;
@@ -55,20 +56,27 @@ async function measure(file: string, reps: number): Promise<ReadPathResult> {
     const groups = await dl.listGroups({ limit: 1000 });
     const tiers = [...new Set(groups.map((g) => g.tier))] as Tier[];
 
-    // Walk the whole list once, 1,000 at a time: it counts the dead letters and collects cursors.
-    log('read path: walking the whole list to collect deep cursors');
-    const cursors: string[] = [];
-    let walked = 0;
-    let cursor: string | undefined;
-    do {
-      const page = await dl.listDeadLetters({ limit: 1000, ...(cursor ? { cursor } : {}) });
-      walked += page.items.length;
-      cursor = page.nextCursor ?? undefined;
-      if (cursor && walked >= DEEP_FROM_PAGE * PAGE) cursors.push(cursor);
-    } while (cursor);
-    if (cursors.length === 0) throw new Error(`only ${walked} dead letters: too few for a deep page`);
-
+    log('read path: finding deep cursors');
+    // Deep cursors: the cursor after a dead letter that died at a random time older than the
+    // newest 100 pages, found with the list's own `until` filter.
     const random = seededRandom(3);
+    const total = (await dl.stats()).reduce((sum, q) => sum + q.dead, 0);
+    let edge: string | undefined;
+    for (let seen = 0; seen < DEEP_FROM_PAGE * PAGE; ) {
+      const next = await dl.listDeadLetters({ limit: 1000, ...(edge ? { cursor: edge } : {}) });
+      seen += next.items.length;
+      edge = next.nextCursor ?? undefined;
+      if (!edge) throw new Error(`only ${seen} dead letters: too few for a deep page`);
+    }
+    const newestDeep = decodeCursor(edge as string).diedAt;
+    const oldest = Math.min(...(await dl.stats()).map((q) => q.oldestDeadAt ?? Number.POSITIVE_INFINITY));
+    const cursors: string[] = [];
+    while (cursors.length < 1000) {
+      const until = Math.floor(oldest + random() * (newestDeep - oldest));
+      const cursor = (await dl.listDeadLetters({ until, limit: 1 })).nextCursor;
+      if (cursor) cursors.push(cursor);
+    }
+
     const reads: Record<ReadName, (rep: number) => Promise<number>> = {
       'list by queue': async (rep) =>
         (await dl.listDeadLetters({ queue: queues[rep % queues.length] as string, limit: PAGE })).items
@@ -118,7 +126,7 @@ async function measure(file: string, reps: number): Promise<ReadPathResult> {
         };
       }),
       peakRssMb: megabytes(rss.stop()),
-      walkedDeadLetters: walked,
+      deadLetters: total,
     };
   } finally {
     await dl.close();
