@@ -1,0 +1,73 @@
+/**
+ * A tiny inline SVG line for a table cell: the shape of a series, not its values (the queue
+ * page has the real chart). `label` says what it shows for screen readers.
+ */
+export function Sparkline({
+  values,
+  label,
+  width = 96,
+  height = 24,
+  kind = 'depth',
+}: {
+  values: number[];
+  label: string;
+  width?: number;
+  height?: number;
+  kind?: 'depth' | 'inflow';
+}) {
+  if (values.length < 2) {
+    return (
+      <span class="muted spark-empty" title="not enough samples yet (one per minute)">
+        —
+      </span>
+    );
+  }
+  const max = Math.max(...values, 1);
+  const step = width / (values.length - 1);
+  const points = values
+    .map((v, i) => `${(i * step).toFixed(1)},${(height - 1 - (v / max) * (height - 2)).toFixed(1)}`)
+    .join(' ');
+  return (
+    <svg
+      class={`spark spark-${kind}`}
+      width={width}
+      height={height}
+      viewBox={`0 0 ${width} ${height}`}
+      role="img"
+      aria-label={label}
+    >
+      <title>{label}</title>
+      <polyline points={points} fill="none" stroke-width="1.5" />
+    </svg>
+  );
+}
+
+/** Buckets samples (oldest first) into `buckets` sums or last values, for a sparkline. */
+export function bucketize(
+  samples: { at: number; value: number }[],
+  since: number,
+  until: number,
+  buckets: number,
+  mode: 'sum' | 'last',
+): number[] {
+  const out = new Array<number>(buckets).fill(0);
+  const width = (until - since) / buckets;
+  let last = 0;
+  const seen = new Array<boolean>(buckets).fill(false);
+  for (const sample of samples) {
+    const index = Math.min(buckets - 1, Math.max(0, Math.floor((sample.at - since) / width)));
+    if (mode === 'sum') out[index] = (out[index] ?? 0) + sample.value;
+    else {
+      out[index] = sample.value;
+      seen[index] = true;
+    }
+  }
+  if (mode === 'last') {
+    // A bucket without a sample carries the previous depth forward.
+    for (let i = 0; i < buckets; i++) {
+      if (seen[i]) last = out[i] ?? 0;
+      else out[i] = last;
+    }
+  }
+  return out;
+}

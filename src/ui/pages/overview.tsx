@@ -1,0 +1,259 @@
+import { api, type Group, type QueueSample, type QueueStats } from '../api.ts';
+import { AsyncView, Badge, Empty, PageHeader, Time, useAsync } from '../components/common.tsx';
+import { bucketize, Sparkline } from '../components/sparkline.tsx';
+import { formatCount, formatSpan, plural } from '../format.ts';
+
+const DAY = 86_400_000;
+const HOUR = 3_600_000;
+
+/** One queue's row: its counts, the last day's samples and its untriaged groups. */
+export interface QueueOverview {
+  stats: QueueStats;
+  samples: QueueSample[];
+  inflowHour: number;
+  inflowDay: number;
+  newGroups: number;
+  regressedGroups: number;
+  /** Why it needs attention, most urgent first; empty when it does not. */
+  reasons: string[];
+  score: number;
+}
+
+/** Ranks the queues: regressions, then new groups, then fresh inflow, then old or expiring dead letters. */
+export function rankQueues(
+  stats: QueueStats[],
+  groups: Group[],
+  samples: Map<string, QueueSample[]>,
+  now: number,
+): QueueOverview[] {
+  return stats
+    .map((row) => {
+      const own = samples.get(row.queue) ?? [];
+      const inflowHour = own.filter((s) => s.at > now - HOUR).reduce((n, s) => n + s.inflow, 0);
+      const inflowDay = own.reduce((n, s) => n + s.inflow, 0);
+      const mine = groups.filter((g) => g.queues.includes(row.queue) && g.deadCount > 0);
+      const newGroups = mine.filter((g) => g.status === 'new').length;
+      const regressedGroups = mine.filter((g) => g.status === 'regressed').length;
+      const reasons: string[] = [];
+      let score = 0;
+      if (regressedGroups > 0) {
+        reasons.push(`${plural(regressedGroups, 'regressed group')}`);
+        score += 10_000 * regressedGroups;
+      }
+      if (newGroups > 0) {
+        reasons.push(`${plural(newGroups, 'untriaged group')}`);
+        score += 1_000 * newGroups;
+      }
+      if (inflowHour > 0) {
+        reasons.push(`${formatCount(inflowHour)} new in the last hour`);
+        score += 10 * inflowHour;
+      }
+      if (row.nextExpiryAt != null && row.nextExpiryAt - now < 2 * DAY && row.dead > 0) {
+        reasons.push(`dead letters expire in ${formatSpan(Math.max(0, row.nextExpiryAt - now))}`);
+        score += 500;
+      }
+      if (row.dead > 0) score += 1;
+      return { stats: row, samples: own, inflowHour, inflowDay, newGroups, regressedGroups, reasons, score };
+    })
+    .sort(
+      (a, b) =>
+        b.score - a.score || b.stats.dead - a.stats.dead || a.stats.queue.localeCompare(b.stats.queue),
+    );
+}
+
+async function loadOverview() {
+  const now = Date.now();
+  const [stats, groups] = await Promise.all([api.stats(), api.groups({ limit: 1000, sort: 'last-seen' })]);
+  const samples = new Map<string, QueueSample[]>();
+  await Promise.all(
+    stats.map(async (row) => {
+      samples.set(row.queue, await api.samples(row.queue, '24h').catch(() => []));
+    }),
+  );
+  return { now, rows: rankQueues(stats, groups, samples, now) };
+}
+
+/** Every queue at a glance, the ones that need attention first. */
+export function OverviewPage() {
+  const state = useAsync(loadOverview, [], 30_000);
+  return (
+    <>
+      <PageHeader
+        title="Overview"
+        sub="Every queue's DLQ: what is dead, what keeps arriving, and what nobody has looked at yet."
+      />
+      <AsyncView state={state} what="the overview">
+        {({ now, rows }) => {
+          if (rows.length === 0) {
+            return (
+              <Empty title="No queues yet">
+                Create one with <code>dlq queue create &lt;name&gt;</code> or the library's{' '}
+                <code>dl.ensureQueue()</code>; its DLQ shows up here.
+              </Empty>
+            );
+          }
+          const attention = rows.filter((r) => r.reasons.length > 0);
+          const totals = rows.reduce(
+            (t, r) => ({
+              dead: t.dead + r.stats.dead,
+              inflow: t.inflow + r.inflowHour,
+              untriaged: t.untriaged + r.newGroups + r.regressedGroups,
+            }),
+            { dead: 0, inflow: 0, untriaged: 0 },
+          );
+          return (
+            <>
+              <section class="tiles" aria-label="Totals">
+                <div class="tile">
+                  <span class="tile-label">Dead letters</span>
+                  <span class="tile-value">{formatCount(totals.dead)}</span>
+                </div>
+                <div class="tile">
+                  <span class="tile-label">Arrived in the last hour</span>
+                  <span class="tile-value">{formatCount(totals.inflow)}</span>
+                </div>
+                <div class="tile">
+                  <span class="tile-label">Untriaged groups</span>
+                  <span class="tile-value">{formatCount(totals.untriaged)}</span>
+                </div>
+                <div class="tile">
+                  <span class="tile-label">Queues</span>
+                  <span class="tile-value">{formatCount(rows.length)}</span>
+                </div>
+              </section>
+
+              <section aria-labelledby="attention">
+                <h2 id="attention">Needs attention</h2>
+                {attention.length === 0 ? (
+                  <p class="ok-line">
+                    Nothing needs attention: no new or regressed groups, nothing arriving.
+                  </p>
+                ) : (
+                  <ol class="attention">
+                    {attention.slice(0, 5).map((row) => (
+                      <li key={row.stats.queue}>
+                        <a href={`/queues/${encodeURIComponent(row.stats.queue)}`}>{row.stats.queue}</a>
+                        <span>{row.reasons.join(' · ')}</span>
+                        {row.newGroups + row.regressedGroups > 0 ? (
+                          <a
+                            class="small-link"
+                            href={`/groups?queue=${encodeURIComponent(row.stats.queue)}&status=new`}
+                          >
+                            triage groups
+                          </a>
+                        ) : null}
+                      </li>
+                    ))}
+                  </ol>
+                )}
+              </section>
+
+              <section aria-labelledby="queues">
+                <h2 id="queues">Queues</h2>
+                <div class="table-wrap">
+                  <table class="data">
+                    <thead>
+                      <tr>
+                        <th scope="col">Queue</th>
+                        <th scope="col" class="num">
+                          Waiting
+                        </th>
+                        <th scope="col" class="num">
+                          Dead
+                        </th>
+                        <th scope="col">Depth 24 h</th>
+                        <th scope="col" class="num">
+                          Inflow 1 h
+                        </th>
+                        <th scope="col">Inflow 24 h</th>
+                        <th scope="col">Oldest</th>
+                        <th scope="col">Untriaged</th>
+                        <th scope="col">Alerts</th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      {rows.map((row) => (
+                        <QueueRow key={row.stats.queue} row={row} now={now} />
+                      ))}
+                    </tbody>
+                  </table>
+                </div>
+                <p class="muted small-print">
+                  Depth and inflow come from the server's per-minute samples (kept 30 days). Alert rules are
+                  not available in this version of the API, so no alerts are shown.
+                </p>
+              </section>
+            </>
+          );
+        }}
+      </AsyncView>
+    </>
+  );
+}
+
+function QueueRow({ row, now }: { row: QueueOverview; now: number }) {
+  const { stats } = row;
+  const since = now - 86_400_000;
+  const depth = bucketize(
+    row.samples.map((s) => ({ at: s.at, value: s.depth })),
+    since,
+    now,
+    48,
+    'last',
+  );
+  const inflow = bucketize(
+    row.samples.map((s) => ({ at: s.at, value: s.inflow })),
+    since,
+    now,
+    48,
+    'sum',
+  );
+  const hasSamples = row.samples.length > 1;
+  return (
+    <tr>
+      <th scope="row">
+        <a href={`/queues/${encodeURIComponent(stats.queue)}`}>{stats.queue}</a>
+      </th>
+      <td class="num">{formatCount(stats.waiting + stats.delayed)}</td>
+      <td class="num strong">
+        <a href={`/dead-letters?queue=${encodeURIComponent(stats.queue)}`}>{formatCount(stats.dead)}</a>
+      </td>
+      <td>
+        <Sparkline
+          values={hasSamples ? depth : []}
+          label={`${stats.queue}: DLQ depth over the last 24 hours`}
+        />
+      </td>
+      <td class="num">{formatCount(row.inflowHour)}</td>
+      <td>
+        <Sparkline
+          values={hasSamples ? inflow : []}
+          kind="inflow"
+          label={`${stats.queue}: dead letters arriving over the last 24 hours, ${row.inflowDay} in all`}
+        />
+      </td>
+      <td>
+        {stats.oldestDeadAt === null ? (
+          <span class="muted">—</span>
+        ) : (
+          <Time at={stats.oldestDeadAt} now={now} />
+        )}
+      </td>
+      <td>
+        {row.regressedGroups > 0 ? <Badge kind="status" value="regressed" /> : null}{' '}
+        {row.newGroups > 0 ? (
+          <a href={`/groups?queue=${encodeURIComponent(stats.queue)}&status=new`}>
+            {plural(row.newGroups, 'new group')}
+          </a>
+        ) : row.regressedGroups === 0 ? (
+          <span class="muted">none</span>
+        ) : null}
+      </td>
+      <td>
+        <span class="muted" title="alert rules are not available in this version">
+          —
+        </span>
+      </td>
+    </tr>
+  );
+}
