@@ -9,8 +9,10 @@ import type { ReplaySettings } from '../engine/replays.ts';
 import { DEFAULT_ARCHIVE_DIR } from '../engine/retention-sweeper.ts';
 import { openStore, resolveStoreUrl } from '../store/open.ts';
 import type { Store } from '../store/store.ts';
+import { ApiClient, type DeadletterApi, type ServerTarget } from './api-client.ts';
 import { reasonFor } from './errors.ts';
 import { type TextSink, writeJson, writeLine } from './output.ts';
+import { resolveServerTarget, storeOnlyError } from './server-target.ts';
 
 /**
  * What `runCli` talks to instead of the process: the binary passes the real streams, tests
@@ -39,6 +41,9 @@ export interface GlobalOptions {
   json?: boolean;
   actor?: string;
   archiveDir?: string;
+  /** `--server URL` and `--token T`: talk to a running `dlq serve` instead of the store. */
+  server?: string;
+  token?: string;
 }
 
 /** The state one command runs with: its streams, the global options and the store URL. */
@@ -53,9 +58,12 @@ export class CliContext {
   readonly actor: string;
   /** The archive directory: `--archive-dir`, else `DEADLETTER_ARCHIVE_DIR`, else `./.deadletter/archive`, from `cwd`. */
   readonly archiveDir: string;
+  /** The server given by `--server`/`DEADLETTER_SERVER` (with its token), or undefined: use the store. */
+  readonly server: ServerTarget | undefined;
 
   constructor(io: CliIo, globals: GlobalOptions) {
     this.io = io;
+    this.server = resolveServerTarget(globals, io.env);
     this.json = globals.json === true;
     this.actor = resolveActor(globals.actor, io.env);
     this.cwd = io.cwd ?? process.cwd();
@@ -97,10 +105,20 @@ export class CliContext {
   }
 
   /**
+   * Runs `use` against the server when `--server` is given (an {@link ApiClient}), else against
+   * the store as {@link withDeadletter} does. For the commands that work both ways.
+   */
+  withApi<T>(use: (api: DeadletterApi) => Promise<T>, options: { create?: boolean } = {}): Promise<T> {
+    if (this.server) return use(new ApiClient(this.server));
+    return this.withDeadletter(use, options);
+  }
+
+  /**
    * Opens the store, runs `use`, and closes it whatever happens. An existing store is never
    * upgraded (that is `dlq migrate`). A missing one is created only with `create: true`
    * (commands that set things up: `queue create`, `demo`); the others refuse with exit 2 and
    * leave nothing behind, since a store without queues cannot hold what they look for.
+   * Refused (exit 2) when a server is given: the command cannot go through it.
    */
   async withDeadletter<T>(
     use: (dl: Deadletter) => Promise<T>,
@@ -111,6 +129,7 @@ export class CliContext {
       replay?: ReplaySettings;
     } = {},
   ): Promise<T> {
+    if (this.server) throw storeOnlyError();
     let store: Store;
     try {
       store = await openStore(this.storeUrl, { migrate: options.create === true });

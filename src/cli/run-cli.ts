@@ -62,6 +62,11 @@ function buildProgram(io: CliIo): Command {
       '--archive-dir <dir>',
       'where the retention sweeper writes archives (default: $DEADLETTER_ARCHIVE_DIR or ./.deadletter/archive)',
     )
+    .option(
+      '--server <url>',
+      'talk to a running `dlq serve` instead of the store (default: $DEADLETTER_SERVER); list, show, groups, group, stats, queue, send',
+    )
+    .option('--token <token>', 'API token for --server (default: $DEADLETTER_TOKEN)')
     // Settings below are inherited by every command added after them.
     .exitOverride()
     .configureOutput({

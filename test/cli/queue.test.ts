@@ -127,9 +127,11 @@ describe('dlq queue', () => {
     expect(queues.map((queue) => queue.name)).toEqual(['emails', 'payments']);
     const table = await cli.run(['queue', 'list']);
     const lines = table.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^QUEUE\s+MAX RECEIVES\s+VISIBILITY\s+BACKOFF\s+DLQ\s+RETENTION$/);
-    expect(lines[1]).toMatch(/^emails\s+3\s+45s\s+fixed:0ms\s+on\s+21d$/);
-    expect(lines[2]).toMatch(/^payments\s+5\s+30s\s+exponential:1s:5m\s+on\s+3d$/);
+    expect(lines[0]).toMatch(
+      /^QUEUE\s+MAX RECEIVES\s+VISIBILITY\s+BACKOFF\s+DLQ\s+RETENTION\s+REPLAY LIMIT$/,
+    );
+    expect(lines[1]).toMatch(/^emails\s+3\s+45s\s+fixed:0ms\s+on\s+21d\s+3$/);
+    expect(lines[2]).toMatch(/^payments\s+5\s+30s\s+exponential:1s:5m\s+on\s+3d\s+3$/);
   });
 });
 

@@ -92,7 +92,7 @@ export function renderLineage(lineage: DeadLetterLineage | null, now: number): s
   const link = (l: LineageLink) =>
     `${l.id} (${l.state} in ${l.queue}, ${l.state === 'dead' || l.state === 'replayed' || l.state === 'discarded' ? 'died' : 'enqueued'} ${formatTimeAndAgo(l.at, now)})`;
   const lines = ['lineage'];
-  if (lineage.previous) lines.push(`  replay of  ${link(lineage.previous)}`);
+  if (lineage.previous) lines.push(`  replay of    ${link(lineage.previous)}`);
   if (lineage.next) lines.push(`  replayed as  ${link(lineage.next)}`);
   return lines.join('\n');
 }
