@@ -52,6 +52,7 @@ import { NotificationListener, type Subscription } from './listener.ts';
 import type { PostgresTarget } from './postgres-url.ts';
 import { PostgresReplay } from './replay.ts';
 import { PostgresReplayJobs } from './replay-jobs.ts';
+import { PostgresRetention } from './retention.ts';
 import {
   type DeadLetterRow,
   type DeadLetterSummaryRow,
@@ -121,6 +122,7 @@ export class PostgresStore implements Store {
   private readonly triage: PostgresTriage;
   private readonly replayJobs: PostgresReplayJobs;
   private readonly replays: PostgresReplay;
+  private readonly retention: PostgresRetention;
   private readonly inflight = new Set<Promise<unknown>>();
   private closing: Promise<void> | undefined;
 
@@ -140,6 +142,7 @@ export class PostgresStore implements Store {
     };
     this.triage = new PostgresTriage(this.db, target.schema);
     this.replayJobs = new PostgresReplayJobs(this.db, target.schema);
+    this.retention = new PostgresRetention(this.db, target.schema);
     this.replays = new PostgresReplay(this.db, target.schema, this.replayJobs, channelOf(target.schema));
   }
 
@@ -824,27 +827,29 @@ export class PostgresStore implements Store {
     return this.replays.lineage(params.id);
   }
 
+  // ---- retention and archives (postgres/retention.ts)
+
   async deadLetterListExpired(
-    _params: Parameters<Store['deadLetterListExpired']>[0],
+    params: Parameters<Store['deadLetterListExpired']>[0],
   ): ReturnType<Store['deadLetterListExpired']> {
-    throw new Error('retention is not available on the PostgreSQL store yet');
+    return this.retention.listExpired(params);
   }
 
   async deadLetterCountExpired(
-    _params: Parameters<Store['deadLetterCountExpired']>[0],
+    params: Parameters<Store['deadLetterCountExpired']>[0],
   ): ReturnType<Store['deadLetterCountExpired']> {
-    throw new Error('retention is not available on the PostgreSQL store yet');
+    return this.retention.countExpired(params);
   }
 
   async deadLetterArchive(
-    _params: Parameters<Store['deadLetterArchive']>[0],
+    params: Parameters<Store['deadLetterArchive']>[0],
   ): ReturnType<Store['deadLetterArchive']> {
-    throw new Error('retention is not available on the PostgreSQL store yet');
+    return this.retention.archive(params);
   }
 
   async deadLetterImport(
-    _params: Parameters<Store['deadLetterImport']>[0],
+    params: Parameters<Store['deadLetterImport']>[0],
   ): ReturnType<Store['deadLetterImport']> {
-    throw new Error('archive import is not available on the PostgreSQL store yet');
+    return this.retention.import(params);
   }
 }
