@@ -5,6 +5,7 @@ import { NotFoundError } from '../core/errors.ts';
 import type { ImportSkipReason, Store } from '../store/store.ts';
 import { readArchiveFile } from './archive-file.ts';
 
+const DAY_MS = 86_400_000;
 /** Records per import transaction. */
 const IMPORT_BATCH = 1_000;
 /** Skipped ids kept in the result, for people to look at. */
@@ -29,6 +30,11 @@ export interface ArchiveImportResult {
   skipped: Record<ImportSkipReason, number>;
   /** The first skipped ids and why. */
   skippedSample: { id: string; reason: ImportSkipReason }[];
+  /**
+   * Imported dead letters that died longer ago than their queue's retention: the next retention
+   * sweep archives them again (raise the retention first to keep them).
+   */
+  pastRetention: number;
 }
 
 /**
@@ -56,12 +62,15 @@ export async function importArchive(params: {
     records++;
     queues.add(record.queue);
   }
+  const retentionDays = new Map<string, number>();
   for (const queue of queues) {
-    if (!(await params.store.queueGet({ name: queue }))) {
+    const record = await params.store.queueGet({ name: queue });
+    if (!record) {
       throw new NotFoundError(
         `${file} holds dead letters of queue "${queue}", which does not exist here: create it first (dlq queue create ${queue})`,
       );
     }
+    retentionDays.set(queue, record.retentionDays);
   }
   const result: ArchiveImportResult = {
     file,
@@ -73,18 +82,32 @@ export async function importArchive(params: {
     history: 0,
     skipped: { dead: 0, replayed: 0, discarded: 0, message: 0 },
     skippedSample: [],
+    pastRetention: 0,
   };
   let done = 0;
   let batch: ArchiveRecord[] = [];
   const flush = async () => {
     if (batch.length === 0) return;
+    const now = params.clock.now();
     const imported = await params.store.deadLetterImport({
       file,
       records: batch,
       actor: params.actor,
-      now: params.clock.now(),
+      now,
       ...(params.dryRun && { dryRun: true }),
     });
+    const skippedIds = new Set(imported.skipped.map((skip) => skip.id));
+    for (const record of batch) {
+      const days = retentionDays.get(record.queue) ?? 0;
+      if (
+        record.state === 'dead' &&
+        !skippedIds.has(record.id) &&
+        days > 0 &&
+        record.diedAt < now - days * DAY_MS
+      ) {
+        result.pastRetention++;
+      }
+    }
     result.restored += imported.restored;
     result.added += imported.added;
     result.history += imported.history;
