@@ -8,10 +8,13 @@
  * await dl.send('emails', { to: 'a@example.com' });
  * const worker = await dl.work('emails', async (message) => { ... });
  */
+export { AUDIT_ACTIONS, type AuditAction, type AuditEntry, type AuditFilter } from './core/audit.ts';
 export type { Classification, ClassifierRule } from './core/classifier.ts';
 export { BUILT_IN_RULES, classifyFailure } from './core/classifier.ts';
 export { type Clock, ManualClock, systemClock } from './core/clock.ts';
-export type { DeadLetter, DeadLetterFilter, DeadLetterSummary } from './core/dead-letter.ts';
+export type { DeadLetter, DeadLetterEdit, DeadLetterFilter, DeadLetterSummary } from './core/dead-letter.ts';
+export type { Tombstone } from './core/discard.ts';
+export type { DoctorCode, DoctorFinding, DoctorReport, DoctorSeverity } from './core/doctor.ts';
 export { type Duration, formatDuration, parseDuration } from './core/duration.ts';
 export {
   ConflictError,
@@ -31,18 +34,27 @@ export type { FailureRules } from './core/failure-plan.ts';
 export type { Fingerprint, FingerprintRule } from './core/fingerprint.ts';
 export { fingerprintFailure, normalizeMessage } from './core/fingerprint.ts';
 export { GROUP_STATUSES, type Group, type GroupStatus } from './core/group.ts';
+export type { JsonChange } from './core/json-diff.ts';
 export type { Attempt, ClaimedMessage, Json, NewMessage, WorkerIdentity } from './core/message.ts';
+export type { QueueDocs, QueueDocsInput } from './core/queue-docs.ts';
 export type { BackoffSpec, QueueRecord, QueueSettingsInput } from './core/queue-settings.ts';
 export type { BackoffFunction } from './core/retry-policy.ts';
+export { type ReviewQueue, type ReviewReport, renderReviewMarkdown } from './core/review.ts';
 export { TIERS, type Tier } from './core/tier.ts';
+export type { AuditListParams, AuditPage } from './engine/audit-listing.ts';
+export type { DeadLetterEditResult } from './engine/dead-letter-edit.ts';
 export {
+  type ActorOptions,
   type DeadLetterListParams,
   type DeadLetterPage,
   Deadletter,
   type DeadletterOptions,
+  type QueueStatsReport,
   type SendOptions,
 } from './engine/deadletter.ts';
+export type { DiscardOptions, DiscardReport } from './engine/discard.ts';
 export type { LeaseSweepResult } from './engine/lease-sweeper.ts';
+export type { ReviewOptions } from './engine/review.ts';
 export type { Handler, HandlerContext, Worker, WorkerCounters, WorkerOptions } from './engine/worker.ts';
 export { openStore } from './store/open.ts';
 export type { QueueStats, Store, StoreCapabilities } from './store/store.ts';

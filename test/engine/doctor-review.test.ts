@@ -49,6 +49,67 @@ describe('doctor on a real store', () => {
   });
 });
 
+describe('doctor: messages that keep coming back', () => {
+  it('warns about dead letters that reached their queue replay limit after replays', async () => {
+    await dl.createQueue('orders', { replayLimit: 2 });
+    await dl.setQueueDocs('orders', { owner: 'team', runbook: '# steps' });
+    // A message replayed twice already (replay of d-1) dies again: it is at the limit.
+    const looping = {
+      id: 'loop-1',
+      body: {},
+      headers: {},
+      idempotencyKey: null,
+      visibleAt: T,
+      replayOf: 'd-1',
+      replayCount: 2,
+    };
+    await dl.store.messageInsertBatch({ queue: 'orders', messages: [looping], now: T });
+    const [claimed] = await dl.store.messageClaim({
+      queue: 'orders',
+      limit: 1,
+      now: T,
+      leaseMs: 30_000,
+      worker: { workerId: 'w', workerVersion: '1', host: 'h' },
+    });
+    if (!claimed) throw new Error('expected a claim');
+    const error = { name: 'TypeError', message: 'still broken' };
+    await dl.store.messageFail({
+      items: [
+        {
+          id: claimed.id,
+          leaseToken: claimed.leaseToken,
+          attempt: {
+            workerId: 'w',
+            workerVersion: '1',
+            host: 'h',
+            number: 1,
+            startedAt: T,
+            durationMs: 1,
+            error,
+          },
+          outcome: 'dead',
+          death: {
+            tier: 'permanent',
+            error,
+            fingerprint: 'fp',
+            groupId: 'g-loop',
+            normalizedMessage: 'still broken',
+          },
+        },
+      ],
+      now: T + 1,
+    });
+    await dl.setGroupStatus('g-loop', 'acknowledged');
+    const report = await dl.doctor();
+    expect(report).toMatchObject({ problems: 0, warnings: 1 });
+    expect(report.findings[0]).toMatchObject({
+      code: 'replay_limit_reached',
+      queue: 'orders',
+      ids: ['loop-1'],
+    });
+  });
+});
+
 describe('review on a real store', () => {
   it('reports inflow, discards by whom and untriaged groups over the window', async () => {
     await dl.createQueue('orders');
