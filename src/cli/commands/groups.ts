@@ -43,7 +43,7 @@ export function registerGroupCommands(program: Command, io: CliIo): void {
     .action(async (flags: GroupsFlags, command: Command) => {
       const ctx = CliContext.of(command, io);
       const params = groupParamsFrom(flags);
-      const groups = await ctx.withDeadletter((dl) => dl.listGroups(params));
+      const groups = await ctx.withApi((api) => api.listGroups(params));
       if (ctx.json) return ctx.printJson(groups);
       ctx.print(groups.length === 0 ? 'no groups' : renderGroups(groups, ctx.now()));
     });
@@ -56,7 +56,7 @@ export function registerGroupCommands(program: Command, io: CliIo): void {
       .argument('<id>', 'group id (see `dlq groups`)')
       .action(async (id: string, _flags: unknown, command: Command) => {
         const ctx = CliContext.of(command, io);
-        const updated = await ctx.withDeadletter((dl) => dl.setGroupStatus(id, status, { actor: ctx.actor }));
+        const updated = await ctx.withApi((api) => api.setGroupStatus(id, status, { actor: ctx.actor }));
         if (ctx.json) return ctx.printJson(updated);
         ctx.print(`group ${updated.id} is now ${updated.status}`);
       });
@@ -67,7 +67,7 @@ export function registerGroupCommands(program: Command, io: CliIo): void {
     .argument('<id>', 'group id')
     .action(async (id: string, _flags: unknown, command: Command) => {
       const ctx = CliContext.of(command, io);
-      const found = await ctx.withDeadletter((dl) => dl.getGroup(id));
+      const found = await ctx.withApi((api) => api.getGroup(id));
       if (ctx.json) return ctx.printJson(found);
       ctx.print(renderGroup(found, ctx.now()));
     });

@@ -19,7 +19,7 @@ export function registerListCommand(program: Command, io: CliIo): void {
     .action(async (flags: ListFlags, command: Command) => {
       const ctx = CliContext.of(command, io);
       const params = listParamsFrom(flags, ctx.now());
-      const page = await ctx.withDeadletter((dl) => dl.listDeadLetters(params));
+      const page = await ctx.withApi((api) => api.listDeadLetters(params));
       if (ctx.json) return ctx.printJson(page);
       if (page.items.length === 0)
         return ctx.print(params.cursor ? 'no more dead letters' : 'no dead letters');

@@ -48,7 +48,7 @@ export function registerQueueCommands(program: Command, io: CliIo): void {
     .action(async (name: string, flags: QueueFlags, command: Command) => {
       const ctx = CliContext.of(command, io);
       const settings = settingsFrom(name, flags);
-      const record = await ctx.withDeadletter((dl) => dl.createQueue(name, settings, { actor: ctx.actor }), {
+      const record = await ctx.withApi((api) => api.createQueue(name, settings, { actor: ctx.actor }), {
         create: true,
       });
       warnAbout(ctx, record, { retention: true, deadLetter: true });
@@ -66,7 +66,7 @@ export function registerQueueCommands(program: Command, io: CliIo): void {
           'nothing to update: give at least one of --max-receives, --visibility-timeout, --backoff, --retention, --replay-limit, --[no-]dead-letter',
         );
       }
-      const record = await ctx.withDeadletter((dl) => dl.updateQueue(name, settings, { actor: ctx.actor }));
+      const record = await ctx.withApi((api) => api.updateQueue(name, settings, { actor: ctx.actor }));
       warnAbout(ctx, record, {
         retention: settings.retention !== undefined,
         deadLetter: settings.deadLetter === false,
@@ -80,7 +80,7 @@ export function registerQueueCommands(program: Command, io: CliIo): void {
     .description('list queues and their settings')
     .action(async (_flags: unknown, command: Command) => {
       const ctx = CliContext.of(command, io);
-      const queues = await ctx.withDeadletter((dl) => dl.listQueues());
+      const queues = await ctx.withApi((api) => api.listQueues());
       if (ctx.json) return ctx.printJson(queues);
       if (queues.length === 0) return ctx.print('no queues yet: create one with `dlq queue create <name>`');
       ctx.print(

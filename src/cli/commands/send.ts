@@ -49,7 +49,7 @@ export function registerSendCommand(program: Command, io: CliIo): void {
         if (delayMs !== undefined) message.delayMs = delayMs;
         return message;
       });
-      const results = await ctx.withDeadletter((dl) => dl.sendBatch(queue, messages));
+      const results = await ctx.withApi((api) => api.sendBatch(queue, messages));
       if (ctx.json) return ctx.printJson(results);
       for (const result of results) {
         ctx.print(result.deduplicated ? `${result.id} (deduplicated: already in the queue)` : result.id);

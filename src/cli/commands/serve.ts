@@ -16,6 +16,7 @@ import type { Store } from '../../store/store.ts';
 import { CliContext, type CliIo } from '../cli-context.ts';
 import { reasonFor } from '../errors.ts';
 import { parseIntOption } from '../option-parsers.ts';
+import { storeOnlyError } from '../server-target.ts';
 
 interface ServeFlags {
   host: string;
@@ -52,6 +53,7 @@ export function registerServeCommand(program: Command, io: CliIo): void {
     .option('--log-requests', 'log one line per request')
     .action(async (flags: ServeFlags, command: Command) => {
       const ctx = CliContext.of(command, io);
+      if (ctx.server) throw storeOnlyError();
       const port = parseIntOption(flags.port, '--port', { min: 0, max: 65_535 });
       const host = flags.host.trim();
       if (host.length === 0 || host.length > 255 || /\s/.test(host)) {

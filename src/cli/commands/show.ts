@@ -9,6 +9,7 @@ import type { DeadLetterLineage, LineageLink, ReplayedDeadLetter } from '../../c
 import type { Attempt } from '../../core/message.ts';
 import type { Deadletter } from '../../engine/deadletter.ts';
 import type { MessageRecord } from '../../store/store.ts';
+import type { DeadletterApi } from '../api-client.ts';
 import { CliContext, type CliIo } from '../cli-context.ts';
 import { formatTime, formatTimeAndAgo, truncate } from '../output.ts';
 
@@ -33,10 +34,13 @@ export function registerShowCommand(program: Command, io: CliIo): void {
     .argument('<id>', 'dead letter or message id')
     .action(async (id: string, _flags: unknown, command: Command) => {
       const ctx = CliContext.of(command, io);
-      const shown: ShownWithLineage = await ctx.withDeadletter(async (dl) => ({
-        ...(await findRecord(dl, id)),
-        lineage: await dl.getLineage(id).catch(() => null),
-      }));
+      // Through a server only dead letters in the DLQ can be shown (no messages, history or lineage).
+      const shown: ShownWithLineage = ctx.server
+        ? await ctx.withApi(async (api) => ({ ...(await findDeadLetter(api, id)), lineage: null }))
+        : await ctx.withDeadletter(async (dl) => ({
+            ...(await findRecord(dl, id)),
+            lineage: await dl.getLineage(id).catch(() => null),
+          }));
       if (ctx.json) return ctx.printJson(shown);
       const now = ctx.now();
       ctx.print(
@@ -51,6 +55,13 @@ export function registerShowCommand(program: Command, io: CliIo): void {
       const lineage = renderLineage(shown.lineage, now);
       if (lineage) ctx.print(`\n${lineage}`);
     });
+}
+
+/** A dead letter and its group, through the API (`--server`). */
+async function findDeadLetter(api: DeadletterApi, id: string): Promise<ShownRecord> {
+  const deadLetter = await api.getDeadLetter(id);
+  const group = await api.getGroup(deadLetter.groupId).catch(() => null);
+  return { kind: 'dead-letter', deadLetter, group };
 }
 
 async function findRecord(dl: Deadletter, id: string): Promise<ShownRecord> {

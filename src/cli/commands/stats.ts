@@ -16,7 +16,7 @@ export function registerStatsCommand(program: Command, io: CliIo): void {
     )
     .action(async (_flags: unknown, command: Command) => {
       const ctx = CliContext.of(command, io);
-      const stats = await ctx.withDeadletter((dl) => dl.stats());
+      const stats = await ctx.withApi((api) => api.stats());
       if (ctx.json) return ctx.printJson(stats);
       ctx.print(stats.length === 0 ? 'no queues yet' : renderStats(stats, ctx.now()));
     });
