@@ -252,3 +252,11 @@ export function replaySelection(job: Pick<ReplayJob, 'selector' | 'createdAt'>):
 export function emptyCanary(timeoutMs: number = DEFAULT_CANARY_TIMEOUT_MS): ReplayCanary {
   return { timeoutMs, messages: [], waitingSince: null, outcome: null };
 }
+
+/**
+ * Dead letters a completed job planned but never reached: they left the DLQ before its walk
+ * got to them (discarded, archived or replayed by someone else meanwhile).
+ */
+export function replayJobGone(job: Pick<ReplayJob, 'planned' | 'replayed' | 'skipped'>): number {
+  return Math.max(0, job.planned - job.replayed - job.skipped);
+}

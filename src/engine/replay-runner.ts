@@ -9,6 +9,7 @@ import {
   pacedBatchSize,
   type ReplayJob,
   type ReplaySkip,
+  replayJobGone,
   replaySelection,
 } from '../core/replay.ts';
 import type { Store } from '../store/store.ts';
@@ -164,7 +165,14 @@ class ReplayRun {
     }
     // The selection ran out during the canary: what was replayed is still judged.
     if (this.replayingCanary() && (this.job.canary?.messages.length ?? 0) > 0) await this.awaitCanary();
-    await this.finish('completed', `replayed ${this.job.replayed}, skipped ${this.job.skipped}`);
+    const gone = replayJobGone(this.job);
+    await this.finish(
+      'completed',
+      `replayed ${this.job.replayed}, skipped ${this.job.skipped}` +
+        (gone > 0
+          ? `; ${gone} left the DLQ before their turn (discarded, archived or replayed elsewhere)`
+          : ''),
+    );
   }
 
   /** Whether the next batch belongs to the canary (replayed, not yet waited for). */

@@ -1,6 +1,6 @@
 import type { DeadLetterFilter } from '../../core/dead-letter.ts';
 import { formatDuration } from '../../core/duration.ts';
-import type { ReplayJob, ReplayPlan, ReplaySkip } from '../../core/replay.ts';
+import { type ReplayJob, type ReplayPlan, type ReplaySkip, replayJobGone } from '../../core/replay.ts';
 import { formatAgo, formatTable, formatTime, formatTimeAndAgo, truncate } from '../output.ts';
 import { renderDeadLetters } from './list.ts';
 
@@ -126,11 +126,16 @@ export function describeSelector(filter: DeadLetterFilter): string {
 function headline(job: ReplayJob): string {
   const progress = `${job.replayed} of ${count(job.planned)} ${destinationWords(job.destination)}`;
   switch (job.status) {
-    case 'completed':
+    case 'completed': {
+      const gone = replayJobGone(job);
       return (
         `replay job ${job.id} completed: replayed ${progress}` +
-        (job.skipped > 0 ? `; skipped ${job.skipped}` : '')
+        (job.skipped > 0 ? `; skipped ${job.skipped}` : '') +
+        (gone > 0
+          ? `; ${gone} left the DLQ before their turn (discarded, archived or replayed elsewhere)`
+          : '')
       );
+    }
     case 'canary_failed':
       return `replay job ${job.id} was stopped by its canary after replaying ${progress}: ${job.message ?? ''}`;
     case 'paused':
