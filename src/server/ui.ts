@@ -50,7 +50,7 @@ function listFiles(dir: string): Set<string> {
  * the API's): a GET or HEAD that matches no route and is not under `/api/` is answered with the
  * built file of that path, or with index.html (the dashboard routes in the browser). Hashed
  * assets are cached for a year; everything else keeps the API's `no-store`. Unknown `/api/...`
- * paths keep their JSON 404. When the dashboard is not built, such paths get a 503 saying how.
+ * paths keep their JSON 404. When the dashboard is not built, such paths get a JSON 404 saying how.
  */
 export function registerUi(app: ApiApp, dir: string = UI_DIR): void {
   const built = existsSync(join(dir, 'index.html'));
@@ -64,10 +64,12 @@ export function registerUi(app: ApiApp, dir: string = UI_DIR): void {
     if (isApiPath(path)) return;
     served.add(request);
     if (!built) {
-      return reply
-        .code(503)
-        .type('text/plain; charset=utf-8')
-        .send('The dashboard is not built: run `npm run build:ui` (`npm start` builds it).\n');
+      return reply.code(404).send({
+        error: {
+          code: 'not_found',
+          message: 'the dashboard is not built: run `npm run build:ui` (`npm start` builds it)',
+        },
+      });
     }
     let file = '/index.html';
     try {

@@ -133,6 +133,101 @@ const ROUTES: RouteCase[] = [
     status: 200,
   },
   { name: 'GET /metrics', role: 'viewer', request: () => ({ method: 'GET', url: '/metrics' }), status: 200 },
+  // The dashboard's session and the triage routes; their behaviour is tested in triage-routes.test.ts.
+  {
+    name: 'GET /api/session',
+    role: 'viewer',
+    request: () => ({ method: 'GET', url: '/api/session' }),
+    status: 200,
+  },
+  {
+    name: 'POST /api/replays/dry-run',
+    role: 'viewer',
+    request: () => ({
+      method: 'POST',
+      url: '/api/replays/dry-run',
+      payload: { selector: { queue: 'orders' } },
+    }),
+    status: 200,
+  },
+  {
+    name: 'POST /api/replays',
+    role: 'operator',
+    request: () => ({ method: 'POST', url: '/api/replays', payload: { selector: { queue: 'orders' } } }),
+    status: 201,
+  },
+  {
+    name: 'GET /api/replays',
+    role: 'viewer',
+    request: () => ({ method: 'GET', url: '/api/replays' }),
+    status: 200,
+  },
+  ...(['GET /api/replays/:id', 'GET /api/replays/:id/skips'] as const).map(
+    (name): RouteCase => ({
+      name,
+      role: 'viewer',
+      request: () => ({ method: 'GET', url: name.slice(4).replace(':id', 'no-such-job') }),
+      status: 404,
+    }),
+  ),
+  ...(['pause', 'resume', 'cancel'] as const).map(
+    (action): RouteCase => ({
+      name: `POST /api/replays/:id/${action}`,
+      role: 'operator',
+      request: () => ({ method: 'POST', url: `/api/replays/no-such-job/${action}`, payload: {} }),
+      status: 404,
+    }),
+  ),
+  {
+    name: 'POST /api/discards',
+    role: 'operator',
+    request: () => ({
+      method: 'POST',
+      url: '/api/discards',
+      payload: { selector: { queue: 'orders' }, dryRun: true },
+    }),
+    status: 200,
+  },
+  {
+    name: 'GET /api/dead-letters/:id/lineage',
+    role: 'viewer',
+    request: () => ({ method: 'GET', url: `/api/dead-letters/${deadLetterId}/lineage` }),
+    status: 200,
+  },
+  {
+    name: 'PUT /api/dead-letters/:id/body',
+    role: 'operator',
+    request: () => ({
+      method: 'PUT',
+      url: '/api/dead-letters/no-such-letter/body',
+      payload: { body: { n: 1 } },
+    }),
+    status: 404,
+  },
+  {
+    name: 'GET /api/queues/:name/docs',
+    role: 'viewer',
+    request: () => ({ method: 'GET', url: '/api/queues/orders/docs' }),
+    status: 200,
+  },
+  {
+    name: 'PUT /api/queues/:name/docs',
+    role: 'operator',
+    request: () => ({ method: 'PUT', url: '/api/queues/orders/docs', payload: { owner: 'team-orders' } }),
+    status: 200,
+  },
+  {
+    name: 'GET /api/doctor',
+    role: 'viewer',
+    request: () => ({ method: 'GET', url: '/api/doctor' }),
+    status: 200,
+  },
+  {
+    name: 'GET /api/review',
+    role: 'viewer',
+    request: () => ({ method: 'GET', url: '/api/review' }),
+    status: 200,
+  },
 ];
 
 describe('every route, for each role', () => {

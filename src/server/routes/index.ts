@@ -1,14 +1,17 @@
 import { auditRoutes } from './audit.ts';
 import type { RouteModule } from './context.ts';
 import { deadLetterRoutes } from './dead-letters.ts';
+import { discardRoutes } from './discards.ts';
 import { groupRoutes } from './groups.ts';
 import { healthRoutes } from './health.ts';
 import { messageRoutes } from './messages.ts';
 import { metricsRoutes } from './metrics.ts';
 import { queueRoutes } from './queues.ts';
+import { replayRoutes } from './replays.ts';
 import { sessionRoutes } from './session.ts';
 import { statsRoutes } from './stats.ts';
 import { tokenRoutes } from './tokens.ts';
+import { triageRoutes } from './triage.ts';
 
 export type { ApiApp, RouteContext, RouteModule } from './context.ts';
 
@@ -27,4 +30,7 @@ export const ROUTE_MODULES: readonly RouteModule[] = [
   tokenRoutes,
   metricsRoutes,
   sessionRoutes,
+  replayRoutes,
+  discardRoutes,
+  triageRoutes,
 ];
