@@ -80,6 +80,12 @@ export function describeTriageCounts(ctx: StoreContext): void {
         replayed: 1,
         discarded: 1,
       });
+      expect(
+        await ctx.store.deadLetterCountOutcomes({ queue: 'orders', since: T0 + 150, until: T0 + 300 }),
+      ).toEqual({
+        replayed: [{ actor: 'bob', count: 1 }],
+        discarded: [],
+      });
       expect(await ctx.store.deadLetterCountDied({ queue: 'emails', since: T0, until: T0 + 1_000 })).toEqual({
         dead: 1,
         replayed: 0,
