@@ -4,21 +4,9 @@ import type { AuditEntry, AuditEntryInput, AuditFilter } from '../../core/audit.
 import type { DeadLetter, DeadLetterSummary } from '../../core/dead-letter.ts';
 import { ConflictError, NotFoundError } from '../../core/errors.ts';
 import type { Group, GroupStatus } from '../../core/group.ts';
-import type { ClaimedMessage, WorkerIdentity } from '../../core/message.ts';
 import { QUEUE_DEFAULTS, type QueueRecord } from '../../core/queue-settings.ts';
 import { queueChanges, queueSettingsForAudit } from '../sqlite/audited-changes.ts';
-import type {
-  ExpiredLease,
-  FailItem,
-  LeaseRef,
-  MessageInsert,
-  MessageInsertResult,
-  MessageRecord,
-  QueueSample,
-  QueueStats,
-  Store,
-  StoreCapabilities,
-} from '../store.ts';
+import type { QueueSample, QueueStats, Store, StoreCapabilities } from '../store.ts';
 import {
   type ApiTokenRow,
   type ApiTokenStatements,
@@ -35,20 +23,12 @@ import {
   auditListQuery,
   toAuditEntry,
 } from './audit.ts';
-import { clientConfig, isUniqueViolation, quoteIdent } from './connection.ts';
+import { clientConfig, quoteIdent } from './connection.ts';
 import type { PgDb, Queryable } from './db.ts';
-import {
-  type FailStatement,
-  failBatches,
-  failStatements,
-  type LeaseResultRow,
-  randomCounterSlot,
-  settle,
-  sortedById,
-  type Values,
-} from './lease-batches.ts';
+import type { Values } from './lease-batches.ts';
 import { deadLetterListQuery, groupListQuery, type ListQuery } from './list-queries.ts';
 import { NotificationListener, type Subscription } from './listener.ts';
+import { PostgresMessages } from './messages.ts';
 import type { PostgresTarget } from './postgres-url.ts';
 import { PostgresReplay } from './replay.ts';
 import { PostgresReplayJobs } from './replay-jobs.ts';
@@ -56,16 +36,11 @@ import { PostgresRetention } from './retention.ts';
 import {
   type DeadLetterRow,
   type DeadLetterSummaryRow,
-  type ExpiredLeaseRow,
   type GroupRow,
-  type MessageRow,
   type QueueRow,
-  toClaimedMessage,
   toDeadLetter,
   toDeadLetterSummary,
-  toExpiredLease,
   toGroup,
-  toMessageRecord,
   toQueueRecord,
 } from './rows.ts';
 import { type PostgresStatements, postgresStatements } from './statements.ts';
@@ -83,15 +58,6 @@ export interface PlanNode {
 /** The notification channel of a schema's store: `deadletter_<schema>`, payload the queue name. */
 export function channelOf(schema: string): string {
   return `deadletter_${schema}`;
-}
-
-/** Rounds of "insert, then look up the live holder of each skipped key" before giving up. */
-const MAX_INSERT_ROUNDS = 5;
-
-/** A row of the insert statement. */
-interface InsertResultRow {
-  queue_found: boolean;
-  ids: string[];
 }
 
 /** A `groups` row with its queues, as the group statements return it. */
@@ -119,6 +85,7 @@ export class PostgresStore implements Store {
   private readonly listener: NotificationListener;
   /** Queries and transactions for the feature modules (triage, replay, retention). */
   private readonly db: PgDb;
+  private readonly messages: PostgresMessages;
   private readonly triage: PostgresTriage;
   private readonly replayJobs: PostgresReplayJobs;
   private readonly replays: PostgresReplay;
@@ -140,6 +107,7 @@ export class PostgresStore implements Store {
           fn({ query: (name, text, values) => this.query(name, text, values, client) }),
         ),
     };
+    this.messages = new PostgresMessages(this.db, this.sql);
     this.triage = new PostgresTriage(this.db, target.schema);
     this.replayJobs = new PostgresReplayJobs(this.db, target.schema);
     this.retention = new PostgresRetention(this.db, target.schema);
@@ -265,189 +233,50 @@ export class PostgresStore implements Store {
     return this.listener.subscribe(params.queue, params.onAvailable);
   }
 
-  // ---- messages
+  // ---- messages (postgres/messages.ts)
 
-  async messageInsertBatch(params: {
-    queue: string;
-    messages: MessageInsert[];
-    now: number;
-  }): Promise<MessageInsertResult[]> {
-    // Without keys the insert is one statement; with keys, a holder may finish between the
-    // insert that skipped a key and the look-up of its id, so the rounds share a transaction.
-    const keyed = params.messages.some((m) => m.idempotencyKey !== null && m.idempotencyKey !== undefined);
-    try {
-      return keyed
-        ? await this.transaction((client) => this.insertRounds(params, client))
-        : await this.insertRounds(params);
-    } catch (cause) {
-      if (isUniqueViolation(cause, 'messages_pkey')) {
-        const id = /\(id\)=\((.*)\)/.exec(cause.detail ?? '')?.[1];
-        throw new ConflictError(`message id ${id === undefined ? '' : `"${id}" `}is already taken`, {
-          cause,
-        });
-      }
-      throw cause;
-    }
+  messageInsertBatch(
+    params: Parameters<Store['messageInsertBatch']>[0],
+  ): ReturnType<Store['messageInsertBatch']> {
+    return this.messages.insertBatch(params);
   }
 
-  private async insertRounds(
-    params: { queue: string; messages: MessageInsert[]; now: number },
-    client?: PoolClient,
-  ): Promise<MessageInsertResult[]> {
-    const results: MessageInsertResult[] = new Array(params.messages.length);
-    let pending = params.messages.map((message, index) => ({ message, index }));
-    for (let round = 0; round < MAX_INSERT_ROUNDS; round++) {
-      const batch = pending.map((p) => p.message);
-      const { rows } = await this.query<InsertResultRow>(
-        'message_insert',
-        this.sql.messageInsert,
-        [
-          params.queue,
-          batch.map((m) => m.id),
-          batch.map((m) => JSON.stringify(m.body)),
-          batch.map((m) => JSON.stringify(m.headers)),
-          batch.map((m) => m.idempotencyKey ?? null),
-          batch.map((m) => m.visibleAt),
-          batch.map((m) => m.replayOf ?? null),
-          batch.map((m) => m.replayCount ?? 0),
-          params.now,
-        ],
-        client,
-      );
-      if (!rows[0]?.queue_found) throw new NotFoundError(`queue "${params.queue}" does not exist`);
-      const inserted = new Set(rows[0].ids);
-      const skipped = pending.filter((p) => !inserted.has(p.message.id));
-      for (const p of pending) {
-        if (inserted.has(p.message.id)) results[p.index] = { id: p.message.id, deduplicated: false };
-      }
-      if (skipped.length === 0) return results;
-      // Only keyed messages are skipped (ON CONFLICT names the key index; an id clash raises).
-      const keys = skipped.map((p) => p.message.idempotencyKey as string);
-      const live = await this.query<{ idempotency_key: string; id: string }>(
-        'message_find_live_by_keys',
-        this.sql.messageFindLiveByKeys,
-        [params.queue, keys],
-        client,
-      );
-      const holders = new Map(live.rows.map((row) => [row.idempotency_key, row.id]));
-      pending = [];
-      for (const p of skipped) {
-        const holder = holders.get(p.message.idempotencyKey as string);
-        if (holder === undefined) pending.push(p);
-        else results[p.index] = { id: holder, deduplicated: true };
-      }
-      if (pending.length === 0) return results;
-      // The holder finished meanwhile: the key is free again, so the next round inserts.
-    }
-    throw new Error(`could not settle idempotency keys of queue "${params.queue}": too much contention`);
+  messageClaim(params: Parameters<Store['messageClaim']>[0]): ReturnType<Store['messageClaim']> {
+    return this.messages.claim(params);
   }
 
-  async messageClaim(params: {
-    queue: string;
-    limit: number;
-    now: number;
-    leaseMs: number;
-    worker: WorkerIdentity;
-  }): Promise<ClaimedMessage[]> {
-    if (params.limit <= 0) return [];
-    const { rows } = await this.query<MessageRow>('message_claim', this.sql.messageClaim, [
-      params.queue,
-      params.now,
-      params.now + params.leaseMs,
-      params.limit,
-      params.worker.workerId,
-      params.worker.workerVersion,
-      params.worker.host,
-    ]);
-    // RETURNING gives rows in no particular order; hand them out in claim order.
-    rows.sort((a, b) => a.visible_at - b.visible_at || a.seq - b.seq);
-    return rows.map(toClaimedMessage);
+  messageComplete(params: Parameters<Store['messageComplete']>[0]): ReturnType<Store['messageComplete']> {
+    return this.messages.complete(params);
   }
 
-  async messageComplete(params: {
-    items: LeaseRef[];
-    now: number;
-  }): Promise<{ completed: number; lost: string[] }> {
-    if (params.items.length === 0) return { completed: 0, lost: [] };
-    const items = sortedById(params.items);
-    const { rows } = await this.query<LeaseResultRow>('message_complete', this.sql.messageComplete, [
-      items.map((i) => i.id),
-      items.map((i) => i.leaseToken),
-      params.now,
-      randomCounterSlot(),
-    ]);
-    const lost = settle(params.items, rows);
-    return { completed: params.items.length - lost.length, lost };
+  messageFail(params: Parameters<Store['messageFail']>[0]): ReturnType<Store['messageFail']> {
+    return this.messages.fail(params);
   }
 
-  async messageFail(params: {
-    items: FailItem[];
-    now: number;
-  }): Promise<{ applied: number; lost: string[] }> {
-    if (params.items.length === 0) return { applied: 0, lost: [] };
-    const statements = failStatements(this.sql, failBatches(params.items), params.now);
-    let rows: LeaseResultRow[];
-    if (statements.length === 1) {
-      const [name, text, values] = statements[0] as FailStatement;
-      rows = (await this.query<LeaseResultRow>(name, text, values)).rows;
-    } else {
-      rows = await this.transaction(async (client) => {
-        const all: LeaseResultRow[] = [];
-        for (const [name, text, values] of statements) {
-          all.push(...(await this.query<LeaseResultRow>(name, text, values, client)).rows);
-        }
-        return all;
-      });
-    }
-    const lost = settle(params.items, rows);
-    return { applied: params.items.length - lost.length, lost };
+  messageExtendLease(
+    params: Parameters<Store['messageExtendLease']>[0],
+  ): ReturnType<Store['messageExtendLease']> {
+    return this.messages.extendLease(params);
   }
 
-  async messageExtendLease(params: LeaseRef & { leaseExpiresAt: number }): Promise<boolean> {
-    const result = await this.query('message_extend_lease', this.sql.messageExtendLease, [
-      params.id,
-      params.leaseToken,
-      params.leaseExpiresAt,
-    ]);
-    return result.rowCount === 1;
+  messageRelease(params: Parameters<Store['messageRelease']>[0]): ReturnType<Store['messageRelease']> {
+    return this.messages.release(params);
   }
 
-  async messageRelease(params: {
-    items: (LeaseRef & { uncountReceive: boolean })[];
-    now: number;
-  }): Promise<{ released: number }> {
-    if (params.items.length === 0) return { released: 0 };
-    const items = sortedById(params.items);
-    const { rows } = await this.query<{ released: number }>('message_release', this.sql.messageRelease, [
-      items.map((i) => i.id),
-      items.map((i) => i.leaseToken),
-      items.map((i) => (i.uncountReceive ? 1 : 0)),
-      params.now,
-    ]);
-    return { released: rows[0]?.released ?? 0 };
+  messageListExpiredLeases(
+    params: Parameters<Store['messageListExpiredLeases']>[0],
+  ): ReturnType<Store['messageListExpiredLeases']> {
+    return this.messages.listExpiredLeases(params);
   }
 
-  async messageListExpiredLeases(params: { now: number; limit: number }): Promise<ExpiredLease[]> {
-    const { rows } = await this.query<ExpiredLeaseRow>(
-      'message_expired_leases',
-      this.sql.messageExpiredLeases,
-      [params.now, params.limit],
-    );
-    return rows.map(toExpiredLease);
+  messageGet(params: Parameters<Store['messageGet']>[0]): ReturnType<Store['messageGet']> {
+    return this.messages.get(params);
   }
 
-  async messageGet(params: { id: string }): Promise<MessageRecord | undefined> {
-    const { rows } = await this.query<MessageRow>('message_get', this.sql.messageGet, [params.id]);
-    return rows[0] ? toMessageRecord(rows[0]) : undefined;
-  }
-
-  async messageHasPending(params: { queue: string }): Promise<boolean> {
-    const { rows } = await this.query<{ pending: boolean }>(
-      'message_has_pending',
-      this.sql.messageHasPending,
-      [params.queue],
-    );
-    return rows[0]?.pending === true;
+  messageHasPending(
+    params: Parameters<Store['messageHasPending']>[0],
+  ): ReturnType<Store['messageHasPending']> {
+    return this.messages.hasPending(params);
   }
 
   // ---- leadership
