@@ -429,6 +429,13 @@ describe('postgres schema versions', () => {
     await (await openStore(storeUrl(schema))).close();
   });
 
+  it('migrates regardless of a short statement timeout (it is meant for the store, not for migrations)', async () => {
+    const schema = schemaName();
+    const result = await migrateStore(storeUrl(schema, 'statementTimeout=1ms'));
+    expect(result.to).toBe(latestPostgresSchemaVersion());
+    await (await openStore(storeUrl(schema))).close();
+  });
+
   it('lets concurrent migrators apply each migration exactly once', async () => {
     const schema = schemaName();
     const latest = latestPostgresSchemaVersion();

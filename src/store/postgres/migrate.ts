@@ -96,6 +96,10 @@ export async function applyPostgresMigrations(
   if (migrations.length === 0) throw new Error('no migrations to apply');
   await client.query('BEGIN');
   try {
+    // A migration may build an index over millions of rows, and waiting for another migrator's
+    // lock is fine: the store's statement timeout does not apply here (SET LOCAL: this
+    // transaction only).
+    await client.query('SET LOCAL statement_timeout = 0');
     await client.query("SELECT pg_advisory_xact_lock(hashtextextended('deadletter.migrate.' || $1, 0))", [
       schema,
     ]);
@@ -124,7 +128,7 @@ export async function applyPostgresMigrations(
       applied.push(migration.name);
     }
     await client.query('COMMIT');
-    return { from, to: Math.max(from, migrations.length), applied };
+    return { from, to: migrations.length, applied };
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
