@@ -135,6 +135,26 @@ export function describeRetention(ctx: StoreContext): void {
     });
   });
 
+  describe('deadLetterListExpired of the replay history', () => {
+    it('pages with `after` through ties of the same replay time in id order', async () => {
+      await createQueues(ctx.store, 'orders');
+      await killOne(ctx.store, { queue: 'orders', diedAt: T0 + 1_000 });
+      const [letter] = await listAllExpired(ctx.store, 'orders', 'dead', T0 + DAY, 10);
+      if (!letter) throw new Error('expected a dead letter');
+      const base = toArchiveRecord(letter, { archiveId: 'a', archivedAt: T0 });
+      const records = Array.from({ length: 7 }, (_, i) =>
+        replayedRecord(base, { id: nextId('replayed'), replayedAt: T0 + (i < 5 ? 2_000 : 3_000) }),
+      );
+      await ctx.store.deadLetterImport({ file: 'f', records: [...records].reverse(), actor: 'a', now: T0 });
+      const all = await listAllExpired(ctx.store, 'orders', 'replayed', T0 + DAY, 2);
+      expect(all.map((r) => r.id)).toEqual(records.map((r) => r.id));
+      expect(all.every((r) => r.state === 'replayed')).toBe(true);
+      expect(
+        (await listAllExpired(ctx.store, 'orders', 'replayed', T0 + 3_000, 10)).map((r) => r.id),
+      ).toEqual(records.slice(0, 5).map((r) => r.id));
+    });
+  });
+
   describe('deadLetterArchive', () => {
     it('deletes archived dead letters with their counters, group counts and one audit entry', async () => {
       await createQueues(ctx.store, 'orders');
