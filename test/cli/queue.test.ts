@@ -86,7 +86,9 @@ describe('dlq queue', () => {
     const result = await cli.run(['queue', 'update', 'payments', '--retention', '3d', '--json']);
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ retentionDays: 3 });
-    expect(result.stderr).toMatch(/dead letters will be deleted before most teams look at them/);
+    expect(result.stderr).toMatch(
+      /dead letters will leave the DLQ for the archive before most teams look at them/,
+    );
   });
 
   it('refuses an update of an unknown queue (exit 2)', async () => {

@@ -138,7 +138,7 @@ function warnAbout(
   if (check.retention && record.retentionDays > 0 && record.retentionDays < SHORT_RETENTION_DAYS) {
     ctx.warn(
       `retention of queue ${record.name} is ${formatRetention(record.retentionDays)}: ` +
-        `dead letters will be deleted before most teams look at them (${SHORT_RETENTION_DAYS}d or more is advised)`,
+        `dead letters will leave the DLQ for the archive before most teams look at them (${SHORT_RETENTION_DAYS}d or more is advised)`,
     );
   }
   if (check.deadLetter && !record.deadLetter) {
