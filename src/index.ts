@@ -8,6 +8,12 @@
  * await dl.send('emails', { to: 'a@example.com' });
  * const worker = await dl.work('emails', async (message) => { ... });
  */
+export {
+  ARCHIVE_FORMAT_VERSION,
+  type ArchivableDeadLetter,
+  type ArchiveRecord,
+  parseArchiveLine,
+} from './core/archive-record.ts';
 export { AUDIT_ACTIONS, type AuditAction, type AuditEntry, type AuditFilter } from './core/audit.ts';
 export type { Classification, ClassifierRule } from './core/classifier.ts';
 export { BUILT_IN_RULES, classifyFailure } from './core/classifier.ts';
@@ -41,6 +47,8 @@ export type { BackoffSpec, QueueRecord, QueueSettingsInput } from './core/queue-
 export type { BackoffFunction } from './core/retry-policy.ts';
 export { type ReviewQueue, type ReviewReport, renderReviewMarkdown } from './core/review.ts';
 export { TIERS, type Tier } from './core/tier.ts';
+export { type ArchiveFileInfo, readArchiveFile } from './engine/archive-file.ts';
+export type { ArchiveImportResult } from './engine/archive-import.ts';
 export type { AuditListParams, AuditPage } from './engine/audit-listing.ts';
 export type { DeadLetterEditResult } from './engine/dead-letter-edit.ts';
 export {
@@ -54,6 +62,15 @@ export {
 } from './engine/deadletter.ts';
 export type { DiscardOptions, DiscardReport } from './engine/discard.ts';
 export type { LeaseSweepResult } from './engine/lease-sweeper.ts';
+export {
+  type ArchiveFileResult,
+  DEFAULT_ARCHIVE_DIR,
+  type QueueRetentionResult,
+  type RetentionRunOptions,
+  RetentionSweeper,
+  type RetentionSweeperOptions,
+  type RetentionSweepResult,
+} from './engine/retention-sweeper.ts';
 export type { ReviewOptions } from './engine/review.ts';
 export type { Handler, HandlerContext, Worker, WorkerCounters, WorkerOptions } from './engine/worker.ts';
 export { openStore } from './store/open.ts';
