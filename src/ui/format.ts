@@ -46,8 +46,8 @@ export function plural(count: number, word: string, many = `${word}s`): string {
   return `${formatCount(count)} ${count === 1 ? word : many}`;
 }
 
-/** The first line of a text, shortened to `max` characters. */
+/** A text on one line (whitespace collapsed), shortened to `max` characters. */
 export function firstLine(text: string, max = 160): string {
-  const line = text.split('\n', 1)[0] ?? '';
+  const line = text.replace(/\s+/g, ' ').trim();
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }

@@ -1,0 +1,169 @@
+import { useEffect, useState } from 'preact/hooks';
+import { api, type QueueRecord, type Selector } from '../api.ts';
+import { navigate } from '../router.ts';
+
+export const TIERS = ['transient', 'timeout', 'malformed', 'resource', 'permanent'] as const;
+export const STATUSES = ['new', 'acknowledged', 'resolved', 'ignored', 'regressed'] as const;
+
+let queueCache: Promise<QueueRecord[]> | undefined;
+
+/** The queue names, asked once per page load. */
+export function useQueueNames(): string[] {
+  const [names, setNames] = useState<string[]>([]);
+  useEffect(() => {
+    queueCache ??= api.queues().catch(() => {
+      queueCache = undefined;
+      return [];
+    });
+    void queueCache.then((queues) => setNames(queues.map((q) => q.name)));
+  }, []);
+  return names;
+}
+
+/** A selector from a URL query (the dead-letter list, replay and discard pages share it). */
+export function selectorFromQuery(query: URLSearchParams): Selector {
+  const selector: Selector = {};
+  for (const key of ['queue', 'group', 'since', 'until', 'grep'] as const) {
+    const value = query.get(key);
+    if (value) selector[key] = value;
+  }
+  const tier = query.get('tier');
+  if (tier && (TIERS as readonly string[]).includes(tier)) selector.tier = tier as Selector['tier'];
+  const where = query.getAll('where').filter(Boolean);
+  if (where.length > 0) selector.where = where;
+  const ids = query.get('ids');
+  if (ids) selector.ids = ids.split(',').filter(Boolean);
+  return selector;
+}
+
+/** The URL query of a selector. */
+export function selectorQuery(selector: Selector): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(selector)) {
+    if (value === undefined || value === '') continue;
+    if (key === 'ids' && Array.isArray(value)) params.set('ids', value.join(','));
+    else if (Array.isArray(value)) for (const v of value) params.append(key, v);
+    else params.set(key, String(value));
+  }
+  const text = params.toString();
+  return text ? `?${text}` : '';
+}
+
+/** A selector in words: `queue orders · tier permanent · 3 chosen dead letters`. */
+export function describeSelector(selector: Selector): string {
+  const parts: string[] = [];
+  if (selector.ids)
+    parts.push(`${selector.ids.length} chosen dead letter${selector.ids.length === 1 ? '' : 's'}`);
+  if (selector.queue) parts.push(`queue ${selector.queue}`);
+  if (selector.tier) parts.push(`tier ${selector.tier}`);
+  if (selector.group) parts.push(`group ${selector.group}`);
+  if (selector.since) parts.push(`since ${selector.since}`);
+  if (selector.until) parts.push(`until ${selector.until}`);
+  if (selector.grep) parts.push(`error contains "${selector.grep}"`);
+  for (const w of selector.where ?? []) parts.push(w);
+  return parts.length > 0 ? parts.join(' · ') : 'every dead letter';
+}
+
+/**
+ * The dead-letter filters of the CLI (`dlq list`): queue, tier, group, time, error text and
+ * body fields. Applying them changes the URL, so a filtered list can be shared or reloaded.
+ */
+export function SelectorForm({ selector, basePath }: { selector: Selector; basePath: string }) {
+  const queues = useQueueNames();
+  const [draft, setDraft] = useState<Selector>(selector);
+  useEffect(() => setDraft(selector), [JSON.stringify(selector)]);
+  const set = (key: keyof Selector, value: string) =>
+    setDraft((d) => ({ ...d, [key]: value === '' ? undefined : value }));
+  const submit = (event: Event) => {
+    event.preventDefault();
+    const { ids: _ids, ...rest } = draft;
+    navigate(`${basePath}${selectorQuery(rest)}`);
+  };
+  return (
+    <form class="filters" onSubmit={submit} aria-label="Filters">
+      <div class="field">
+        <label for="f-queue">Queue</label>
+        <select
+          id="f-queue"
+          value={draft.queue ?? ''}
+          onChange={(e) => set('queue', (e.target as HTMLSelectElement).value)}
+        >
+          <option value="">any</option>
+          {queues.map((q) => (
+            <option key={q} value={q}>
+              {q}
+            </option>
+          ))}
+        </select>
+      </div>
+      <div class="field">
+        <label for="f-tier">Tier</label>
+        <select
+          id="f-tier"
+          value={draft.tier ?? ''}
+          onChange={(e) => set('tier', (e.target as HTMLSelectElement).value)}
+        >
+          <option value="">any</option>
+          {TIERS.map((t) => (
+            <option key={t} value={t}>
+              {t}
+            </option>
+          ))}
+        </select>
+      </div>
+      <div class="field">
+        <label for="f-group">Group id</label>
+        <input
+          id="f-group"
+          value={draft.group ?? ''}
+          onInput={(e) => set('group', (e.target as HTMLInputElement).value)}
+        />
+      </div>
+      <div class="field">
+        <label for="f-since">Since</label>
+        <input
+          id="f-since"
+          placeholder="2h, 7d or 2026-01-01"
+          value={draft.since ?? ''}
+          onInput={(e) => set('since', (e.target as HTMLInputElement).value)}
+        />
+      </div>
+      <div class="field">
+        <label for="f-until">Until</label>
+        <input
+          id="f-until"
+          placeholder="30m or an ISO time"
+          value={draft.until ?? ''}
+          onInput={(e) => set('until', (e.target as HTMLInputElement).value)}
+        />
+      </div>
+      <div class="field wide">
+        <label for="f-grep">Error contains</label>
+        <input
+          id="f-grep"
+          value={draft.grep ?? ''}
+          onInput={(e) => set('grep', (e.target as HTMLInputElement).value)}
+        />
+      </div>
+      <div class="field wide">
+        <label for="f-where">
+          Body field <span class="hint">body.customer.country=DE</span>
+        </label>
+        <input
+          id="f-where"
+          value={(draft.where ?? []).join(' ')}
+          onInput={(e) => {
+            const text = (e.target as HTMLInputElement).value;
+            setDraft((d) => ({ ...d, where: text.trim() ? text.trim().split(/\s+/) : undefined }));
+          }}
+        />
+      </div>
+      <button type="submit" class="primary">
+        Apply
+      </button>
+      <button type="button" onClick={() => navigate(basePath)}>
+        Clear
+      </button>
+    </form>
+  );
+}

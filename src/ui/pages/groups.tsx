@@ -1,0 +1,118 @@
+import { api, type Group } from '../api.ts';
+import { AsyncView, Empty, PageHeader, useAsync } from '../components/common.tsx';
+import { STATUSES, TIERS, useQueueNames } from '../components/filters.tsx';
+import { type GroupSortKey, GroupTable } from '../components/group-table.tsx';
+import { navigate } from '../router.ts';
+
+const SORT_KEYS: GroupSortKey[] = ['count', 'lastSeen', 'firstSeen'];
+
+/** Groups, filtered by queue, tier and status, sorted by count, last seen or first seen. */
+export function GroupsPage({ query }: { query: URLSearchParams }) {
+  const queue = query.get('queue') ?? '';
+  const tier = query.get('tier') ?? '';
+  const status = query.get('status') ?? '';
+  const sortParam = query.get('sort') as GroupSortKey | null;
+  const sort: GroupSortKey = sortParam && SORT_KEYS.includes(sortParam) ? sortParam : 'count';
+  const queues = useQueueNames();
+  const state = useAsync(
+    () =>
+      api.groups({
+        ...(queue ? { queue } : {}),
+        ...(tier ? { tier } : {}),
+        ...(status ? { status } : {}),
+        sort: sort === 'count' ? 'count' : 'last-seen',
+        limit: 1000,
+      }),
+    [queue, tier, status, sort],
+  );
+  const go = (changes: Record<string, string>) => {
+    const next = new URLSearchParams(query);
+    for (const [k, v] of Object.entries(changes)) {
+      if (v) next.set(k, v);
+      else next.delete(k);
+    }
+    const text = next.toString();
+    navigate(`/groups${text ? `?${text}` : ''}`, true);
+  };
+  const sorted = (groups: Group[]) =>
+    sort === 'firstSeen' ? [...groups].sort((a, b) => b.firstSeen - a.firstSeen) : groups;
+  return (
+    <>
+      <PageHeader
+        title="Groups"
+        sub="One bug, one group: dead letters with the same normalised error and stack."
+      />
+      <fieldset class="filters">
+        <legend class="sr-only">Filters</legend>
+        <div class="field">
+          <label for="g-queue">Queue</label>
+          <select
+            id="g-queue"
+            value={queue}
+            onChange={(e) => go({ queue: (e.target as HTMLSelectElement).value })}
+          >
+            <option value="">any</option>
+            {queues.map((q) => (
+              <option key={q} value={q}>
+                {q}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div class="field">
+          <label for="g-tier">Tier</label>
+          <select
+            id="g-tier"
+            value={tier}
+            onChange={(e) => go({ tier: (e.target as HTMLSelectElement).value })}
+          >
+            <option value="">any</option>
+            {TIERS.map((t) => (
+              <option key={t} value={t}>
+                {t}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div class="field">
+          <label for="g-status">Status</label>
+          <select
+            id="g-status"
+            value={status}
+            onChange={(e) => go({ status: (e.target as HTMLSelectElement).value })}
+          >
+            <option value="">any</option>
+            {STATUSES.map((s) => (
+              <option key={s} value={s}>
+                {s}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div class="field">
+          <label for="g-sort">Sort by</label>
+          <select
+            id="g-sort"
+            value={sort}
+            onChange={(e) => go({ sort: (e.target as HTMLSelectElement).value })}
+          >
+            <option value="count">count in DLQ</option>
+            <option value="lastSeen">last seen</option>
+            <option value="firstSeen">first seen</option>
+          </select>
+        </div>
+      </fieldset>
+      <AsyncView state={state} what="the groups">
+        {(groups) =>
+          groups.length === 0 ? (
+            <Empty title="No group matches">
+              {queue || tier || status ? 'Clear a filter to see more.' : 'Nothing has died yet.'}
+            </Empty>
+          ) : (
+            <GroupTable groups={sorted(groups)} sort={sort} onSort={(key) => go({ sort: key })} />
+          )
+        }
+      </AsyncView>
+    </>
+  );
+}
