@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.ts';
 import type { DeadLetter } from '../../src/core/dead-letter.ts';
 import { Deadletter } from '../../src/engine/deadletter.ts';
 import { killOne, sentOf } from '../../src/store/conformance/fixtures.ts';
+import { dropSchemas, storeUrl, tempSchema } from '../store/postgres-schema.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
 const DAY = 86_400_000;
@@ -19,7 +20,7 @@ afterEach(() => tmp?.remove());
 
 /** Runs one sweep in a child process that kills itself at the `nth` time it reaches `point`. */
 function sweepInChild(
-  storeUrl: string,
+  url: string,
   archiveDir: string,
   now: number,
   point: string,
@@ -28,7 +29,7 @@ function sweepInChild(
   const fixture = new URL('./fixtures/retention-sweep-child.ts', import.meta.url).pathname;
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', fixture, storeUrl, archiveDir, String(now), point, String(nth)],
+    ['--import', 'tsx', fixture, url, archiveDir, String(now), point, String(nth)],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stdout = '';
@@ -45,13 +46,29 @@ function sweepInChild(
   });
 }
 
-describe('a retention sweep killed at any point', () => {
+const schemas: string[] = [];
+afterAll(() => dropSchemas(...schemas));
+
+/** The stores the crash test runs on: each call gives the URL of a new, empty one. */
+const STORES: [string, (dir: string) => string][] = [
+  ['sqlite', (dir) => `sqlite:${join(dir, 'crash.db')}`],
+  [
+    'postgres',
+    () => {
+      const schema = tempSchema('dl_retcrash');
+      schemas.push(schema);
+      return storeUrl(schema);
+    },
+  ],
+];
+
+describe.each(STORES)('a retention sweep killed at any point, on %s', (_kind, newStore) => {
   it('loses nothing and duplicates nothing: the next sweep completes what it started', async () => {
     tmp = tempDir();
-    const storeUrl = `sqlite:${join(tmp.dir, 'crash.db')}`;
+    const url = newStore(tmp.dir);
     const archiveDir = join(tmp.dir, 'archive');
     const clock = new ManualClock(T);
-    const dl = await Deadletter.open({ store: storeUrl, clock, archiveDir, maintenance: false });
+    const dl = await Deadletter.open({ store: url, clock, archiveDir, maintenance: false });
     try {
       await dl.createQueue('orders', { retentionDays: 1 });
       await dl.createQueue('emails', { retentionDays: 2 });
@@ -128,7 +145,7 @@ describe('a retention sweep killed at any point', () => {
       ];
       let at = now;
       for (const [point, nth] of crashes) {
-        const run = await sweepInChild(storeUrl, archiveDir, at, point, nth);
+        const run = await sweepInChild(url, archiveDir, at, point, nth);
         expect({ point, nth, signal: run.signal, stderr: run.stderr }).toEqual({
           point,
           nth,
