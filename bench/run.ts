@@ -15,6 +15,7 @@ import { type PipelineOutcome, type ReadPathOutcome, renderReport } from './lib/
 import type { PipelineResult } from './pipeline/harness.ts';
 import type { ReadPathResult } from './read-path/read-path.ts';
 import type { SeedDescription } from './read-path/seed.ts';
+import { runServerLoad, type ServerLoadOutcome } from './server/report.ts';
 
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
@@ -90,6 +91,12 @@ async function main(): Promise<number> {
     }
   }
 
+  let serverLoad: ServerLoadOutcome | undefined;
+  if (options.parts.has('server-load')) {
+    console.log(`\n== server under load: ${options.deadLetters.toLocaleString('en-US')} dead letters`);
+    serverLoad = await runServerLoad(options);
+  }
+
   const markdown = renderReport({
     date,
     machine,
@@ -98,6 +105,7 @@ async function main(): Promise<number> {
     messages: options.messages,
     pipeline,
     ...(readPath ? { readPath } : {}),
+    ...(serverLoad ? { serverLoad } : {}),
   });
   let target = fileURLToPath(new URL('RESULTS.md', import.meta.url));
   if (!options.full && !options.write) {
@@ -110,7 +118,8 @@ async function main(): Promise<number> {
 
   const broken =
     pipeline.some((p) => p.rounds.some((r) => !r.result || r.result.problems.length > 0)) ||
-    (readPath !== undefined && !readPath.result);
+    (readPath !== undefined && !readPath.result) ||
+    (serverLoad !== undefined && !serverLoad.result);
   return broken ? 1 : 0;
 }
 

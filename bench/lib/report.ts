@@ -1,6 +1,7 @@
 import type { PipelineResult } from '../pipeline/harness.ts';
 import type { ReadPathResult } from '../read-path/read-path.ts';
 import type { SeedDescription } from '../read-path/seed.ts';
+import { type ServerLoadOutcome, serverLoadSection } from '../server/report.ts';
 import type { Machine } from './machine.ts';
 import type { PipelineSystem } from './options.ts';
 
@@ -58,6 +59,8 @@ export interface Report {
   messages: number;
   pipeline: PipelineOutcome[];
   readPath?: ReadPathOutcome;
+  /** `dlq serve` under 50 concurrent clients (bench/server/). */
+  serverLoad?: ServerLoadOutcome;
 }
 
 const LABELS: Record<PipelineSystem, string> = {
@@ -112,6 +115,7 @@ export function renderReport(report: Report): string {
   out.push(...machineSection(report));
   out.push(...pipelineSection(report));
   if (report.readPath) out.push(...readPathSection(report.readPath));
+  if (report.serverLoad) out.push(...serverLoadSection(report.serverLoad));
   out.push(...targetsSection(report));
   return `${out.join('\n').trimEnd()}\n`;
 }

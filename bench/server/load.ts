@@ -5,7 +5,8 @@
  * (autocannon, keep-alive connections) while a worker process keeps writing dead letters into
  * the same file. Target: p99 < 50 ms for each request. Options: `--dead-letters N`, `--reseed`,
  * `--duration S` (per request kind, default 15), `--connections N` (default 50), `--rate N`
- * (messages/s the writer dead-letters, default 200).
+ * (messages/s the writer dead-letters, default 200), `--no-cache` (turn the server's 1-second
+ * response cache off, to time every request's own query).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { constants, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
@@ -16,6 +17,7 @@ import autocannon from 'autocannon';
 import { createApiToken } from '../../src/engine/api-tokens.ts';
 import { openStore } from '../../src/index.ts';
 import { childMain, log } from '../lib/child.ts';
+import { machineBusy, waitForQuiet } from '../lib/cpu.ts';
 import { QUEUES } from '../read-path/catalog.ts';
 import { ensureSeed, type SeedDescription } from '../read-path/seed.ts';
 import type { WriterResult } from './writer.ts';
@@ -36,10 +38,16 @@ export interface ServerLoadRequest {
   /** Responses other than 2xx, and connection errors or timeouts: both must be 0. */
   non2xx: number;
   errors: number;
+  /** Fraction of the machine's CPU busy during the run (server, writer and autocannon included). */
+  busy: number | undefined;
 }
 
 export interface ServerLoadResult {
   seed: SeedDescription;
+  /** The server's response cache time-to-live (0: off, `--no-cache`). */
+  cacheTtlMs: number;
+  /** Fraction of the CPU busy with other work before the check started. */
+  busyBefore: number | undefined;
   connections: number;
   durationSeconds: number;
   requests: ServerLoadRequest[];
@@ -89,6 +97,7 @@ async function main(): Promise<ServerLoadResult> {
   const duration = option('--duration', 15);
   const connections = option('--connections', 50);
   const rate = option('--rate', 200);
+  const cacheTtlMs = process.argv.includes('--no-cache') ? 0 : 1_000;
   const seed = await ensureSeed(deadLetters, process.argv.includes('--reseed'));
 
   const dir = mkdtempSync(join(tmpdir(), 'deadletter-server-load-'));
@@ -118,6 +127,8 @@ async function main(): Promise<ServerLoadResult> {
         '--json',
         '--log-level',
         'warn',
+        '--cache-ttl',
+        `${cacheTtlMs}ms`,
       ],
       ROOT,
     );
@@ -154,8 +165,14 @@ async function main(): Promise<ServerLoadResult> {
         { name: 'one dead letter', path: `/api/dead-letters/${(await firstId(url, headers)) ?? 'none'}` },
       ];
       const requests: ServerLoadRequest[] = [];
+      const busyBefore = await waitForQuiet(0.3, 120_000, (busy) =>
+        log(
+          `server load: waiting for a quiet machine: ${Math.round(busy * 100)} % of the CPU busy with other work`,
+        ),
+      );
       for (const kind of kinds) {
         log(`server load: ${kind.name}: ${connections} connections for ${duration}s`);
+        const busy = machineBusy(duration * 1000 - 500);
         const result = await autocannon({
           url: url + kind.path,
           connections,
@@ -176,6 +193,7 @@ async function main(): Promise<ServerLoadResult> {
           maxMs: result.latency.max,
           non2xx: result.non2xx,
           errors: result.errors + result.timeouts,
+          busy: await busy,
         });
         log(
           `  p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, ${Math.round(result.requests.average)} req/s`,
@@ -194,6 +212,8 @@ async function main(): Promise<ServerLoadResult> {
       };
       return {
         seed,
+        cacheTtlMs,
+        busyBefore,
         connections,
         durationSeconds: duration,
         requests,

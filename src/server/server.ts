@@ -6,6 +6,7 @@ import { Authenticator } from './auth.ts';
 import { ApiError, handleError } from './errors.ts';
 import { ServerMetrics } from './metrics.ts';
 import { registerOpenApi } from './openapi.ts';
+import { ResponseCache } from './response-cache.ts';
 import { type ApiApp, ROUTE_MODULES, type RouteModule } from './routes/index.ts';
 import { addSecurityHeaders } from './security-headers.ts';
 import { registerUi } from './ui.ts';
@@ -28,6 +29,11 @@ export interface ServerDeps {
   routes?: readonly RouteModule[];
   /** Default: the handle's clock. */
   clock?: Clock;
+  /**
+   * How long identical GETs of the list and stats routes share one answer (see
+   * {@link ResponseCache}); 0 turns it off. Default 1000 ms.
+   */
+  cacheTtlMs?: number;
 }
 
 /** Default body limit: 1 MiB. */
@@ -77,6 +83,12 @@ export function createServer(deps: ServerDeps): ApiApp {
     if (request.is404) return;
     await auth.check(request, request.routeOptions.config.access ?? 'admin');
   });
+  const cache = new ResponseCache({ ttlMs: deps.cacheTtlMs ?? 1_000, now: () => clock.now() });
+  app.addHook('preHandler', (request, reply) => cache.serve(request, reply));
+  app.addHook('onSend', async (request, reply, payload) => {
+    await cache.store(request, reply, payload);
+  });
+  app.addHook('onResponse', (request, reply) => cache.finish(request, reply));
   app.addHook('onSend', addSecurityHeaders);
   registerUi(app); // the dashboard's files (src/ui, built to dist/ui) for paths outside /api
   app.setErrorHandler((error, request, reply) => handleError(error, request, reply, app.log));

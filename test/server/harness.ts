@@ -15,6 +15,8 @@ export interface ServerFixture {
   dl: Deadletter;
   /** The server's metrics; the handle's workers report their attempts to it. */
   metrics: ServerMetrics;
+  /** The SQLite store's URL, for the CLI run against the store itself. */
+  storeUrl: string;
   /** Secrets by role; each token is named after its role. */
   tokens: Record<ApiRole, string>;
   /** `inject` with `Authorization: Bearer <token of role>` (no header for `none`). */
@@ -34,12 +36,14 @@ export async function startServer(deps: Omit<ServerDeps, 'dl'> = {}): Promise<Se
       await createApiToken(store, { name: role, role, actor: 'test', now: dl.clock.now() })
     ).secret;
   }
-  const app = createServer({ dl, metrics, authFailuresPerMinute: 1_000_000, ...deps });
+  // No response cache unless a test asks: tests change the store directly and read at once.
+  const app = createServer({ dl, metrics, authFailuresPerMinute: 1_000_000, cacheTtlMs: 0, ...deps });
   await app.ready();
   return {
     app,
     dl,
     metrics,
+    storeUrl: `sqlite:${path}`,
     tokens,
     call: (role, options) =>
       app.inject({

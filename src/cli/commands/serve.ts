@@ -4,6 +4,7 @@ import { isAbsolute, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { pino } from 'pino';
 import { systemClock } from '../../core/clock.ts';
+import { parseDuration } from '../../core/duration.ts';
 import { ValidationError } from '../../core/errors.ts';
 import { type CreatedApiToken, createApiToken, hasActiveAdminToken } from '../../engine/api-tokens.ts';
 import { Deadletter } from '../../engine/deadletter.ts';
@@ -25,6 +26,7 @@ interface ServeFlags {
   adminTokenFile?: string;
   logLevel: string;
   logRequests?: boolean;
+  cacheTtl: string;
 }
 
 /** Messages of the demo data set `dlq serve` loads into an empty store. */
@@ -51,6 +53,11 @@ export function registerServeCommand(program: Command, io: CliIo): void {
     .option('--admin-token-file <path>', 'also write a created admin token to this file (mode 0600)')
     .option('--log-level <level>', `server log level on stderr: ${LOG_LEVELS.join(', ')}`, 'info')
     .option('--log-requests', 'log one line per request')
+    .option(
+      '--cache-ttl <duration>',
+      'identical list and stats GETs share one answer this long (0 turns it off)',
+      '1s',
+    )
     .action(async (flags: ServeFlags, command: Command) => {
       const ctx = CliContext.of(command, io);
       if (ctx.server) throw storeOnlyError();
@@ -59,13 +66,15 @@ export function registerServeCommand(program: Command, io: CliIo): void {
       if (host.length === 0 || host.length > 255 || /\s/.test(host)) {
         throw new ValidationError(`invalid --host "${flags.host}"`);
       }
+      const cacheTtlMs = parseDuration(flags.cacheTtl, '--cache-ttl');
+      if (cacheTtlMs > 60_000) throw new ValidationError('invalid --cache-ttl: use at most 1m');
       if (!LOG_LEVELS.includes(flags.logLevel)) {
         throw new ValidationError(`invalid --log-level "${flags.logLevel}": use ${LOG_LEVELS.join(', ')}`);
       }
 
       const store = await openStore(ctx.storeUrl, { migrate: true });
       try {
-        await serve(ctx, store, flags, { host, port });
+        await serve(ctx, store, flags, { host, port, cacheTtlMs });
       } finally {
         await store.close();
       }
@@ -76,7 +85,7 @@ async function serve(
   ctx: CliContext,
   store: Store,
   flags: ServeFlags,
-  bind: { host: string; port: number },
+  bind: { host: string; port: number; cacheTtlMs: number },
 ): Promise<void> {
   const logger = pino({ level: flags.logLevel, base: { service: 'deadletter' } }, pino.destination(2));
   const onError = (error: unknown, service: string) =>
@@ -91,7 +100,13 @@ async function serve(
     onAttempt: metrics.observeAttempt,
     maintenance: { onError, services: [queueSamplerService({ store, clock: systemClock })] },
   });
-  const app = createServer({ dl, logger, metrics, logRequests: flags.logRequests === true });
+  const app = createServer({
+    dl,
+    logger,
+    metrics,
+    logRequests: flags.logRequests === true,
+    cacheTtlMs: bind.cacheTtlMs,
+  });
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {

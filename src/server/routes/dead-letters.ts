@@ -68,7 +68,7 @@ export function selectorFromQuery(
 /** Dead letters: the list with `dlq list`'s filters and cursor paging, and one with its whole context. */
 export const deadLetterRoutes: RouteModule = (app, { dl }) => {
   app.get('/api/dead-letters', {
-    config: { access: 'viewer' },
+    config: { access: 'viewer', cache: true },
     schema: {
       tags: ['dead letters'],
       summary: 'Dead letters, newest first, filtered, with cursor paging',

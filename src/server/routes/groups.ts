@@ -9,7 +9,7 @@ const SORTS = { count: 'count', 'last-seen': 'lastSeen' } as const;
 /** Groups: list, one, and triage (operator). */
 export const groupRoutes: RouteModule = (app, { dl }) => {
   app.get('/api/groups', {
-    config: { access: 'viewer' },
+    config: { access: 'viewer', cache: true },
     schema: {
       tags: ['groups'],
       summary: 'Groups of dead letters (one bug, one group), by count or last seen',

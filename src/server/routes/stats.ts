@@ -6,7 +6,7 @@ import type { RouteModule } from './context.ts';
 /** Per-queue counts, as `dlq stats`. */
 export const statsRoutes: RouteModule = (app, { dl }) => {
   app.get('/api/stats', {
-    config: { access: 'viewer' },
+    config: { access: 'viewer', cache: true },
     schema: {
       tags: ['stats'],
       summary:
