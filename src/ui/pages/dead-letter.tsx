@@ -3,7 +3,7 @@ import type { Json } from '../../core/message.ts';
 import { api, type DeadLetter, type DeadLetterLineage } from '../api.ts';
 import { AsyncView, Badge, ErrorBox, PageHeader, Time, useAsync } from '../components/common.tsx';
 import { JsonBlock, JsonDiff } from '../components/content.tsx';
-import { formatAbsolute, formatMs } from '../format.ts';
+import { firstLine, formatAbsolute, formatMs } from '../format.ts';
 import { roleAllows, useSession } from '../session.ts';
 import { AuditTable } from './audit.tsx';
 
@@ -135,7 +135,7 @@ export function DeadLetterPage({ id }: { id: string }) {
                   <strong>#{attempt.number}</strong> <Time at={attempt.startedAt} /> ·{' '}
                   {formatMs(attempt.durationMs)} ·{' '}
                   <span class="error-text">
-                    {attempt.error.name}: {attempt.error.message.slice(0, 200)}
+                    {attempt.error.name}: {firstLine(attempt.error.message, 200)}
                   </span>
                 </summary>
                 <dl class="props section-card">

@@ -4,7 +4,7 @@ import { TimeChart } from '../components/chart.tsx';
 import { AsyncView, Badge, Empty, ErrorBox, PageHeader, Time, useAsync } from '../components/common.tsx';
 import { Markdown } from '../components/content.tsx';
 import { GroupTable } from '../components/group-table.tsx';
-import { formatCount, formatMs, formatRelative } from '../format.ts';
+import { firstLine, formatCount, formatMs } from '../format.ts';
 import { roleAllows, useSession } from '../session.ts';
 
 const RANGES = [
@@ -177,8 +177,7 @@ export function QueuePage({ name }: { name: string }) {
                     <dd>
                       {row?.nextExpiryAt ? (
                         <span title="the retention sweeper archives dead letters past their retention">
-                          <Time at={row.nextExpiryAt} /> ({formatRelative(row.nextExpiryAt)} the oldest are
-                          archived)
+                          the oldest are archived <Time at={row.nextExpiryAt} />
                         </span>
                       ) : (
                         <span class="muted">nothing expires</span>
@@ -262,7 +261,7 @@ export function QueuePage({ name }: { name: string }) {
                           <Badge kind="tier" value={d.tier} />
                         </td>
                         <td class="wrap">
-                          <strong>{d.error.name}</strong>: {d.error.message.slice(0, 200)}
+                          <strong>{d.error.name}</strong>: {firstLine(d.error.message, 200)}
                         </td>
                         <td class="num">{d.attemptCount}</td>
                       </tr>
