@@ -62,6 +62,17 @@ export function createServer(deps: ServerDeps): ApiApp {
     frameworkErrors: (error, request, reply) => {
       handleError(error, request, reply, request.log);
     },
+    // A request Node's HTTP parser refuses (a header with a newline, a broken request line)
+    // never reaches routing: answer it in the same error format and close.
+    clientErrorHandler: (error, socket) => {
+      if (!socket.writable) return;
+      const body = JSON.stringify({ error: { code: 'bad_request', message: 'malformed HTTP request' } });
+      const status = (error as { code?: string }).code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+      socket.end(
+        `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+          `Connection: close\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
+    },
   }).withTypeProvider<ZodTypeProvider>();
   // Bodies are JSON only: anything else is 415, not a string that fails validation later.
   app.removeContentTypeParser('text/plain');

@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dropSchemas, storeUrl, tempSchema } from '../store/postgres-schema.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
 const BIN = resolve('bin/dlq.js');
@@ -52,6 +53,20 @@ function portIsFree(port: number): Promise<boolean> {
     const probe = createServer();
     probe.once('error', () => done(false));
     probe.listen(port, '127.0.0.1', () => probe.close(() => done(true)));
+  });
+}
+
+/** Sends raw bytes to the server and resolves with everything it answers before closing. */
+function rawRequest(url: URL, text: string): Promise<string> {
+  return new Promise((done, fail) => {
+    const socket = connect(Number(url.port), url.hostname, () => socket.write(text));
+    let answer = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      answer += chunk;
+    });
+    socket.on('error', fail);
+    socket.on('close', () => done(answer));
   });
 }
 
@@ -114,6 +129,36 @@ describe('dlq serve (a real process)', () => {
       expect(await stats.json()).toEqual({ queues: [] });
     } finally {
       served.child.kill('SIGTERM');
+    }
+    expect(await served.exited).toBe(0);
+  });
+
+  it('serves a PostgreSQL store, and answers a malformed HTTP request in the API error format', async () => {
+    const schema = tempSchema('dlserve');
+    const served = await serve(['--store', storeUrl(schema), '--no-demo'], dir);
+    try {
+      const token = /keep it\): (dlq_\S+)/.exec(served.stdout())?.[1];
+      const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+      const created = await fetch(`${served.url}/api/queues`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ name: 'pg-queue' }),
+      });
+      expect(created.status).toBe(201);
+      const stats = await fetch(`${served.url}/api/stats`, { headers });
+      expect(((await stats.json()) as { queues: { queue: string }[] }).queues.map((q) => q.queue)).toEqual([
+        'pg-queue',
+      ]);
+      const raw = await rawRequest(
+        new URL(served.url),
+        'GET /api/stats HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n',
+      );
+      expect(raw).toMatch(/^HTTP\/1\.1 400 /);
+      expect(raw).toContain('{"error":{"code":"bad_request","message":"malformed HTTP request"}}');
+    } finally {
+      served.child.kill('SIGTERM');
+      await served.exited.catch(() => undefined);
+      await dropSchemas(schema);
     }
     expect(await served.exited).toBe(0);
   });
