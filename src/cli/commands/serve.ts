@@ -116,16 +116,19 @@ async function serve(
     })();
     return stopping;
   };
-  const stopped = new Promise<void>((resolveStopped) => {
-    const unsubscribe = ctx.io.onShutdown?.(() => {
-      unsubscribe?.();
-      void stop().then(resolveStopped, resolveStopped);
-    });
+  let resolveStopped: () => void = () => undefined;
+  const stopped = new Promise<void>((resolve) => {
+    resolveStopped = resolve;
+  });
+  const unsubscribe = ctx.io.onShutdown?.(() => {
+    unsubscribe?.();
+    void stop().then(resolveStopped, resolveStopped);
   });
 
   try {
-    const created = await ensureAdminToken(store);
     await listen(app, bind.host, bind.port);
+    // Only once listening: a token created by a start that then failed would never be shown.
+    const created = await ensureAdminToken(store);
     dl.startMaintenance();
     const address = app.server.address() as AddressInfo;
     const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
@@ -133,6 +136,7 @@ async function serve(
       await writeSecret(ctx, flags.adminTokenFile, created.secret);
     report(ctx, { url, store: store.location, created, host: bind.host });
   } catch (error) {
+    unsubscribe?.();
     await stop();
     throw error;
   }
