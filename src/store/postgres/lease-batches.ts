@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { DeathRecord, FailItem, LeaseRef } from '../store.ts';
+import { UNPREPARED } from './db.ts';
 import type { PostgresStatements } from './statements.ts';
 
 /** Parameters of a statement. */
@@ -94,7 +95,7 @@ export function failBatches(items: FailItem[]): FailBatches {
 }
 
 /** A statement of a `messageFail` call: prepared-statement name, SQL and parameters. */
-export type FailStatement = [name: string, sql: string, values: Values];
+export type FailStatement = [name: string | undefined, sql: string, values: Values];
 
 /** One statement per kind of outcome present in the batch, all counting into one random slot. */
 export function failStatements(sql: PostgresStatements, batches: FailBatches, now: number): FailStatement[] {
@@ -103,7 +104,7 @@ export function failStatements(sql: PostgresStatements, batches: FailBatches, no
   const { retry, drop, dead } = batches;
   if (retry.length > 0) {
     statements.push([
-      'message_retry',
+      UNPREPARED,
       sql.messageRetry,
       [
         retry.map((i) => i.id),
@@ -116,7 +117,7 @@ export function failStatements(sql: PostgresStatements, batches: FailBatches, no
   }
   if (drop.length > 0) {
     statements.push([
-      'message_drop',
+      UNPREPARED,
       sql.messageDrop,
       [drop.map((i) => i.id), drop.map((i) => i.leaseToken), slot],
     ]);
@@ -124,7 +125,7 @@ export function failStatements(sql: PostgresStatements, batches: FailBatches, no
   if (dead.length > 0) {
     const error = dead.map((i) => i.death.error);
     statements.push([
-      'message_dead',
+      UNPREPARED,
       sql.messageDead,
       [
         dead.map((i) => i.id),

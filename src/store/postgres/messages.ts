@@ -9,7 +9,7 @@ import type {
   MessageRecord,
 } from '../store.ts';
 import { isUniqueViolation } from './connection.ts';
-import type { PgDb, Queryable } from './db.ts';
+import { type PgDb, type Queryable, UNPREPARED } from './db.ts';
 import {
   type FailStatement,
   failBatches,
@@ -142,7 +142,7 @@ export class PostgresMessages {
   async complete(params: { items: LeaseRef[]; now: number }): Promise<{ completed: number; lost: string[] }> {
     if (params.items.length === 0) return { completed: 0, lost: [] };
     const items = sortedById(params.items);
-    const { rows } = await this.db.query<LeaseResultRow>('message_complete', this.sql.messageComplete, [
+    const { rows } = await this.db.query<LeaseResultRow>(UNPREPARED, this.sql.messageComplete, [
       items.map((i) => i.id),
       items.map((i) => i.leaseToken),
       params.now,
@@ -187,7 +187,7 @@ export class PostgresMessages {
   }): Promise<{ released: number }> {
     if (params.items.length === 0) return { released: 0 };
     const items = sortedById(params.items);
-    const { rows } = await this.db.query<{ released: number }>('message_release', this.sql.messageRelease, [
+    const { rows } = await this.db.query<{ released: number }>(UNPREPARED, this.sql.messageRelease, [
       items.map((i) => i.id),
       items.map((i) => i.leaseToken),
       items.map((i) => (i.uncountReceive ? 1 : 0)),

@@ -3,7 +3,7 @@ import { NotFoundError } from '../../core/errors.ts';
 import type { ArchivedRef, DeadLetterImportResult, ImportSkipReason } from '../store.ts';
 import { appendAudit } from './audit.ts';
 import { quoteIdent } from './connection.ts';
-import type { PgDb, Queryable } from './db.ts';
+import { type PgDb, type Queryable, UNPREPARED } from './db.ts';
 import { randomCounterSlot, storableText } from './lease-batches.ts';
 import { type DeadLetterRow, toDeadLetter } from './rows.ts';
 import { DEAD_LETTER_SUMMARY_COLUMNS } from './statements.ts';
@@ -171,7 +171,7 @@ export class PostgresRetention {
       // A row goes only if it is still there, of this queue and (dead letters) unedited since it
       // was written to the file.
       const deadGone = await tx.query<{ id: string; group_id: string }>(
-        'retention_delete_dead',
+        UNPREPARED,
         'WITH r AS (SELECT * FROM unnest($1::text[], $2::int[]) AS r(id, edits)) ' +
           `DELETE FROM ${s}.dead_letters d USING r WHERE d.id = ANY($1::text[]) AND d.id = r.id AND d.queue = $3 ` +
           'AND json_array_length(d.edits) = r.edits RETURNING d.id, d.group_id',

@@ -7,7 +7,7 @@ import { QUEUE_DOCS_FIELDS, type QueueDocs, type QueueDocsInput } from '../../co
 import type { Tier } from '../../core/tier.ts';
 import { appendAudit } from './audit.ts';
 import { quoteIdent } from './connection.ts';
-import { appendJson, type PgDb } from './db.ts';
+import { appendJson, type PgDb, UNPREPARED } from './db.ts';
 import { randomCounterSlot } from './lease-batches.ts';
 import { type DeadLetterRow, toDeadLetter } from './rows.ts';
 import { DEAD_LETTER_SUMMARY_COLUMNS } from './statements.ts';
@@ -93,7 +93,7 @@ export class PostgresTriage {
     if (params.ids.length === 0) return { discarded: [], missing: [] };
     const { s } = this;
     const { rows } = await this.db.query<{ id: string }>(
-      'triage_discard',
+      UNPREPARED,
       'WITH i AS (SELECT id, min(ord) AS ord FROM unnest($1::text[]) WITH ORDINALITY AS u(id, ord) GROUP BY id), ' +
         `gone AS (DELETE FROM ${s}.dead_letters d USING i WHERE d.id = ANY($1::text[]) AND d.id = i.id ` +
         'RETURNING d.id, d.queue, d.group_id, d.tier, d.died_at, i.ord), ' +
