@@ -317,6 +317,48 @@ describe('the dashboard in Chromium against dlq serve', () => {
     await shot(page, 'queue');
   });
 
+  it('at 390 px: a compact menu reachable with the keyboard, tables scroll inside the page; dark theme', async () => {
+    const { page } = browser;
+    await page.setViewportSize({ width: 390, height: 844 });
+    try {
+      await page.goto(`${served.url}/`);
+      await page.locator('table.data').waitFor();
+      expect(await page.locator('nav.nav-wide').isVisible()).toBe(false);
+      // The page itself never scrolls sideways: wide tables scroll in their own box.
+      expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
+      await shot(page, 'overview-390');
+      const menu = page.locator('.nav-menu summary');
+      await menu.focus();
+      await page.keyboard.press('Enter');
+      const link = page
+        .getByRole('navigation', { name: 'Main (compact)' })
+        .getByRole('link', { name: 'Dead letters' });
+      await link.waitFor();
+      await link.focus();
+      expect(await page.evaluate('getComputedStyle(document.activeElement).outlineStyle')).not.toBe('none');
+      await page.keyboard.press('Enter');
+      await page.waitForURL(/\/dead-letters$/);
+      await page.locator('tbody tr').first().waitFor();
+      expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
+      await shot(page, 'dead-letters-390');
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 900 });
+    }
+    await page.emulateMedia({ colorScheme: 'dark' });
+    try {
+      await page.goto(`${served.url}/`);
+      await page.locator('table.data').waitFor();
+      const background = await page.evaluate('getComputedStyle(document.body).backgroundColor');
+      expect(background).not.toBe('rgb(246, 247, 249)');
+      await shot(page, 'overview-dark');
+      await page.goto(`${served.url}/queues/orders`);
+      await page.locator('.chart canvas').first().waitFor();
+      await shot(page, 'queue-dark');
+    } finally {
+      await page.emulateMedia({ colorScheme: 'light' });
+    }
+  });
+
   it('shows script payloads from messages and a runbook as text: nothing executes', async () => {
     const { page } = browser;
     // The runbook: Markdown rendered, its HTML shown as text, its javascript: link gone.

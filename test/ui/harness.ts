@@ -17,8 +17,15 @@ export interface ServedProcess {
   stop: () => Promise<void>;
 }
 
-/** Spawns `dlq serve --port 0 --no-demo` on `store` and resolves once it printed its URL. */
-export function startServe(store: string, cwd: string): Promise<ServedProcess> {
+/**
+ * Spawns `dlq serve --port 0` on `store` (with `--no-demo` unless `demo`) and resolves once it
+ * printed its URL.
+ */
+export function startServe(
+  store: string,
+  cwd: string,
+  options: { demo?: boolean } = {},
+): Promise<ServedProcess> {
   const child = spawn(
     process.execPath,
     [
@@ -30,7 +37,7 @@ export function startServe(store: string, cwd: string): Promise<ServedProcess> {
       '0',
       '--host',
       '127.0.0.1',
-      '--no-demo',
+      ...(options.demo ? [] : ['--no-demo']),
       '--log-level',
       'warn',
     ],

@@ -61,7 +61,11 @@ export function TimeChart({
           }),
         ],
       },
-      [times.map((t) => t / 1000), ...series.map((s) => s.values)] as uPlot.AlignedData,
+      [
+        times.map((t) => t / 1000),
+        // Empty bars are gaps, not a line of zero-height bars.
+        ...series.map((s) => (s.bars ? s.values.map((v) => (v === 0 ? null : v)) : s.values)),
+      ] as uPlot.AlignedData,
       el,
     );
     const resize = new ResizeObserver(() => plot.setSize({ width: Math.max(280, el.clientWidth), height }));

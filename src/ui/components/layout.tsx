@@ -1,5 +1,5 @@
 import type { ComponentChildren } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Session } from '../api.ts';
 import { Badge } from './common.tsx';
 
@@ -74,6 +74,11 @@ export function Layout({
   onSignOut: () => void;
   children: ComponentChildren;
 }) {
+  const menu = useRef<HTMLDetailsElement>(null);
+  // The compact menu closes once a link in it took the user somewhere.
+  useEffect(() => {
+    if (menu.current) menu.current.open = false;
+  }, [path]);
   const links = NAV.map((item) => (
     <li key={item.href}>
       <a href={item.href} aria-current={isActive(item.href, path) ? 'page' : undefined}>
@@ -93,7 +98,7 @@ export function Layout({
         <nav class="nav-wide" aria-label="Main">
           <ul>{links}</ul>
         </nav>
-        <details class="nav-menu">
+        <details class="nav-menu" ref={menu}>
           <summary>Menu</summary>
           <nav aria-label="Main (compact)">
             <ul>{links}</ul>

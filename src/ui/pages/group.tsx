@@ -47,7 +47,8 @@ export function GroupPage({ id }: { id: string }) {
       {({ group: loaded, sample, letters, more }) => {
         const group = status ?? loaded;
         const now = Date.now();
-        const since = Math.min(group.firstSeen, now - 86_400_000);
+        // From a little before the first death (at least the last hour) to now.
+        const since = Math.min(group.firstSeen - (now - group.firstSeen) * 0.05, now - 3_600_000);
         const hist = histogram(
           letters.map((l) => l.diedAt),
           since,
