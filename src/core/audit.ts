@@ -22,6 +22,8 @@ export const AUDIT_ACTIONS = [
   'archive.import',
   'token.create',
   'token.revoke',
+  'alert_rule.create',
+  'alert_rule.remove',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

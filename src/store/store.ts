@@ -1,3 +1,11 @@
+import type {
+  Alert,
+  AlertDelivery,
+  AlertDeliveryEvent,
+  AlertDeliveryStatus,
+  AlertRule,
+  AlertState,
+} from '../core/alert.ts';
 import type { ApiToken } from '../core/api-token.ts';
 import type { ArchivableDeadLetter, ArchiveRecord } from '../core/archive-record.ts';
 import type { AuditEntry, AuditEntryInput, AuditFilter } from '../core/audit.ts';
@@ -379,6 +387,57 @@ export interface Store {
   queueSampleDeleteBefore(params: { before: number }): Promise<{ deleted: number }>;
   /** How many groups have each triage status (statuses without groups are absent), for metrics. */
   groupCountByStatus(): Promise<Partial<Record<GroupStatus, number>>>;
+
+  // ---- alerts (see core/alert.ts, engine/alert-evaluator.ts and engine/alert-delivery.ts)
+  /**
+   * Stores a rule and appends an `alert_rule.create` audit entry by `actor` in the same
+   * transaction. Throws `ConflictError` if a rule has the same name or id.
+   */
+  alertRuleCreate(params: { rule: AlertRule; actor: string }): Promise<AlertRule>;
+  /** Every rule, by name. */
+  alertRuleList(): Promise<AlertRule[]>;
+  /**
+   * Deletes a rule and, in the same transaction, resolves its firing alerts at `now` without a
+   * notification (details.resolvedBy: `rule removed`) and appends an `alert_rule.remove` audit
+   * entry. Throws `NotFoundError` for an unknown id.
+   */
+  alertRuleRemove(params: { id: string; actor: string; now: number }): Promise<AlertRule>;
+  /** Alerts newest first (by firedAt, then id), optionally only those in `state`. */
+  alertList(params: { state?: AlertState; limit: number }): Promise<Alert[]>;
+  /** For each key that has a resolved alert, when the latest one resolved (for the cooldown). */
+  alertListLastResolved(params: { keys: string[] }): Promise<{ key: string; resolvedAt: number }[]>;
+  /**
+   * Inserts a firing alert and its deliveries in one transaction. Returns false, and writes
+   * nothing, when an alert of the same key is firing already (another evaluator was first).
+   */
+  alertFire(params: { alert: Alert; deliveries: AlertDelivery[] }): Promise<boolean>;
+  /**
+   * Resolves a firing alert at `now` and inserts its deliveries in one transaction. Returns
+   * false, and writes nothing, when the alert is not firing (unknown or resolved already).
+   */
+  alertResolve(params: { id: string; now: number; deliveries: AlertDelivery[] }): Promise<boolean>;
+  /** Inserts deliveries that no alert change carries (the scheduled review report). */
+  alertDeliveryInsert(params: { deliveries: AlertDelivery[] }): Promise<void>;
+  /** Pending deliveries due at `now` (`nextAttemptAt <= now`), oldest due first, at most `limit`. */
+  alertDeliveryListDue(params: { now: number; limit: number }): Promise<AlertDelivery[]>;
+  /** Records the outcome of a delivery attempt. Throws `NotFoundError` for an unknown id. */
+  alertDeliveryUpdate(params: {
+    id: string;
+    attempts: number;
+    status: AlertDeliveryStatus;
+    nextAttemptAt: number;
+    lastError: string | null;
+    deliveredAt: number | null;
+  }): Promise<void>;
+  /**
+   * Deliveries newest first (by createdAt, then id): of the alerts `alertIds` when given, of
+   * one `event` when given, at most `limit`.
+   */
+  alertDeliveryList(params: {
+    alertIds?: string[];
+    event?: AlertDeliveryEvent;
+    limit: number;
+  }): Promise<AlertDelivery[]>;
 }
 
 /**

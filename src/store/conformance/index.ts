@@ -1,4 +1,5 @@
 import { describe } from 'vitest';
+import { describeAlerts } from './alerts.ts';
 import { describeApiTokens } from './api-tokens.ts';
 import { describeAuditLog } from './audit-log.ts';
 import { describeAuditedChanges } from './audited-changes.ts';
@@ -50,6 +51,7 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
     describeAuditLog(ctx);
     describeApiTokens(ctx);
     describeQueueSamples(ctx);
+    describeAlerts(ctx);
     describeReplay(ctx);
     describeRetention(ctx);
     describeDiscard(ctx);

@@ -7,6 +7,7 @@ import type { Group, GroupStatus } from '../../core/group.ts';
 import { QUEUE_DEFAULTS, type QueueRecord } from '../../core/queue-settings.ts';
 import { queueChanges, queueSettingsForAudit } from '../sqlite/audited-changes.ts';
 import type { QueueSample, QueueStats, Store, StoreCapabilities } from '../store.ts';
+import { PostgresAlerts } from './alerts.ts';
 import {
   type ApiTokenRow,
   type ApiTokenStatements,
@@ -90,6 +91,7 @@ export class PostgresStore implements Store {
   private readonly replayJobs: PostgresReplayJobs;
   private readonly replays: PostgresReplay;
   private readonly retention: PostgresRetention;
+  private readonly alerts: PostgresAlerts;
   private readonly inflight = new Set<Promise<unknown>>();
   private closing: Promise<void> | undefined;
 
@@ -111,6 +113,7 @@ export class PostgresStore implements Store {
     this.triage = new PostgresTriage(this.db, target.schema);
     this.replayJobs = new PostgresReplayJobs(this.db, target.schema);
     this.retention = new PostgresRetention(this.db, target.schema);
+    this.alerts = new PostgresAlerts(this.db, target.schema);
     this.replays = new PostgresReplay(this.db, target.schema, this.replayJobs, channelOf(target.schema));
   }
 
@@ -680,5 +683,61 @@ export class PostgresStore implements Store {
     params: Parameters<Store['deadLetterImport']>[0],
   ): ReturnType<Store['deadLetterImport']> {
     return this.retention.import(params);
+  }
+
+  // ---- alerts (postgres/alerts.ts)
+
+  async alertRuleCreate(
+    params: Parameters<Store['alertRuleCreate']>[0],
+  ): ReturnType<Store['alertRuleCreate']> {
+    return this.alerts.ruleCreate(params.rule, params.actor);
+  }
+
+  async alertRuleList(): ReturnType<Store['alertRuleList']> {
+    return this.alerts.ruleList();
+  }
+
+  async alertRuleRemove(
+    params: Parameters<Store['alertRuleRemove']>[0],
+  ): ReturnType<Store['alertRuleRemove']> {
+    return this.alerts.ruleRemove(params.id, params.actor, params.now);
+  }
+
+  async alertList(params: Parameters<Store['alertList']>[0]): ReturnType<Store['alertList']> {
+    return this.alerts.list(params);
+  }
+
+  async alertListLastResolved(
+    params: Parameters<Store['alertListLastResolved']>[0],
+  ): ReturnType<Store['alertListLastResolved']> {
+    return this.alerts.listLastResolved(params.keys);
+  }
+
+  async alertFire(params: Parameters<Store['alertFire']>[0]): ReturnType<Store['alertFire']> {
+    return this.alerts.fire(params.alert, params.deliveries);
+  }
+
+  async alertResolve(params: Parameters<Store['alertResolve']>[0]): ReturnType<Store['alertResolve']> {
+    return this.alerts.resolve(params.id, params.now, params.deliveries);
+  }
+
+  async alertDeliveryInsert(params: Parameters<Store['alertDeliveryInsert']>[0]): Promise<void> {
+    await this.alerts.deliveryInsertAll(params.deliveries);
+  }
+
+  async alertDeliveryListDue(
+    params: Parameters<Store['alertDeliveryListDue']>[0],
+  ): ReturnType<Store['alertDeliveryListDue']> {
+    return this.alerts.deliveryListDue(params.now, params.limit);
+  }
+
+  async alertDeliveryUpdate(params: Parameters<Store['alertDeliveryUpdate']>[0]): Promise<void> {
+    await this.alerts.deliveryUpdateOne(params);
+  }
+
+  async alertDeliveryList(
+    params: Parameters<Store['alertDeliveryList']>[0],
+  ): ReturnType<Store['alertDeliveryList']> {
+    return this.alerts.deliveryList(params);
   }
 }

@@ -23,6 +23,7 @@ import type {
   Store,
   StoreCapabilities,
 } from '../store.ts';
+import { SqliteAlerts } from './alerts.ts';
 import { SqliteApiTokens } from './api-tokens.ts';
 import { SqliteAuditLog } from './audit.ts';
 import { queueChanges, queueSettingsForAudit } from './audited-changes.ts';
@@ -97,6 +98,7 @@ export class SqliteStore implements Store {
   protected readonly audit: SqliteAuditLog;
   private readonly apiTokens: SqliteApiTokens;
   private readonly queueSamples: SqliteQueueSamples;
+  private readonly alerts: SqliteAlerts;
   private readonly discards: SqliteDiscard;
   private readonly edits: SqliteDeadLetterEdit;
   private readonly docs: SqliteQueueDocs;
@@ -114,6 +116,7 @@ export class SqliteStore implements Store {
     this.audit = new SqliteAuditLog(db);
     this.apiTokens = new SqliteApiTokens(db, this.audit);
     this.queueSamples = new SqliteQueueSamples(db);
+    this.alerts = new SqliteAlerts(db, this.audit);
     this.discards = new SqliteDiscard(db, this.audit);
     this.edits = new SqliteDeadLetterEdit(db, this.audit);
     this.docs = new SqliteQueueDocs(db, this.audit);
@@ -713,5 +716,61 @@ export class SqliteStore implements Store {
       )
       .all();
     return Object.fromEntries(rows.map((row) => [row.status, row.n]));
+  }
+
+  // ---- alerts (sqlite/alerts.ts)
+
+  async alertRuleCreate(
+    params: Parameters<Store['alertRuleCreate']>[0],
+  ): ReturnType<Store['alertRuleCreate']> {
+    return this.alerts.ruleCreate(params.rule, params.actor);
+  }
+
+  async alertRuleList(): ReturnType<Store['alertRuleList']> {
+    return this.alerts.ruleList();
+  }
+
+  async alertRuleRemove(
+    params: Parameters<Store['alertRuleRemove']>[0],
+  ): ReturnType<Store['alertRuleRemove']> {
+    return this.alerts.ruleRemove(params.id, params.actor, params.now);
+  }
+
+  async alertList(params: Parameters<Store['alertList']>[0]): ReturnType<Store['alertList']> {
+    return this.alerts.list(params);
+  }
+
+  async alertListLastResolved(
+    params: Parameters<Store['alertListLastResolved']>[0],
+  ): ReturnType<Store['alertListLastResolved']> {
+    return this.alerts.listLastResolved(params.keys);
+  }
+
+  async alertFire(params: Parameters<Store['alertFire']>[0]): ReturnType<Store['alertFire']> {
+    return this.alerts.fire(params.alert, params.deliveries);
+  }
+
+  async alertResolve(params: Parameters<Store['alertResolve']>[0]): ReturnType<Store['alertResolve']> {
+    return this.alerts.resolve(params.id, params.now, params.deliveries);
+  }
+
+  async alertDeliveryInsert(params: Parameters<Store['alertDeliveryInsert']>[0]): Promise<void> {
+    this.alerts.deliveryInsertAll(params.deliveries);
+  }
+
+  async alertDeliveryListDue(
+    params: Parameters<Store['alertDeliveryListDue']>[0],
+  ): ReturnType<Store['alertDeliveryListDue']> {
+    return this.alerts.deliveryListDue(params.now, params.limit);
+  }
+
+  async alertDeliveryUpdate(params: Parameters<Store['alertDeliveryUpdate']>[0]): Promise<void> {
+    this.alerts.deliveryUpdateOne(params);
+  }
+
+  async alertDeliveryList(
+    params: Parameters<Store['alertDeliveryList']>[0],
+  ): ReturnType<Store['alertDeliveryList']> {
+    return this.alerts.deliveryList(params);
   }
 }

@@ -1,0 +1,354 @@
+import type Database from 'better-sqlite3';
+import {
+  type Alert,
+  type AlertChannel,
+  type AlertDelivery,
+  type AlertDeliveryEvent,
+  type AlertDeliveryStatus,
+  type AlertKind,
+  type AlertRule,
+  type AlertState,
+  ruleForAudit,
+} from '../../core/alert.ts';
+import { ConflictError, NotFoundError } from '../../core/errors.ts';
+import type { Json } from '../../core/message.ts';
+import type { SqliteAuditLog } from './audit.ts';
+
+interface AlertRuleRow {
+  id: string;
+  name: string;
+  queue: string | null;
+  kind: string;
+  threshold: number;
+  window_ms: number | null;
+  cooldown_ms: number;
+  channels: string;
+  enabled: number;
+  created_at: number;
+  created_by: string;
+}
+
+interface AlertRow {
+  id: string;
+  rule_id: string;
+  rule_name: string;
+  queue: string;
+  group_id: string | null;
+  key: string;
+  state: string;
+  fired_at: number;
+  resolved_at: number | null;
+  last_notified_at: number | null;
+  value: number;
+  details: string;
+}
+
+interface AlertDeliveryRow {
+  id: string;
+  alert_id: string | null;
+  event: string;
+  channel: string;
+  url: string | null;
+  payload: string;
+  attempts: number;
+  status: string;
+  created_at: number;
+  next_attempt_at: number;
+  last_error: string | null;
+  delivered_at: number | null;
+}
+
+function toRule(row: AlertRuleRow): AlertRule {
+  return {
+    id: row.id,
+    name: row.name,
+    queue: row.queue,
+    kind: row.kind as AlertKind,
+    threshold: row.threshold,
+    windowMs: row.window_ms,
+    cooldownMs: row.cooldown_ms,
+    channels: JSON.parse(row.channels) as AlertChannel[],
+    enabled: row.enabled === 1,
+    createdAt: row.created_at,
+    createdBy: row.created_by,
+  };
+}
+
+function toAlert(row: AlertRow): Alert {
+  return {
+    id: row.id,
+    ruleId: row.rule_id,
+    ruleName: row.rule_name,
+    queue: row.queue,
+    groupId: row.group_id,
+    key: row.key,
+    state: row.state as AlertState,
+    firedAt: row.fired_at,
+    resolvedAt: row.resolved_at,
+    lastNotifiedAt: row.last_notified_at,
+    value: row.value,
+    details: JSON.parse(row.details) as Alert['details'],
+  };
+}
+
+function toDelivery(row: AlertDeliveryRow): AlertDelivery {
+  return {
+    id: row.id,
+    alertId: row.alert_id,
+    event: row.event as AlertDeliveryEvent,
+    channel: row.channel as AlertDelivery['channel'],
+    url: row.url,
+    payload: JSON.parse(row.payload) as Json,
+    attempts: row.attempts,
+    status: row.status as AlertDeliveryStatus,
+    createdAt: row.created_at,
+    nextAttemptAt: row.next_attempt_at,
+    lastError: row.last_error,
+    deliveredAt: row.delivered_at,
+  };
+}
+
+/** The alert tables' statements of one connection, prepared once; audited changes append in their transaction. */
+export class SqliteAlerts {
+  private readonly db: Database.Database;
+  private readonly audit: SqliteAuditLog;
+  private readonly ruleInsert: Database.Statement<[AlertRuleRow]>;
+  private readonly ruleByNameOrId: Database.Statement<[string, string], AlertRuleRow>;
+  private readonly ruleAll: Database.Statement<[], AlertRuleRow>;
+  private readonly ruleDelete: Database.Statement<[string], AlertRuleRow>;
+  private readonly resolveByRule: Database.Statement<[number, string]>;
+  private readonly alertInsert: Database.Statement<[AlertRow]>;
+  private readonly alertFiringByKey: Database.Statement<[string], { id: string }>;
+  private readonly alertResolveById: Database.Statement<[number, string]>;
+  private readonly lastResolved: Database.Statement<[string], { resolved_at: number | null }>;
+  private readonly deliveryInsert: Database.Statement<[AlertDeliveryRow]>;
+  private readonly deliveryDue: Database.Statement<[number, number], AlertDeliveryRow>;
+  private readonly deliveryUpdate: Database.Statement<
+    [number, string, number, string | null, number | null, string]
+  >;
+
+  constructor(db: Database.Database, audit: SqliteAuditLog) {
+    this.db = db;
+    this.audit = audit;
+    this.ruleInsert = db.prepare(
+      `INSERT INTO alert_rules (id, name, queue, kind, threshold, window_ms, cooldown_ms, channels, enabled, created_at, created_by)
+       VALUES (@id, @name, @queue, @kind, @threshold, @window_ms, @cooldown_ms, @channels, @enabled, @created_at, @created_by)`,
+    );
+    this.ruleByNameOrId = db.prepare('SELECT * FROM alert_rules WHERE name = ? OR id = ?');
+    this.ruleAll = db.prepare('SELECT * FROM alert_rules ORDER BY name');
+    this.ruleDelete = db.prepare('DELETE FROM alert_rules WHERE id = ? RETURNING *');
+    this.resolveByRule = db.prepare(
+      `UPDATE alerts SET state = 'resolved', resolved_at = ?,
+         details = json_set(details, '$.resolvedBy', 'rule removed')
+       WHERE rule_id = ? AND state = 'firing'`,
+    );
+    this.alertInsert = db.prepare(
+      `INSERT INTO alerts (id, rule_id, rule_name, queue, group_id, key, state, fired_at, resolved_at, last_notified_at, value, details)
+       VALUES (@id, @rule_id, @rule_name, @queue, @group_id, @key, @state, @fired_at, @resolved_at, @last_notified_at, @value, @details)`,
+    );
+    this.alertFiringByKey = db.prepare("SELECT id FROM alerts WHERE key = ? AND state = 'firing'");
+    this.alertResolveById = db.prepare(
+      "UPDATE alerts SET state = 'resolved', resolved_at = ? WHERE id = ? AND state = 'firing'",
+    );
+    this.lastResolved = db.prepare(
+      "SELECT max(resolved_at) AS resolved_at FROM alerts WHERE key = ? AND state = 'resolved'",
+    );
+    this.deliveryInsert = db.prepare(
+      `INSERT INTO alert_deliveries (id, alert_id, event, channel, url, payload, attempts, status, created_at, next_attempt_at, last_error, delivered_at)
+       VALUES (@id, @alert_id, @event, @channel, @url, @payload, @attempts, @status, @created_at, @next_attempt_at, @last_error, @delivered_at)`,
+    );
+    this.deliveryDue = db.prepare(
+      `SELECT * FROM alert_deliveries WHERE status = 'pending' AND next_attempt_at <= ?
+       ORDER BY next_attempt_at, id LIMIT ?`,
+    );
+    this.deliveryUpdate = db.prepare(
+      `UPDATE alert_deliveries SET attempts = ?, status = ?, next_attempt_at = ?, last_error = ?, delivered_at = ?
+       WHERE id = ?`,
+    );
+  }
+
+  ruleCreate(rule: AlertRule, actor: string): AlertRule {
+    return this.db
+      .transaction(() => {
+        if (this.ruleByNameOrId.get(rule.name, rule.id)) {
+          throw new ConflictError(
+            `an alert rule named "${rule.name}" exists: remove it first or pick another name`,
+          );
+        }
+        this.ruleInsert.run({
+          id: rule.id,
+          name: rule.name,
+          queue: rule.queue,
+          kind: rule.kind,
+          threshold: rule.threshold,
+          window_ms: rule.windowMs,
+          cooldown_ms: rule.cooldownMs,
+          channels: JSON.stringify(rule.channels),
+          enabled: rule.enabled ? 1 : 0,
+          created_at: rule.createdAt,
+          created_by: rule.createdBy,
+        });
+        this.audit.append({
+          at: rule.createdAt,
+          actor,
+          action: 'alert_rule.create',
+          targetType: 'alert_rule',
+          targetId: rule.name,
+          details: ruleForAudit(rule),
+        });
+        return rule;
+      })
+      .immediate();
+  }
+
+  ruleList(): AlertRule[] {
+    return this.ruleAll.all().map(toRule);
+  }
+
+  ruleRemove(id: string, actor: string, now: number): AlertRule {
+    return this.db
+      .transaction(() => {
+        const row = this.ruleDelete.get(id);
+        if (!row) throw new NotFoundError(`no alert rule with id "${id}"`);
+        const rule = toRule(row);
+        const resolved = this.resolveByRule.run(now, id).changes;
+        this.audit.append({
+          at: now,
+          actor,
+          action: 'alert_rule.remove',
+          targetType: 'alert_rule',
+          targetId: rule.name,
+          details: { ...ruleForAudit(rule), resolvedAlerts: resolved },
+        });
+        return rule;
+      })
+      .immediate();
+  }
+
+  list(params: { state?: AlertState; limit: number }): Alert[] {
+    const where = params.state === undefined ? '' : 'WHERE state = ?';
+    const args: (string | number)[] = params.state === undefined ? [] : [params.state];
+    return this.db
+      .prepare<(string | number)[], AlertRow>(
+        `SELECT * FROM alerts ${where} ORDER BY fired_at DESC, id DESC LIMIT ?`,
+      )
+      .all(...args, params.limit)
+      .map(toAlert);
+  }
+
+  listLastResolved(keys: string[]): { key: string; resolvedAt: number }[] {
+    const result: { key: string; resolvedAt: number }[] = [];
+    for (const key of new Set(keys)) {
+      const at = this.lastResolved.get(key)?.resolved_at;
+      if (at !== null && at !== undefined) result.push({ key, resolvedAt: at });
+    }
+    return result;
+  }
+
+  fire(alert: Alert, deliveries: AlertDelivery[]): boolean {
+    return this.db
+      .transaction(() => {
+        if (this.alertFiringByKey.get(alert.key)) return false;
+        this.alertInsert.run({
+          id: alert.id,
+          rule_id: alert.ruleId,
+          rule_name: alert.ruleName,
+          queue: alert.queue,
+          group_id: alert.groupId,
+          key: alert.key,
+          state: 'firing',
+          fired_at: alert.firedAt,
+          resolved_at: null,
+          last_notified_at: alert.lastNotifiedAt,
+          value: alert.value,
+          details: JSON.stringify(alert.details),
+        });
+        this.insertDeliveries(deliveries);
+        return true;
+      })
+      .immediate();
+  }
+
+  resolve(id: string, now: number, deliveries: AlertDelivery[]): boolean {
+    return this.db
+      .transaction(() => {
+        if (this.alertResolveById.run(now, id).changes === 0) return false;
+        this.insertDeliveries(deliveries);
+        return true;
+      })
+      .immediate();
+  }
+
+  deliveryInsertAll(deliveries: AlertDelivery[]): void {
+    this.db.transaction(() => this.insertDeliveries(deliveries)).immediate();
+  }
+
+  private insertDeliveries(deliveries: AlertDelivery[]): void {
+    for (const d of deliveries) {
+      this.deliveryInsert.run({
+        id: d.id,
+        alert_id: d.alertId,
+        event: d.event,
+        channel: d.channel,
+        url: d.url,
+        payload: JSON.stringify(d.payload),
+        attempts: d.attempts,
+        status: d.status,
+        created_at: d.createdAt,
+        next_attempt_at: d.nextAttemptAt,
+        last_error: d.lastError,
+        delivered_at: d.deliveredAt,
+      });
+    }
+  }
+
+  deliveryListDue(now: number, limit: number): AlertDelivery[] {
+    return this.deliveryDue.all(now, limit).map(toDelivery);
+  }
+
+  deliveryUpdateOne(params: {
+    id: string;
+    attempts: number;
+    status: AlertDeliveryStatus;
+    nextAttemptAt: number;
+    lastError: string | null;
+    deliveredAt: number | null;
+  }): void {
+    const changes = this.db
+      .transaction(
+        () =>
+          this.deliveryUpdate.run(
+            params.attempts,
+            params.status,
+            params.nextAttemptAt,
+            params.lastError,
+            params.deliveredAt,
+            params.id,
+          ).changes,
+      )
+      .immediate();
+    if (changes === 0) throw new NotFoundError(`no alert delivery with id "${params.id}"`);
+  }
+
+  deliveryList(params: { alertIds?: string[]; event?: AlertDeliveryEvent; limit: number }): AlertDelivery[] {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (params.alertIds !== undefined) {
+      if (params.alertIds.length === 0) return [];
+      // json_each keeps the statement text the same whatever the number of ids.
+      where.push('alert_id IN (SELECT value FROM json_each(?))');
+      args.push(JSON.stringify(params.alertIds));
+    }
+    if (params.event !== undefined) {
+      where.push('event = ?');
+      args.push(params.event);
+    }
+    const clause = where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`;
+    return this.db
+      .prepare<(string | number)[], AlertDeliveryRow>(
+        `SELECT * FROM alert_deliveries ${clause} ORDER BY created_at DESC, id DESC LIMIT ?`,
+      )
+      .all(...args, params.limit)
+      .map(toDelivery);
+  }
+}
