@@ -25,7 +25,7 @@ import {
   toAuditEntry,
 } from './audit.ts';
 import { clientConfig, quoteIdent } from './connection.ts';
-import type { PgDb, Queryable } from './db.ts';
+import { type PgDb, type Queryable, UNPREPARED } from './db.ts';
 import type { Values } from './lease-batches.ts';
 import { deadLetterListQuery, groupListQuery, type ListQuery } from './list-queries.ts';
 import { NotificationListener, type Subscription } from './listener.ts';
@@ -419,8 +419,13 @@ export class PostgresStore implements Store {
     return this.track(this.pool.query<R>(config));
   }
 
+  /**
+   * List queries are planned per run, never prepared: a generic plan is made without the filter
+   * values, and for a skewed column (one queue with most of the dead letters, one with a few) it
+   * can pick the walk that suits the average value and crawl for the rare one.
+   */
   private listQuery<R extends QueryResultRow>(query: ListQuery): Promise<QueryResult<R>> {
-    return this.query<R>(query.key.replaceAll(':', '_'), query.sql, query.params);
+    return this.query<R>(UNPREPARED, query.sql, query.params);
   }
 
   /** Runs `fn` in one transaction on one pooled connection; rolls back if it throws. */

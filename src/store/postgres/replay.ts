@@ -5,7 +5,7 @@ import { emptyCanary, REPLAY_HEADERS, type ReplayCanary, type ReplaySkip } from 
 import type { ReplayBatchResult, Store } from '../store.ts';
 import { appendAudit } from './audit.ts';
 import { quoteIdent } from './connection.ts';
-import type { PgDb, Queryable } from './db.ts';
+import { type PgDb, type Queryable, UNPREPARED } from './db.ts';
 import { randomCounterSlot } from './lease-batches.ts';
 import { deadLetterFilterTerms, Terms } from './list-queries.ts';
 import { type PostgresReplayJobs, toReplayJob } from './replay-jobs.ts';
@@ -245,7 +245,7 @@ export class PostgresReplay {
     const column = COUNT_COLUMNS[params.by];
     const t = deadLetterFilterTerms(params, new Terms(`count:${params.by}`));
     const { rows } = await this.db.query<{ key: string; count: number }>(
-      t.key.replaceAll(':', '_'),
+      UNPREPARED, // planned per run, like the list queries (skewed filter values)
       `SELECT ${column}::text AS key, count(*) AS count FROM ${this.s}.dead_letters${t.sql()} ` +
         `GROUP BY ${column} ORDER BY count DESC, key`,
       t.params,
