@@ -195,6 +195,7 @@ function report(
     });
   } else {
     ctx.print(`Deadletter API on ${info.url}  (store ${info.store})`);
+    ctx.print(`  dashboard ${info.url}/ (sign in with a token)`);
     ctx.print(`  OpenAPI  ${info.url}/api/openapi.json`);
     ctx.print(`  metrics  ${info.url}/metrics (viewer token)`);
     if (info.created) {
