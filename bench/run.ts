@@ -15,6 +15,7 @@ import { type PipelineOutcome, type ReadPathOutcome, renderReport } from './lib/
 import type { PipelineResult } from './pipeline/harness.ts';
 import type { ReadPathResult } from './read-path/read-path.ts';
 import type { SeedDescription } from './read-path/seed.ts';
+import { type ReplayOutcome, runReplayBench } from './replay/report.ts';
 import { runServerLoad, type ServerLoadOutcome } from './server/report.ts';
 
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
@@ -97,6 +98,12 @@ async function main(): Promise<number> {
     serverLoad = await runServerLoad(options);
   }
 
+  let replay: ReplayOutcome | undefined;
+  if (options.parts.has('replay')) {
+    console.log(`\n== replay: ${options.deadLetters.toLocaleString('en-US')} dead letters`);
+    replay = await runReplayBench({ ...options, quiet });
+  }
+
   const markdown = renderReport({
     date,
     machine,
@@ -106,6 +113,7 @@ async function main(): Promise<number> {
     pipeline,
     ...(readPath ? { readPath } : {}),
     ...(serverLoad ? { serverLoad } : {}),
+    ...(replay ? { replay } : {}),
   });
   let target = fileURLToPath(new URL('RESULTS.md', import.meta.url));
   if (!options.full && !options.write) {
@@ -119,7 +127,8 @@ async function main(): Promise<number> {
   const broken =
     pipeline.some((p) => p.rounds.some((r) => !r.result || r.result.problems.length > 0)) ||
     (readPath !== undefined && !readPath.result) ||
-    (serverLoad !== undefined && !serverLoad.result);
+    (serverLoad !== undefined && !serverLoad.result) ||
+    (replay !== undefined && (!replay.result || replay.result.problems.length > 0));
   return broken ? 1 : 0;
 }
 

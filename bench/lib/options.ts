@@ -1,7 +1,7 @@
 /**
  * Command-line options of `npm run bench` (after `--`):
  *
- * - `--only deadletter,bullmq,pg-boss,read-path,server-load`: run some parts only (comma separated or repeated).
+ * - `--only deadletter,bullmq,pg-boss,read-path,server-load,replay`: run some parts only (comma separated or repeated).
  * - `--messages N`: messages in the pipeline workload (default 100 000).
  * - `--dead-letters N`: dead letters seeded for the read path (default 1 000 000).
  * - `--reps N`: repetitions of each read (default 200).
@@ -25,7 +25,7 @@ export interface BenchOptions {
 
 export const PIPELINE_SYSTEMS = ['deadletter', 'bullmq', 'pg-boss'] as const;
 export type PipelineSystem = (typeof PIPELINE_SYSTEMS)[number];
-export const BENCH_PARTS = [...PIPELINE_SYSTEMS, 'read-path', 'server-load'] as const;
+export const BENCH_PARTS = [...PIPELINE_SYSTEMS, 'read-path', 'server-load', 'replay'] as const;
 export type BenchPart = (typeof BENCH_PARTS)[number];
 
 export const DEFAULT_MESSAGES = 100_000;

@@ -1,6 +1,7 @@
 import type { PipelineResult } from '../pipeline/harness.ts';
 import type { ReadPathResult } from '../read-path/read-path.ts';
 import type { SeedDescription } from '../read-path/seed.ts';
+import { type ReplayOutcome, replaySection } from '../replay/report.ts';
 import { type ServerLoadOutcome, serverLoadSection } from '../server/report.ts';
 import type { Machine } from './machine.ts';
 import type { PipelineSystem } from './options.ts';
@@ -61,6 +62,7 @@ export interface Report {
   readPath?: ReadPathOutcome;
   /** `dlq serve` under 50 concurrent clients (bench/server/). */
   serverLoad?: ServerLoadOutcome;
+  replay?: ReplayOutcome;
 }
 
 const LABELS: Record<PipelineSystem, string> = {
@@ -116,6 +118,7 @@ export function renderReport(report: Report): string {
   out.push(...pipelineSection(report));
   if (report.readPath) out.push(...readPathSection(report.readPath));
   if (report.serverLoad) out.push(...serverLoadSection(report.serverLoad));
+  if (report.replay) out.push(...replaySection(report.replay));
   out.push(...targetsSection(report));
   return `${out.join('\n').trimEnd()}\n`;
 }

@@ -1,7 +1,7 @@
 import type { Clock } from '../core/clock.ts';
 import type { DeadLetterSummary } from '../core/dead-letter.ts';
 import { ConflictError } from '../core/errors.ts';
-import { newId } from '../core/ids.ts';
+import { newIds } from '../core/ids.ts';
 import {
   type CanaryOutcome,
   judgeCanary,
@@ -146,10 +146,11 @@ class ReplayRun {
       await this.pace();
       const canary = this.replayingCanary();
       const last = page[page.length - 1] as DeadLetterSummary;
+      const messageIds = newIds(page.length);
       const result = await this.store.deadLetterReplayBatch({
         jobId: this.job.id,
         holder: this.options.holder,
-        items: page.map((letter) => ({ id: letter.id, messageId: newId() })),
+        items: page.map((letter, k) => ({ id: letter.id, messageId: messageIds[k] as string })),
         destination: this.job.destination,
         position: { diedAt: last.diedAt, id: last.id },
         canary,

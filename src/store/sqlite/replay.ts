@@ -8,10 +8,11 @@ import type { SqliteAuditLog } from './audit.ts';
 import { deadLetterWhere } from './list-queries.ts';
 import { type ReplayJobRow, toReplayJob } from './replay-jobs.ts';
 import { type DeadLetterRow, toDeadLetter } from './rows.ts';
-import { FIND_LIVE_BY_KEY_SQL } from './statements.ts';
 
 /** What a batch needs to know of a dead letter before replaying it. */
 interface ReplayCandidateRow {
+  /** The item's position in the batch. */
+  k: number;
   queue: string;
   replay_count: number;
   idempotency_key: string | null;
@@ -35,26 +36,57 @@ const COUNT_COLUMNS = {
 } as const;
 
 /**
- * The new message of a replay, read from the dead letter in the same statement: the body (as
- * edited) and headers stay in SQLite (no JSON round trip through JavaScript), the replay
- * headers are set with `json_set` (replacing those of an earlier replay), the idempotency key
- * travels, and the replay count goes up by one.
+ * The batch's dead letters still in the DLQ, with what the checks need. `json_each` drives the
+ * join (one primary-key probe per id); `k` is the item's position in the batch.
  */
-const INSERT_REPLAY_SQL =
-  'INSERT INTO messages (id, queue, state, body, headers, idempotency_key, enqueued_at, visible_at, replay_of, replay_count) ' +
-  "SELECT @messageId, @queue, 'waiting', body, " +
-  `json_set(headers, '$."${REPLAY_HEADERS.replayOf}"', id, '$."${REPLAY_HEADERS.job}"', @jobId, ` +
-  `'$."${REPLAY_HEADERS.count}"', CAST(replay_count + 1 AS TEXT)), ` +
-  'idempotency_key, @now, @now, id, replay_count + 1 FROM dead_letters WHERE id = @id';
+const CANDIDATES_SQL =
+  'SELECT j.key AS k, d.queue, d.replay_count, d.idempotency_key, d.group_id ' +
+  'FROM json_each(?) AS j CROSS JOIN dead_letters AS d ON d.id = j.value';
 
-/** The dead letter's whole row moves to the replay history, with who replayed it to what. */
+/**
+ * Live (waiting or leased) messages holding the keys a batch would send, given as
+ * `[[queue, key], ...]`: one probe each of the partial unique index on (queue, idempotency_key).
+ */
+const LIVE_KEYS_SQL =
+  'SELECT m.queue, m.idempotency_key AS key, m.id FROM json_each(?) AS j CROSS JOIN messages AS m ' +
+  "ON m.queue = j.value ->> 0 AND m.idempotency_key = j.value ->> 1 AND m.state IN ('waiting', 'leased')";
+
+/**
+ * The new messages of a batch, `@pairs` = `[[deadLetterId, messageId], ...]`, inserted in that
+ * order, each read from its dead letter in the same statement: the body (as edited) and headers
+ * stay in SQLite (no JSON round trip through JavaScript), the replay headers are set with
+ * `json_set` (replacing those of an earlier replay), the idempotency key travels, and the
+ * replay count goes up by one. One statement per batch, not per row: the hot path of a replay.
+ */
+const INSERT_REPLAYS_SQL =
+  'INSERT INTO messages (id, queue, state, body, headers, idempotency_key, enqueued_at, visible_at, replay_of, replay_count) ' +
+  "SELECT j.value ->> 1, coalesce(@destination, d.queue), 'waiting', d.body, " +
+  `json_set(d.headers, '$."${REPLAY_HEADERS.replayOf}"', d.id, '$."${REPLAY_HEADERS.job}"', @jobId, ` +
+  `'$."${REPLAY_HEADERS.count}"', CAST(d.replay_count + 1 AS TEXT)), ` +
+  'd.idempotency_key, @now, @now, d.id, d.replay_count + 1 ' +
+  'FROM json_each(@pairs) AS j CROSS JOIN dead_letters AS d ON d.id = j.value ->> 0';
+
+/** The batch's dead letters move, whole, to the replay history, with who replayed them to what. */
 const MOVE_TO_HISTORY_SQL =
   'INSERT INTO replayed_dead_letters (id, queue, body, headers, idempotency_key, enqueued_at, attempts, ' +
   'attempt_count, error_name, error_message, error_stack, error_code, error_status, tier, fingerprint, group_id, ' +
   'died_at, replay_count, previous_id, original_body, edits, replayed_at, replayed_by, replay_job_id, replayed_to, ' +
-  'destination) SELECT id, queue, body, headers, idempotency_key, enqueued_at, attempts, attempt_count, error_name, ' +
-  'error_message, error_stack, error_code, error_status, tier, fingerprint, group_id, died_at, replay_count, ' +
-  'previous_id, original_body, edits, @now, @actor, @jobId, @messageId, @queue FROM dead_letters WHERE id = @id';
+  'destination) SELECT d.id, d.queue, d.body, d.headers, d.idempotency_key, d.enqueued_at, d.attempts, ' +
+  'd.attempt_count, d.error_name, d.error_message, d.error_stack, d.error_code, d.error_status, d.tier, ' +
+  'd.fingerprint, d.group_id, d.died_at, d.replay_count, d.previous_id, d.original_body, d.edits, @now, @actor, ' +
+  '@jobId, j.value ->> 1, coalesce(@destination, d.queue) ' +
+  'FROM json_each(@pairs) AS j CROSS JOIN dead_letters AS d ON d.id = j.value ->> 0';
+
+const DELETE_REPLAYED_SQL =
+  'DELETE FROM dead_letters WHERE id IN (SELECT value ->> 0 FROM json_each(@pairs))';
+
+/** Parameters of the batch statements. */
+interface BatchParams {
+  pairs: string;
+  destination: string | null;
+  jobId: string;
+  now: number;
+}
 
 /**
  * Replay on SQLite: the batch that moves dead letters back to queues, the dry run's counts,
@@ -79,22 +111,11 @@ export class SqliteReplay {
       queueLimit: db.prepare<[string], { replay_limit: number }>(
         'SELECT replay_limit FROM queues WHERE name = ?',
       ),
-      candidate: db.prepare<[string], ReplayCandidateRow>(
-        'SELECT queue, replay_count, idempotency_key, group_id FROM dead_letters WHERE id = ?',
-      ),
-      liveByKey: db.prepare<[string, string], { id: string }>(FIND_LIVE_BY_KEY_SQL),
-      insertReplay: db.prepare<{ messageId: string; queue: string; jobId: string; now: number; id: string }>(
-        INSERT_REPLAY_SQL,
-      ),
-      moveToHistory: db.prepare<{
-        messageId: string;
-        queue: string;
-        jobId: string;
-        now: number;
-        actor: string;
-        id: string;
-      }>(MOVE_TO_HISTORY_SQL),
-      deleteDead: db.prepare<[string]>('DELETE FROM dead_letters WHERE id = ?'),
+      candidates: db.prepare<[string], ReplayCandidateRow>(CANDIDATES_SQL),
+      liveKeys: db.prepare<[string], { queue: string; key: string; id: string }>(LIVE_KEYS_SQL),
+      insertReplays: db.prepare<BatchParams>(INSERT_REPLAYS_SQL),
+      moveToHistory: db.prepare<BatchParams & { actor: string }>(MOVE_TO_HISTORY_SQL),
+      deleteReplayed: db.prepare<{ pairs: string }>(DELETE_REPLAYED_SQL),
       groupDeadCount: db.prepare<[number, string]>(
         'UPDATE groups SET dead_count = dead_count - ? WHERE id = ?',
       ),
@@ -172,10 +193,19 @@ export class SqliteReplay {
         const sources = new Map<string, number>();
         const replayed: ReplayBatchResult['replayed'] = [];
         const skipped: ReplaySkip[] = [];
-        for (const item of params.items) {
-          const candidate = this.sql.candidate.get(item.id);
+        const { items } = params;
+        const candidates = new Map<number, ReplayCandidateRow>();
+        for (const row of this.sql.candidates.all(JSON.stringify(items.map((item) => item.id)))) {
+          candidates.set(row.k, row);
+        }
+        // First the checks that need nothing but the dead letter; then the keys of the rest,
+        // looked up at once; then the decisions, in the batch's order.
+        const decisions: (ReplaySkip | { queue: string; candidate: ReplayCandidateRow })[] = [];
+        const probes: [string, string][] = [];
+        for (const [k, item] of items.entries()) {
+          const candidate = candidates.get(k);
           if (!candidate) {
-            skipped.push({ id: item.id, reason: 'gone' });
+            decisions.push({ id: item.id, reason: 'gone' });
             continue;
           }
           let limit = limits.get(candidate.queue);
@@ -184,26 +214,52 @@ export class SqliteReplay {
             limits.set(candidate.queue, limit);
           }
           if (candidate.replay_count >= limit) {
-            skipped.push({ id: item.id, reason: 'replay_limit', detail: candidate.replay_count });
+            decisions.push({ id: item.id, reason: 'replay_limit', detail: candidate.replay_count });
             continue;
           }
           const queue = params.destination ?? candidate.queue;
+          if (candidate.idempotency_key !== null) probes.push([queue, candidate.idempotency_key]);
+          decisions.push({ queue, candidate });
+        }
+        // The destination's unique index allows one live message per key: a replay waits until
+        // that one is done rather than replacing or doubling it (also within this batch).
+        const live = new Map<string, string>();
+        if (probes.length > 0) {
+          for (const row of this.sql.liveKeys.all(JSON.stringify(probes)))
+            live.set(`${row.queue}\0${row.key}`, row.id);
+        }
+        const pairs: [string, string][] = [];
+        for (const [k, decision] of decisions.entries()) {
+          const item = items[k] as { id: string; messageId: string };
+          if ('reason' in decision) {
+            skipped.push(decision);
+            continue;
+          }
+          const { queue, candidate } = decision;
           if (candidate.idempotency_key !== null) {
-            // The destination's unique index allows one live message per key: the replay
-            // waits until that one is done rather than replacing or doubling it.
-            const live = this.sql.liveByKey.get(queue, candidate.idempotency_key);
-            if (live) {
-              skipped.push({ id: item.id, reason: 'duplicate_key', detail: live.id });
+            const key = `${queue}\0${candidate.idempotency_key}`;
+            const holder = live.get(key);
+            if (holder !== undefined) {
+              skipped.push({ id: item.id, reason: 'duplicate_key', detail: holder });
               continue;
             }
+            live.set(key, item.messageId);
           }
-          const row = { messageId: item.messageId, queue, jobId: params.jobId, now: params.now, id: item.id };
-          this.sql.insertReplay.run(row);
-          this.sql.moveToHistory.run({ ...row, actor: params.actor });
-          this.sql.deleteDead.run(item.id);
+          pairs.push([item.id, item.messageId]);
           groups.set(candidate.group_id, (groups.get(candidate.group_id) ?? 0) + 1);
           sources.set(candidate.queue, (sources.get(candidate.queue) ?? 0) + 1);
           replayed.push({ id: item.id, messageId: item.messageId, queue });
+        }
+        if (pairs.length > 0) {
+          const batch = {
+            pairs: JSON.stringify(pairs),
+            destination: params.destination,
+            jobId: params.jobId,
+            now: params.now,
+          };
+          this.sql.insertReplays.run(batch);
+          this.sql.moveToHistory.run({ ...batch, actor: params.actor });
+          this.sql.deleteReplayed.run({ pairs: batch.pairs });
         }
         for (const [groupId, n] of groups) this.sql.groupDeadCount.run(n, groupId);
         for (const [queue, n] of sources) this.sql.countersReplayed.run(n, n, queue);
