@@ -210,6 +210,25 @@ describe('the dashboard in Chromium against dlq serve', () => {
     expect(await page.locator('details.attempt').count()).toBe(1);
     expect(await page.locator('details.attempt pre').last().textContent()).toContain('PermanentError');
     await shot(page, 'dead-letter');
+
+    // Edit the body before replay: a live diff against the original, then saved and audited.
+    await page.getByRole('button', { name: 'Edit body before replay…' }).click();
+    const editor = page.getByLabel('New body (JSON)');
+    const original = JSON.parse((await editor.inputValue()) || '{}') as { customer: { country: string } };
+    const edited = { ...original, customer: { ...original.customer, country: 'NL' }, note: 'fixed by hand' };
+    await editor.fill('{ not json');
+    await expect.poll(() => page.getByRole('status').textContent()).toContain('Not JSON');
+    await editor.fill(JSON.stringify(edited, null, 2));
+    const diff = page.getByRole('list', { name: 'Changes against the original body' });
+    await expect.poll(() => diff.textContent()).toContain('+ customer.country: "NL"');
+    expect(await diff.textContent()).toContain('+ note: "fixed by hand"');
+    await shot(page, 'dead-letter-edit');
+    await page.getByRole('button', { name: 'Save the new body' }).click();
+    await expect.poll(() => page.locator('.json-block').textContent()).toContain('Body (edited)');
+    expect(await page.locator('.json-block pre').textContent()).toContain('"country": "NL"');
+    await expect
+      .poll(() => page.locator('section', { hasText: 'Audit' }).last().textContent())
+      .toContain('dead_letter.edit');
   });
 
   it('replays the group with a dry run and a canary, and watches the job complete', async () => {
