@@ -565,6 +565,43 @@ export function describeReplay(ctx: StoreContext): void {
       expect(skip?.details.skipped).toEqual(result.skipped);
     });
 
+    it('sends one of two dead letters with the same key in one batch, and skips the other', async () => {
+      await createQueues(ctx.store, 'orders');
+      const death = deathRecord('g1');
+      for (const [k, id] of ['twin-a', 'twin-b'].entries()) {
+        await ctx.store.messageInsertBatch({
+          queue: 'orders',
+          messages: [message({ id, idempotencyKey: 'same-key', visibleAt: T0 + k * 10 })],
+          now: T0 + k * 10,
+        });
+        const claimed = await claimOne(ctx.store, 'orders', T0 + k * 10 + 1);
+        await ctx.store.messageFail({
+          items: [
+            { ...claimed, attempt: attemptOf(claimed, T0 + k * 10 + 1, death.error), outcome: 'dead', death },
+          ],
+          now: T0 + k * 10 + 2,
+        });
+      }
+      const job = await createHeldJob(ctx.store, { now: T0 + 100 });
+      const result = await ctx.store.deadLetterReplayBatch({
+        jobId: job.id,
+        holder: 'runner-1',
+        items: [
+          { id: 'twin-b', messageId: 'new-b' },
+          { id: 'twin-a', messageId: 'new-a' },
+        ],
+        destination: null,
+        position: { diedAt: T0 + 2, id: 'twin-a' },
+        canary: false,
+        actor: 'ada',
+        now: T0 + 110,
+      });
+      expect(result.replayed).toEqual([{ id: 'twin-b', messageId: 'new-b', queue: 'orders' }]);
+      expect(result.skipped).toEqual([{ id: 'twin-a', reason: 'duplicate_key', detail: 'new-b' }]);
+      expect(await ctx.store.deadLetterGet({ id: 'twin-a' })).toBeDefined();
+      expect(await ctx.store.messageGet({ id: 'new-a' })).toBeUndefined();
+    });
+
     it('replays the edited body and keeps the one it died with in the history', async () => {
       await createQueues(ctx.store, 'orders');
       const id = await killOne(ctx.store, { queue: 'orders', diedAt: T0 + 10, body: { email: 'nobody' } });
