@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import packageJson from '../../package.json' with { type: 'json' };
 import type { CliIo } from './cli-context.ts';
+import { registerAlertCommands } from './commands/alert.ts';
 import { registerArchiveCommands } from './commands/archive.ts';
 import { registerAuditCommand } from './commands/audit.ts';
 import { registerDemoCommand } from './commands/demo.ts';
@@ -96,6 +97,7 @@ function buildProgram(io: CliIo): Command {
   registerDocsCommands(program, io);
   registerDoctorCommand(program, io);
   registerReviewCommand(program, io);
+  registerAlertCommands(program, io);
   registerRetentionCommands(program, io);
   registerArchiveCommands(program, io);
   registerDemoCommand(program, io);
