@@ -228,6 +228,34 @@ const ROUTES: RouteCase[] = [
     request: () => ({ method: 'GET', url: '/api/review' }),
     status: 200,
   },
+  {
+    name: 'GET /api/alerts',
+    role: 'viewer',
+    request: () => ({ method: 'GET', url: '/api/alerts' }),
+    status: 200,
+  },
+  {
+    name: 'GET /api/alert-rules',
+    role: 'admin',
+    request: () => ({ method: 'GET', url: '/api/alert-rules' }),
+    status: 200,
+  },
+  {
+    name: 'POST /api/alert-rules',
+    role: 'admin',
+    request: () => ({
+      method: 'POST',
+      url: '/api/alert-rules',
+      payload: { name: 'roles-check', kind: 'depth', threshold: 5, channels: [{ type: 'log' }] },
+    }),
+    status: 201,
+  },
+  {
+    name: 'DELETE /api/alert-rules/:rule',
+    role: 'admin',
+    request: () => ({ method: 'DELETE', url: '/api/alert-rules/roles-check' }),
+    status: 200,
+  },
 ];
 
 describe('every route, for each role', () => {

@@ -1,3 +1,4 @@
+import { alertRoutes } from './alerts.ts';
 import { auditRoutes } from './audit.ts';
 import type { RouteModule } from './context.ts';
 import { deadLetterRoutes } from './dead-letters.ts';
@@ -33,4 +34,5 @@ export const ROUTE_MODULES: readonly RouteModule[] = [
   replayRoutes,
   discardRoutes,
   triageRoutes,
+  alertRoutes,
 ];

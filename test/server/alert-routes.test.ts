@@ -1,0 +1,100 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { evaluateAlerts } from '../../src/engine/alert-evaluator.ts';
+import { killOne } from '../../src/store/conformance/fixtures.ts';
+import { type ServerFixture, startServer } from './harness.ts';
+
+let server: ServerFixture;
+
+beforeEach(async () => {
+  server = await startServer();
+  await server.dl.createQueue('orders');
+});
+afterEach(() => server.close());
+
+describe('alert routes', () => {
+  it('creates, lists and removes rules (admin), validated', async () => {
+    const created = await server.call('admin', {
+      method: 'POST',
+      url: '/api/alert-rules',
+      payload: {
+        name: 'orders-growth',
+        queue: 'orders',
+        kind: 'growth',
+        threshold: 10,
+        window: '10m',
+        channels: [{ type: 'slack', url: 'https://hooks.example/secret' }],
+      },
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    expect(created.json()).toMatchObject({
+      name: 'orders-growth',
+      windowMs: 600_000,
+      cooldownMs: 1_800_000,
+      createdBy: 'admin',
+    });
+
+    const bad = [
+      { name: 'x', kind: 'growth', threshold: 1, channels: [{ type: 'log' }] },
+      { name: 'x', kind: 'depth', threshold: 1, channels: [] },
+      { name: 'x', kind: 'loud', threshold: 1, channels: [{ type: 'log' }] },
+      { name: 'x', kind: 'depth', threshold: 1, channels: [{ type: 'webhook', url: 'javascript:alert(1)' }] },
+      { name: 'x', kind: 'depth', threshold: 1, channels: [{ type: 'log' }], extra: true },
+    ];
+    for (const payload of bad) {
+      const response = await server.call('admin', { method: 'POST', url: '/api/alert-rules', payload });
+      expect([400, 422], JSON.stringify(payload)).toContain(response.statusCode);
+    }
+    const dup = await server.call('admin', {
+      method: 'POST',
+      url: '/api/alert-rules',
+      payload: { name: 'orders-growth', kind: 'depth', threshold: 1, channels: [{ type: 'log' }] },
+    });
+    expect(dup.statusCode).toBe(409);
+    const unknownQueue = await server.call('admin', {
+      method: 'POST',
+      url: '/api/alert-rules',
+      payload: { name: 'q', queue: 'nope', kind: 'depth', threshold: 1, channels: [{ type: 'log' }] },
+    });
+    expect(unknownQueue.statusCode).toBe(404);
+
+    const list = await server.call('admin', { method: 'GET', url: '/api/alert-rules' });
+    expect(list.json().rules.map((r: { name: string }) => r.name)).toEqual(['orders-growth']);
+    expect((await server.call('operator', { method: 'GET', url: '/api/alert-rules' })).statusCode).toBe(403);
+
+    expect(
+      (await server.call('admin', { method: 'DELETE', url: '/api/alert-rules/orders-growth' })).statusCode,
+    ).toBe(200);
+    expect(
+      (await server.call('admin', { method: 'DELETE', url: '/api/alert-rules/orders-growth' })).statusCode,
+    ).toBe(404);
+  });
+
+  it('shows the history to a viewer with delivery status but without webhook URLs', async () => {
+    await server.call('admin', {
+      method: 'POST',
+      url: '/api/alert-rules',
+      payload: {
+        name: 'orders-depth',
+        queue: 'orders',
+        kind: 'depth',
+        threshold: 0,
+        channels: [{ type: 'slack', url: 'https://hooks.example/secret' }, { type: 'log' }],
+      },
+    });
+    await killOne(server.dl.store, { queue: 'orders', diedAt: server.dl.clock.now() - 1000 });
+    await evaluateAlerts({ store: server.dl.store, clock: server.dl.clock });
+
+    const response = await server.call('viewer', { method: 'GET', url: '/api/alerts?state=firing' });
+    expect(response.statusCode, response.body).toBe(200);
+    const { alerts } = response.json();
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toMatchObject({ ruleName: 'orders-depth', queue: 'orders', state: 'firing', value: 1 });
+    expect(
+      alerts[0].deliveries.map((d: { channel: string; status: string }) => `${d.channel}:${d.status}`).sort(),
+    ).toEqual(['log:pending', 'slack:pending']);
+    expect(response.body).not.toContain('hooks.example');
+    expect(
+      (await server.call('viewer', { method: 'GET', url: '/api/alerts?state=resolved' })).json().alerts,
+    ).toEqual([]);
+  });
+});
