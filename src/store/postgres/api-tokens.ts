@@ -1,6 +1,8 @@
 import type { ApiRole, ApiToken } from '../../core/api-token.ts';
+import { ConflictError, NotFoundError } from '../../core/errors.ts';
 import type { QueueSample } from '../store.ts';
 import { quoteIdent } from './connection.ts';
+import type { Queryable } from './db.ts';
 
 /** A row of `api_tokens` (bigints come back as numbers: see connection.ts). */
 export interface ApiTokenRow {
@@ -89,3 +91,93 @@ export function apiTokenStatements(schema: string) {
 }
 
 export type ApiTokenStatements = ReturnType<typeof apiTokenStatements>;
+
+/**
+ * The server's tables on PostgreSQL: API tokens and queue samples. Audited token changes are
+ * one statement each (the change and its audit entry are CTEs of it).
+ */
+export class PostgresServerTables {
+  private readonly sql: ApiTokenStatements;
+
+  constructor(
+    private readonly db: Queryable,
+    schema: string,
+  ) {
+    this.sql = apiTokenStatements(schema);
+  }
+
+  async tokenCreate(params: { token: ApiToken; actor: string }): Promise<ApiToken> {
+    const t = params.token;
+    const { rows } = await this.db.query<ApiTokenRow>('token_insert', this.sql.tokenInsert, [
+      t.id,
+      t.name,
+      t.role,
+      t.hash,
+      t.createdAt,
+      t.createdBy,
+      t.lastUsedAt,
+      t.revokedAt,
+      params.actor,
+    ]);
+    const row = rows[0];
+    if (!row)
+      throw new ConflictError(`a token named "${t.name}" exists: revoke it first or pick another name`);
+    return toApiToken(row);
+  }
+
+  async tokenFindByHash(params: { hash: string }): Promise<ApiToken | undefined> {
+    const { rows } = await this.db.query<ApiTokenRow>('token_find_by_hash', this.sql.tokenFindByHash, [
+      params.hash,
+    ]);
+    return rows[0] ? toApiToken(rows[0]) : undefined;
+  }
+
+  async tokenList(): Promise<ApiToken[]> {
+    const { rows } = await this.db.query<ApiTokenRow>('token_list', this.sql.tokenList);
+    return rows.map(toApiToken);
+  }
+
+  async tokenRevoke(params: { name: string; now: number; actor: string }): Promise<ApiToken> {
+    const { rows } = await this.db.query<ApiTokenRow>('token_revoke', this.sql.tokenRevoke, [
+      params.now,
+      params.name,
+      params.actor,
+    ]);
+    if (!rows[0]) throw new NotFoundError(`no active token named "${params.name}"`);
+    return toApiToken(rows[0]);
+  }
+
+  async tokenTouch(params: { id: string; now: number }): Promise<void> {
+    await this.db.query('token_touch', this.sql.tokenTouch, [params.now, params.id]);
+  }
+
+  async queueSampleInsert(params: { samples: QueueSample[] }): Promise<void> {
+    if (params.samples.length === 0) return;
+    const samples = [...params.samples].sort((a, b) =>
+      a.queue < b.queue ? -1 : a.queue > b.queue ? 1 : a.at - b.at,
+    );
+    await this.db.query('queue_sample_insert', this.sql.queueSampleInsert, [
+      samples.map((s) => s.queue),
+      samples.map((s) => s.at),
+      samples.map((s) => s.depth),
+      samples.map((s) => s.inflow),
+      samples.map((s) => s.deadTotal),
+    ]);
+  }
+
+  async queueSampleList(params: { queue: string; since?: number; until?: number }): Promise<QueueSample[]> {
+    const { rows } = await this.db.query<QueueSampleRow>('queue_sample_list', this.sql.queueSampleList, [
+      params.queue,
+      params.since ?? Number.MIN_SAFE_INTEGER,
+      params.until ?? Number.MAX_SAFE_INTEGER,
+    ]);
+    return rows.map(toQueueSample);
+  }
+
+  async queueSampleDeleteBefore(params: { before: number }): Promise<{ deleted: number }> {
+    const result = await this.db.query('queue_sample_delete_before', this.sql.queueSampleDeleteBefore, [
+      params.before,
+    ]);
+    return { deleted: result.rowCount ?? 0 };
+  }
+}

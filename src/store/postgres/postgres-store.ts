@@ -1,21 +1,13 @@
 import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
-import type { ApiToken } from '../../core/api-token.ts';
 import type { AuditEntry, AuditEntryInput, AuditFilter } from '../../core/audit.ts';
 import type { DeadLetter, DeadLetterSummary } from '../../core/dead-letter.ts';
 import { ConflictError, NotFoundError } from '../../core/errors.ts';
 import type { Group, GroupStatus } from '../../core/group.ts';
 import { QUEUE_DEFAULTS, type QueueRecord } from '../../core/queue-settings.ts';
 import { queueChanges, queueSettingsForAudit } from '../sqlite/audited-changes.ts';
-import type { QueueSample, QueueStats, Store, StoreCapabilities } from '../store.ts';
+import type { QueueStats, Store, StoreCapabilities } from '../store.ts';
 import { PostgresAlerts } from './alerts.ts';
-import {
-  type ApiTokenRow,
-  type ApiTokenStatements,
-  apiTokenStatements,
-  type QueueSampleRow,
-  toApiToken,
-  toQueueSample,
-} from './api-tokens.ts';
+import { PostgresServerTables } from './api-tokens.ts';
 import {
   type AuditRow,
   appendAudit,
@@ -87,6 +79,7 @@ export class PostgresStore implements Store {
   /** Queries and transactions for the feature modules (triage, replay, retention). */
   private readonly db: PgDb;
   private readonly messages: PostgresMessages;
+  private readonly serverTables: PostgresServerTables;
   private readonly triage: PostgresTriage;
   private readonly replayJobs: PostgresReplayJobs;
   private readonly replays: PostgresReplay;
@@ -110,6 +103,7 @@ export class PostgresStore implements Store {
         ),
     };
     this.messages = new PostgresMessages(this.db, this.sql);
+    this.serverTables = new PostgresServerTables(this.db, target.schema);
     this.triage = new PostgresTriage(this.db, target.schema);
     this.replayJobs = new PostgresReplayJobs(this.db, target.schema);
     this.retention = new PostgresRetention(this.db, target.schema);
@@ -475,86 +469,40 @@ export class PostgresStore implements Store {
 
   // ---- API tokens and queue samples (postgres/api-tokens.ts)
 
-  private serverStatements: ApiTokenStatements | undefined;
-
-  private get serverSql(): ApiTokenStatements {
-    this.serverStatements ??= apiTokenStatements(this.schema);
-    return this.serverStatements;
+  tokenCreate(params: Parameters<Store['tokenCreate']>[0]): ReturnType<Store['tokenCreate']> {
+    return this.serverTables.tokenCreate(params);
   }
 
-  async tokenCreate(params: { token: ApiToken; actor: string }): Promise<ApiToken> {
-    const t = params.token;
-    const { rows } = await this.query<ApiTokenRow>('token_insert', this.serverSql.tokenInsert, [
-      t.id,
-      t.name,
-      t.role,
-      t.hash,
-      t.createdAt,
-      t.createdBy,
-      t.lastUsedAt,
-      t.revokedAt,
-      params.actor,
-    ]);
-    const row = rows[0];
-    if (!row)
-      throw new ConflictError(`a token named "${t.name}" exists: revoke it first or pick another name`);
-    return toApiToken(row);
+  tokenFindByHash(params: Parameters<Store['tokenFindByHash']>[0]): ReturnType<Store['tokenFindByHash']> {
+    return this.serverTables.tokenFindByHash(params);
   }
 
-  async tokenFindByHash(params: { hash: string }): Promise<ApiToken | undefined> {
-    const { rows } = await this.query<ApiTokenRow>('token_find_by_hash', this.serverSql.tokenFindByHash, [
-      params.hash,
-    ]);
-    return rows[0] ? toApiToken(rows[0]) : undefined;
+  tokenList(): ReturnType<Store['tokenList']> {
+    return this.serverTables.tokenList();
   }
 
-  async tokenList(): Promise<ApiToken[]> {
-    const { rows } = await this.query<ApiTokenRow>('token_list', this.serverSql.tokenList);
-    return rows.map(toApiToken);
+  tokenRevoke(params: Parameters<Store['tokenRevoke']>[0]): ReturnType<Store['tokenRevoke']> {
+    return this.serverTables.tokenRevoke(params);
   }
 
-  async tokenRevoke(params: { name: string; now: number; actor: string }): Promise<ApiToken> {
-    const { rows } = await this.query<ApiTokenRow>('token_revoke', this.serverSql.tokenRevoke, [
-      params.now,
-      params.name,
-      params.actor,
-    ]);
-    if (!rows[0]) throw new NotFoundError(`no active token named "${params.name}"`);
-    return toApiToken(rows[0]);
+  tokenTouch(params: Parameters<Store['tokenTouch']>[0]): ReturnType<Store['tokenTouch']> {
+    return this.serverTables.tokenTouch(params);
   }
 
-  async tokenTouch(params: { id: string; now: number }): Promise<void> {
-    await this.query('token_touch', this.serverSql.tokenTouch, [params.now, params.id]);
+  queueSampleInsert(
+    params: Parameters<Store['queueSampleInsert']>[0],
+  ): ReturnType<Store['queueSampleInsert']> {
+    return this.serverTables.queueSampleInsert(params);
   }
 
-  async queueSampleInsert(params: { samples: QueueSample[] }): Promise<void> {
-    if (params.samples.length === 0) return;
-    const samples = [...params.samples].sort((a, b) =>
-      a.queue < b.queue ? -1 : a.queue > b.queue ? 1 : a.at - b.at,
-    );
-    await this.query('queue_sample_insert', this.serverSql.queueSampleInsert, [
-      samples.map((s) => s.queue),
-      samples.map((s) => s.at),
-      samples.map((s) => s.depth),
-      samples.map((s) => s.inflow),
-      samples.map((s) => s.deadTotal),
-    ]);
+  queueSampleList(params: Parameters<Store['queueSampleList']>[0]): ReturnType<Store['queueSampleList']> {
+    return this.serverTables.queueSampleList(params);
   }
 
-  async queueSampleList(params: { queue: string; since?: number; until?: number }): Promise<QueueSample[]> {
-    const { rows } = await this.query<QueueSampleRow>('queue_sample_list', this.serverSql.queueSampleList, [
-      params.queue,
-      params.since ?? Number.MIN_SAFE_INTEGER,
-      params.until ?? Number.MAX_SAFE_INTEGER,
-    ]);
-    return rows.map(toQueueSample);
-  }
-
-  async queueSampleDeleteBefore(params: { before: number }): Promise<{ deleted: number }> {
-    const result = await this.query('queue_sample_delete_before', this.serverSql.queueSampleDeleteBefore, [
-      params.before,
-    ]);
-    return { deleted: result.rowCount ?? 0 };
+  queueSampleDeleteBefore(
+    params: Parameters<Store['queueSampleDeleteBefore']>[0],
+  ): ReturnType<Store['queueSampleDeleteBefore']> {
+    return this.serverTables.queueSampleDeleteBefore(params);
   }
 
   async groupCountByStatus(): Promise<Partial<Record<GroupStatus, number>>> {
