@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { GROUP_STATUSES } from '../core/group.ts';
 import type { Deadletter } from '../engine/deadletter.ts';
 import type { AttemptObservation } from '../engine/worker.ts';
+import { AlertMetrics } from './alert-metrics.ts';
 
 /** How far back the latest queue sample may be to count as the current inflow. */
 const SAMPLE_FRESH_MS = 5 * 60_000;
@@ -31,6 +32,7 @@ export class ServerMetrics {
     Counter<'queue'>
   >;
   private readonly attemptDuration: Histogram<'queue' | 'outcome'>;
+  private readonly alerts: AlertMetrics;
 
   constructor() {
     const registers = [this.registry];
@@ -84,6 +86,7 @@ export class ServerMetrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
       registers,
     });
+    this.alerts = new AlertMetrics(this.registry);
   }
 
   /** Records one handler run; pass it as the Deadletter handle's (or a worker's) `onAttempt`. */
@@ -97,6 +100,7 @@ export class ServerMetrics {
   /** Reads the store's current figures into the metrics, then renders the text format. */
   async render(dl: Deadletter): Promise<{ contentType: string; text: string }> {
     await this.collect(dl);
+    await this.alerts.collect(dl.store);
     return { contentType: this.registry.contentType, text: await this.registry.metrics() };
   }
 

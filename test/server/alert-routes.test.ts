@@ -97,4 +97,31 @@ describe('alert routes', () => {
       (await server.call('viewer', { method: 'GET', url: '/api/alerts?state=resolved' })).json().alerts,
     ).toEqual([]);
   });
+
+  it('exposes the alert states at /metrics', async () => {
+    const rule = (name: string, queue: string | null) => ({
+      name,
+      queue,
+      kind: 'depth',
+      threshold: 0,
+      channels: [{ type: 'log' }],
+    });
+    await server.call('admin', {
+      method: 'POST',
+      url: '/api/alert-rules',
+      payload: rule('orders-depth', 'orders'),
+    });
+    await server.call('admin', { method: 'POST', url: '/api/alert-rules', payload: rule('any-depth', null) });
+    await server.dl.createQueue('emails');
+    const before = (await server.call('viewer', { method: 'GET', url: '/metrics' })).body;
+    expect(before).toContain('deadletter_alerts_firing{rule="orders-depth",queue="orders"} 0');
+    expect(before).toContain('deadletter_alert_rules{kind="depth",enabled="true"} 2');
+
+    await killOne(server.dl.store, { queue: 'orders', diedAt: server.dl.clock.now() - 1000 });
+    await evaluateAlerts({ store: server.dl.store, clock: server.dl.clock });
+    const after = (await server.call('viewer', { method: 'GET', url: '/metrics' })).body;
+    expect(after).toContain('deadletter_alerts_firing{rule="orders-depth",queue="orders"} 1');
+    expect(after).toContain('deadletter_alerts_firing{rule="any-depth",queue="orders"} 1');
+    expect(after).not.toContain('queue="emails"} 1');
+  });
 });
