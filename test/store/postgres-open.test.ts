@@ -158,6 +158,38 @@ describe('postgres store options', () => {
     }
   });
 
+  it('goes on after its connections are killed: a failed call surfaces as an error, the next ones work', async () => {
+    const app = `dltest_${Math.random().toString(36).slice(2, 10)}`;
+    const store = await newStore(schemaName(), `pool=3&application_name=${app}`);
+    try {
+      await store.queueCreate({ queue: queueRecord('orders') });
+      await Promise.all(Array.from({ length: 6 }, () => store.queueStats({ now: T0 })));
+      const killed = await withClient(async (client) => {
+        const { rows } = await client.query<{ killed: boolean }>(
+          'SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity WHERE application_name = $1',
+          [app],
+        );
+        return rows.length;
+      });
+      expect(killed).toBeGreaterThan(0);
+      // A call may meet a connection that died a moment ago (the worker loop retries such
+      // errors); within a few tries the pool has replaced them.
+      const outcomes: string[] = [];
+      for (let attempt = 0; attempt < 5 && outcomes.at(-1) !== 'ok'; attempt++) {
+        outcomes.push(
+          await store.queueList().then(
+            () => 'ok',
+            (error: unknown) => (error instanceof Error ? error.constructor.name : 'unknown'),
+          ),
+        );
+      }
+      expect(outcomes.at(-1)).toBe('ok');
+      expect((await store.queueList()).map((q) => q.name)).toEqual(['orders']);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('close waits for the calls in flight, then refuses new ones', async () => {
     const store = await newStore();
     await store.queueCreate({ queue: queueRecord('orders') });
