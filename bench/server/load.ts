@@ -6,7 +6,8 @@
  * the same file. Target: p99 < 50 ms for each request. Options: `--dead-letters N`, `--reseed`,
  * `--duration S` (per request kind, default 15), `--connections N` (default 50), `--rate N`
  * (messages/s the writer dead-letters, default 200), `--no-cache` (turn the server's 1-second
- * response cache off, to time every request's own query).
+ * response cache off, to time every request's own query), `--write` (put the section into
+ * bench/RESULTS.md between its markers, leaving the rest of the file alone).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { constants, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
@@ -20,10 +21,8 @@ import { childMain, log } from '../lib/child.ts';
 import { machineBusy, waitForQuiet } from '../lib/cpu.ts';
 import { QUEUES } from '../read-path/catalog.ts';
 import { ensureSeed, type SeedDescription } from '../read-path/seed.ts';
+import { writeServerLoadSection } from './report.ts';
 import type { WriterResult } from './writer.ts';
-
-/** The p99 every request kind must stay under. */
-export const SERVER_P99_TARGET_MS = 50;
 
 /** One request kind under load. */
 export interface ServerLoadRequest {
@@ -239,4 +238,11 @@ async function firstId(url: string, headers: Record<string, string>): Promise<st
   return page.items[0]?.id;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) childMain(main);
+if (import.meta.url === `file://${process.argv[1]}`) {
+  childMain(async () => {
+    const result = await main();
+    if (process.argv.includes('--write'))
+      log(`server load: written to ${writeServerLoadSection({ result })}`);
+    return result;
+  });
+}
