@@ -30,6 +30,11 @@ export interface DoctorSnapshot {
   groupsByQueue: Map<string, Group[]>;
   /** Per queue, the dead letters at the queue's replay limit (they keep coming back). */
   atReplayLimit: { queue: string; count: number; sampleIds: string[] }[];
+  /**
+   * The alert rules (queue null: every queue). Absent: the alert check is skipped with a note
+   * (a snapshot gathered without the store's rules).
+   */
+  alertRules?: { queue: string | null; enabled: boolean }[];
 }
 
 /**
@@ -46,7 +51,8 @@ export type DoctorCode =
   | 'no_runbook'
   | 'groups_untouched'
   | 'dlq_dump'
-  | 'replay_limit_reached';
+  | 'replay_limit_reached'
+  | 'no_alert_rules';
 
 /** One thing to fix. */
 export interface DoctorFinding {
@@ -78,6 +84,10 @@ export function runDoctor(snapshot: DoctorSnapshot): DoctorReport {
   const findings: DoctorFinding[] = [];
   for (const queue of snapshot.queues) {
     findings.push(...checkQueue(queue, snapshot));
+    const unwatched =
+      snapshot.alertRules &&
+      !snapshot.alertRules.some((r) => r.enabled && (r.queue === null || r.queue === queue.name));
+    if (queue.deadLetter && unwatched) findings.push(noAlertRules(queue.name));
   }
   for (const limit of snapshot.atReplayLimit) {
     if (limit.count === 0) continue;
@@ -103,9 +113,24 @@ export function runDoctor(snapshot: DoctorSnapshot): DoctorReport {
     problems: findings.filter((f) => f.severity === 'problem').length,
     warnings: findings.filter((f) => f.severity === 'warning').length,
     findings,
-    notes: [
-      'alert rules are not checked: Deadletter has no alerts yet (a DLQ without alert rules will be flagged once it does)',
-    ],
+    notes: snapshot.alertRules
+      ? []
+      : [
+          'alert rules are not checked: the snapshot has no alert rules (gather it from the store to check them)',
+        ],
+  };
+}
+
+/** A DLQ that no enabled alert rule watches: it fills up and nobody hears of it. */
+function noAlertRules(queue: string): DoctorFinding {
+  return {
+    severity: 'warning',
+    code: 'no_alert_rules',
+    queue,
+    message: 'no enabled alert rule watches this DLQ: dead letters can pile up without anyone being told',
+    fix:
+      `add one, e.g. \`dlq alert rule add --name ${queue}-new-bugs --queue ${queue} --kind new_group --slack <url>\` ` +
+      `and \`dlq alert rule add --name ${queue}-depth --queue ${queue} --kind depth --threshold 100 --webhook <url>\``,
   };
 }
 

@@ -22,5 +22,6 @@ export async function gatherDoctor(deps: { store: Store; clock: Clock }): Promis
     groupsByQueue.set(queue.name, groups);
   }
   const atReplayLimit = await store.deadLetterListAtReplayLimit({ sampleSize: 5 });
-  return runDoctor({ now: deps.clock.now(), queues, docs, groupsByQueue, atReplayLimit });
+  const alertRules = await store.alertRuleList();
+  return runDoctor({ now: deps.clock.now(), queues, docs, groupsByQueue, atReplayLimit, alertRules });
 }

@@ -19,11 +19,15 @@ describe('dlq doctor', () => {
     const sick = await cli.run(['doctor']);
     expect(sick.code).toBe(1);
     expect(sick.stderr).toMatch(/^dlq: doctor found 4 problems/);
+    expect(sick.stdout).toMatch(/warning {2}orders: no enabled alert rule watches this DLQ/);
+    expect(sick.stdout).toContain(
+      '`dlq alert rule add --name orders-new-bugs --queue orders --kind new_group --slack <url>`',
+    );
     expect(sick.stdout).toMatch(/PROBLEM {2}legacy: the DLQ is turned off/);
     expect(sick.stdout).toContain('fix: turn it on: `dlq queue update legacy --dead-letter`');
     expect(sick.stdout).toMatch(/PROBLEM {2}fast: retention is 2d/);
-    expect(sick.stdout).toMatch(/note: alert rules are not checked/);
-    expect(sick.stdout).toMatch(/4 problems, 2 warnings in 3 queues\n$/);
+    expect(sick.stdout).not.toMatch(/note: alert rules are not checked/);
+    expect(sick.stdout).toMatch(/4 problems, 4 warnings in 3 queues\n$/);
 
     const json = await cli.run(['doctor', '--json']);
     expect(json.code).toBe(1);
@@ -33,8 +37,37 @@ describe('dlq doctor', () => {
       'problem:fast:retention_short',
       'problem:legacy:dlq_disabled',
       'problem:orders:no_owner',
+      'warning:fast:no_alert_rules',
       'warning:fast:no_runbook',
+      'warning:orders:no_alert_rules',
       'warning:orders:no_runbook',
+    ]);
+    // One enabled rule on every queue watches them all (a disabled one does not count).
+    await cli.run([
+      'alert',
+      'rule',
+      'add',
+      '--name',
+      'off',
+      '--kind',
+      'depth',
+      '--threshold',
+      '1',
+      '--log',
+      '--disabled',
+    ]);
+    expect((await cli.run(['doctor'])).stdout).toMatch(/4 problems, 4 warnings in 3 queues\n$/);
+    await cli.run([
+      'alert',
+      'rule',
+      'add',
+      '--name',
+      'all',
+      '--kind',
+      'depth',
+      '--threshold',
+      '100',
+      '--log',
     ]);
 
     await cli.run(['queue', 'update', 'legacy', '--dead-letter', '--retention', '14d']);
@@ -54,6 +87,18 @@ describe('dlq doctor', () => {
 
   it('finds groups left untriaged for more than 7 days', async () => {
     await cli.run(['docs', 'set', 'orders', '--owner', 'team', '--runbook', '# steps']);
+    await cli.run([
+      'alert',
+      'rule',
+      'add',
+      '--name',
+      'orders',
+      '--queue',
+      'orders',
+      '--kind',
+      'new_group',
+      '--log',
+    ]);
     await seedDeadLetters(cli.storeUrl, [{ queue: 'orders', groupId: 'g-stale', agoMs: 9 * 86_400_000 }]);
     const result = await cli.run(['doctor', '--json']);
     expect(result.code).toBe(1);

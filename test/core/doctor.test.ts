@@ -66,6 +66,7 @@ function snapshot(patch: Partial<DoctorSnapshot> = {}): DoctorSnapshot {
     docs: new Map([['orders', docs('orders')]]),
     groupsByQueue: new Map([['orders', [group('acknowledged', 1)]]]),
     atReplayLimit: [],
+    alertRules: [{ queue: 'orders', enabled: true }],
     ...patch,
   };
 }
@@ -73,10 +74,31 @@ function snapshot(patch: Partial<DoctorSnapshot> = {}): DoctorSnapshot {
 const codes = (s: DoctorSnapshot) => runDoctor(s).findings.map((f) => [f.severity, f.code, f.queue]);
 
 describe('doctor', () => {
-  it('finds nothing wrong with a healthy deployment, and notes the skipped alert check', () => {
+  it('finds nothing wrong with a healthy deployment', () => {
     const report = runDoctor(snapshot());
-    expect(report).toMatchObject({ queues: 1, problems: 0, warnings: 0, findings: [] });
-    expect(report.notes.join(' ')).toMatch(/alert rules are not checked/);
+    expect(report).toMatchObject({ queues: 1, problems: 0, warnings: 0, findings: [], notes: [] });
+  });
+
+  it('warns about a DLQ that no enabled alert rule watches, and skips the check without rules', () => {
+    const two = [queue('orders'), queue('emails'), queue('legacy', { deadLetter: false })];
+    const docsOf = new Map(['orders', 'emails', 'legacy'].map((q) => [q, docs(q)]));
+    const base = { queues: two, docs: docsOf, groupsByQueue: new Map() };
+    expect(codes(snapshot({ ...base, alertRules: [{ queue: 'orders', enabled: true }] }))).toEqual([
+      ['problem', 'dlq_disabled', 'legacy'],
+      ['warning', 'no_alert_rules', 'emails'],
+    ]);
+    expect(codes(snapshot({ ...base, alertRules: [{ queue: null, enabled: false }] }))).toEqual([
+      ['problem', 'dlq_disabled', 'legacy'],
+      ['warning', 'no_alert_rules', 'emails'],
+      ['warning', 'no_alert_rules', 'orders'],
+    ]);
+    expect(codes(snapshot({ ...base, alertRules: [{ queue: null, enabled: true }] }))).toEqual([
+      ['problem', 'dlq_disabled', 'legacy'],
+    ]);
+    const fix = runDoctor(snapshot({ alertRules: [] })).findings[0]?.fix;
+    expect(fix).toContain('dlq alert rule add --name orders-new-bugs --queue orders --kind new_group');
+    const { alertRules: _skipped, ...unchecked } = snapshot();
+    expect(runDoctor(unchecked).notes.join(' ')).toMatch(/alert rules are not checked/);
   });
 
   it('flags a queue whose DLQ is turned off, and nothing else about it', () => {
@@ -155,6 +177,7 @@ describe('doctor', () => {
           ['b', docs('b', { runbook: null })],
         ]),
         groupsByQueue: new Map(),
+        alertRules: [{ queue: null, enabled: true }],
       }),
     );
     expect(report.findings.map((f) => [f.severity, f.queue, f.code])).toEqual([

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.ts';
+import { createAlertRule } from '../../src/engine/alerts.ts';
 import { Deadletter } from '../../src/engine/deadletter.ts';
 import { killOne } from '../../src/store/conformance/fixtures.ts';
 import { tempDir } from '../support/temp-dir.ts';
@@ -35,15 +36,30 @@ describe('doctor on a real store', () => {
       ['orders', 'groups_untouched'],
       ['orders', 'no_owner'],
       ['orders', 'retention_short'],
+      ['orders', 'no_alert_rules'],
       ['orders', 'no_runbook'],
     ]);
-    expect(report).toMatchObject({ problems: 4, warnings: 1 });
+    expect(report).toMatchObject({ problems: 4, warnings: 2 });
+    expect(report.notes).toEqual([]);
 
     await dl.updateQueue('legacy', { deadLetter: true });
     await dl.updateQueue('orders', { retention: '14d' });
     await dl.setQueueDocs('orders', { owner: 'team', runbook: '# steps' });
     await dl.setQueueDocs('legacy', { owner: 'team', runbook: '# steps' });
     await dl.setGroupStatus('g-old', 'acknowledged');
+    // A rule on one queue watches that queue only.
+    await createAlertRule(dl.store, {
+      input: { name: 'orders', queue: 'orders', kind: 'new_group', channels: [{ type: 'log' }] },
+      actor: 'test',
+      now: clock.now(),
+    });
+    report = await dl.doctor();
+    expect(report.findings.map((f) => [f.queue, f.code])).toEqual([['legacy', 'no_alert_rules']]);
+    await createAlertRule(dl.store, {
+      input: { name: 'all', kind: 'depth', threshold: 100, channels: [{ type: 'log' }] },
+      actor: 'test',
+      now: clock.now(),
+    });
     report = await dl.doctor();
     expect(report.findings).toEqual([]);
   });
@@ -53,6 +69,11 @@ describe('doctor: messages that keep coming back', () => {
   it('warns about dead letters that reached their queue replay limit after replays', async () => {
     await dl.createQueue('orders', { replayLimit: 2 });
     await dl.setQueueDocs('orders', { owner: 'team', runbook: '# steps' });
+    await createAlertRule(dl.store, {
+      input: { name: 'all', kind: 'depth', threshold: 100, channels: [{ type: 'log' }] },
+      actor: 'test',
+      now: clock.now(),
+    });
     // A message replayed twice already (replay of d-1) dies again: it is at the limit.
     const looping = {
       id: 'loop-1',
