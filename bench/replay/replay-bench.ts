@@ -7,7 +7,8 @@
  * replayed, the DLQ is empty, each queue counts them as replayed, and each has exactly one
  * new message. The copy is deleted afterwards (the seed stays cached).
  *
- * Options: `--dead-letters N`, `--batch-size N` (default 2,000), `--reseed`.
+ * Options: `--dead-letters N`, `--batch-size N` (default 2,000), `--reseed`, `--write` (put the
+ * section into `bench/RESULTS.md` between its markers, as `npm run bench` would).
  */
 import { constants, copyFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,8 +16,10 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Deadletter } from '../../src/index.ts';
 import { childMain, log } from '../lib/child.ts';
+import { machineBusy } from '../lib/cpu.ts';
 import { megabytes, PeakRss } from '../lib/memory.ts';
 import { ensureSeed } from '../read-path/seed.ts';
+import { writeReplaySection } from './report.ts';
 
 /** Dead letters per transaction in the bench (the library's default is 500; see RESULTS.md). */
 export const BENCH_BATCH_SIZE = 2_000;
@@ -35,6 +38,8 @@ export interface ReplayBenchResult {
   fileMb: number;
   /** End-state problems; empty when it is correct. */
   problems: string[];
+  /** Fraction of the machine's CPU busy with other work just before the run. */
+  busyBefore?: number | undefined;
 }
 
 function option(name: string, fallback: number): number {
@@ -51,6 +56,7 @@ async function main(): Promise<ReplayBenchResult> {
   // A reflink where the filesystem has them, else a plain copy.
   copyFileSync(seed.file, file, constants.COPYFILE_FICLONE);
   try {
+    const busyBefore = await machineBusy();
     const rss = new PeakRss();
     const dl = await Deadletter.open({ store: `sqlite:${file}`, maintenance: false, actor: 'bench' });
     try {
@@ -111,6 +117,7 @@ async function main(): Promise<ReplayBenchResult> {
         peakRssMb,
         fileMb: Math.round(statSync(file).size / 1024 / 1024),
         problems,
+        busyBefore,
       };
     } finally {
       await dl.close();
@@ -120,4 +127,10 @@ async function main(): Promise<ReplayBenchResult> {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) childMain(main);
+if (import.meta.url === `file://${process.argv[1]}`) {
+  childMain(async () => {
+    const result = await main();
+    if (process.argv.includes('--write')) log(`replay: written to ${writeReplaySection({ result })}`);
+    return result;
+  });
+}

@@ -1,3 +1,5 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { runChild } from '../lib/child.ts';
 import { machineBusy } from '../lib/cpu.ts';
 import type { ReplayBenchResult } from './replay-bench.ts';
@@ -37,7 +39,7 @@ export async function runReplayBench(options: {
     console.log(
       `replay: ${Math.round(result.deadLettersPerSecond)} dead letters/s, peak RSS ${result.peakRssMb} MB, ${verdict}`,
     );
-    return { result, busyBefore };
+    return { result, busyBefore: busyBefore ?? result.busyBefore };
   } catch (err) {
     const error = err instanceof Error ? err.message : String(err);
     console.log(`replay: did not finish: ${error}`);
@@ -47,6 +49,33 @@ export async function runReplayBench(options: {
 
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
 const percent = (busy: number | undefined) => (busy === undefined ? '?' : `${Math.round(busy * 100)} %`);
+
+const START = '<!-- replay:start -->';
+const END = '<!-- replay:end -->';
+
+/**
+ * Puts the section into `bench/RESULTS.md` between its markers (replacing the previous one, or
+ * appended), leaving the other sections alone: what `replay/replay-bench.ts --write` does when
+ * it runs by itself rather than within `npm run bench`.
+ */
+export function writeReplaySection(outcome: ReplayOutcome, date = new Date()): string {
+  const file = fileURLToPath(new URL('../RESULTS.md', import.meta.url));
+  const current = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmark results\n';
+  const section = [
+    START,
+    ...replaySection(outcome),
+    `Measured ${date.toISOString().slice(0, 10)} with \`node --import tsx replay/replay-bench.ts --write\` (from \`bench/\`).`,
+    END,
+  ].join('\n');
+  const from = current.indexOf(START);
+  const to = current.indexOf(END);
+  const next =
+    from >= 0 && to > from
+      ? current.slice(0, from) + section + current.slice(to + END.length)
+      : `${current.trimEnd()}\n\n${section}\n`;
+  writeFileSync(file, next);
+  return file;
+}
 
 /** The `## Replay throughput` section of RESULTS.md. */
 export function replaySection(outcome: ReplayOutcome): string[] {
@@ -62,7 +91,7 @@ export function replaySection(outcome: ReplayOutcome): string[] {
       "advances the job's position. Then the end state is checked: the job completed, the DLQ is " +
       'empty, and every dead letter has exactly one new message.',
     '',
-    `The machine was ${percent(outcome.busyBefore)} busy with other work before the run.`,
+    `The machine was ${percent(outcome.busyBefore ?? r.busyBefore)} busy with other work before the run.`,
     '',
     '| dead letters/s (job) | end to end (with the dry run) | job seconds | dry run seconds | CPU seconds | peak RSS | end state |',
     '|---:|---:|---:|---:|---:|---:|---|',
