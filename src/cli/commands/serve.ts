@@ -3,9 +3,11 @@ import type { AddressInfo } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { pino } from 'pino';
+import { validateWebhookUrl } from '../../core/alert.ts';
 import { systemClock } from '../../core/clock.ts';
 import { parseDuration } from '../../core/duration.ts';
 import { ValidationError } from '../../core/errors.ts';
+import { alertServices } from '../../engine/alert-services.ts';
 import { type CreatedApiToken, createApiToken, hasActiveAdminToken } from '../../engine/api-tokens.ts';
 import { Deadletter } from '../../engine/deadletter.ts';
 import { DEMO_MAINTENANCE, runDemo } from '../../engine/demo.ts';
@@ -27,7 +29,14 @@ interface ServeFlags {
   logLevel: string;
   logRequests?: boolean;
   cacheTtl: string;
+  alertInterval: string;
+  dashboardUrl?: string;
+  reviewWebhook: string[];
+  reviewSlack: string[];
+  reviewEvery: string;
 }
+
+const collectOption = (value: string, previous: string[]): string[] => [...previous, value];
 
 /** Messages of the demo data set `dlq serve` loads into an empty store. */
 const DEMO_MESSAGES = 60;
@@ -58,6 +67,25 @@ export function registerServeCommand(program: Command, io: CliIo): void {
       'identical list and stats GETs share one answer this long (0 turns it off)',
       '1s',
     )
+    .option('--alert-interval <duration>', 'how often the alert rules are evaluated', '30s')
+    .option('--dashboard-url <url>', 'public address of the dashboard, for links in alert notifications')
+    .option(
+      '--review-webhook <url>',
+      'POST the review report (JSON) here on a schedule (repeatable)',
+      collectOption,
+      [],
+    )
+    .option(
+      '--review-slack <url>',
+      'POST the review report (Slack) here on a schedule (repeatable)',
+      collectOption,
+      [],
+    )
+    .option(
+      '--review-every <duration>',
+      'how often the review report is sent, and the window it covers',
+      '7d',
+    )
     .action(async (flags: ServeFlags, command: Command) => {
       const ctx = CliContext.of(command, io);
       if (ctx.server) throw storeOnlyError();
@@ -68,6 +96,18 @@ export function registerServeCommand(program: Command, io: CliIo): void {
       }
       const cacheTtlMs = parseDuration(flags.cacheTtl, '--cache-ttl');
       if (cacheTtlMs > 60_000) throw new ValidationError('invalid --cache-ttl: use at most 1m');
+      if (parseDuration(flags.alertInterval, '--alert-interval') < 1000) {
+        throw new ValidationError('invalid --alert-interval: use at least 1s');
+      }
+      if (parseDuration(flags.reviewEvery, '--review-every') < 60_000) {
+        throw new ValidationError('invalid --review-every: use at least 1m');
+      }
+      for (const url of [
+        ...flags.reviewWebhook,
+        ...flags.reviewSlack,
+        ...(flags.dashboardUrl ? [flags.dashboardUrl] : []),
+      ])
+        validateWebhookUrl(url);
       if (!LOG_LEVELS.includes(flags.logLevel)) {
         throw new ValidationError(`invalid --log-level "${flags.logLevel}": use ${LOG_LEVELS.join(', ')}`);
       }
@@ -98,7 +138,26 @@ async function serve(
     store,
     actor: 'dlq serve',
     onAttempt: metrics.observeAttempt,
-    maintenance: { onError, services: [queueSamplerService({ store, clock: systemClock })] },
+    maintenance: {
+      onError,
+      services: [
+        queueSamplerService({ store, clock: systemClock }),
+        ...alertServices({
+          store,
+          clock: systemClock,
+          logger,
+          evaluateEveryMs: parseDuration(flags.alertInterval, '--alert-interval'),
+          ...(flags.dashboardUrl !== undefined && { dashboardUrl: flags.dashboardUrl }),
+          review: {
+            channels: [
+              ...flags.reviewWebhook.map((url) => ({ type: 'webhook' as const, url })),
+              ...flags.reviewSlack.map((url) => ({ type: 'slack' as const, url })),
+            ],
+            everyMs: parseDuration(flags.reviewEvery, '--review-every'),
+          },
+        }),
+      ],
+    },
   });
   const app = createServer({
     dl,
