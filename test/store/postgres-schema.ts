@@ -36,3 +36,18 @@ export async function dropSchemas(...schemas: string[]): Promise<void> {
     client.query(`DROP SCHEMA IF EXISTS ${schemas.map((s) => `"${s}"`).join(', ')} CASCADE`),
   );
 }
+
+/**
+ * Empties every table of a Deadletter schema but its migration bookkeeping: the schema is as
+ * new, without the cost of creating it again. DELETE, not TRUNCATE: a test leaves a few rows,
+ * and TRUNCATE makes new files for every table and index (about 0.1 s for this schema).
+ */
+export async function emptySchema(schema: string): Promise<void> {
+  await withClient(async (client) => {
+    const { rows } = await client.query<{ name: string }>(
+      "SELECT tablename AS name FROM pg_tables WHERE schemaname = $1 AND tablename <> 'deadletter_migrations'",
+      [schema],
+    );
+    await client.query(rows.map((r) => `DELETE FROM "${schema}"."${r.name}";`).join('\n'));
+  });
+}
