@@ -134,7 +134,11 @@ class ReplayRun {
   }
 
   private async walk(): Promise<void> {
-    if (this.job.status === 'canary') await this.awaitCanary();
+    // A job taken over while waiting for its canary (or killed between its canary's last batch
+    // and the wait) waits first.
+    const canaryReplayed =
+      this.replayingCanary() && (this.job.canary?.messages.length ?? 0) >= this.job.canarySize;
+    if (this.job.status === 'canary' || canaryReplayed) await this.awaitCanary();
     const pages = deadLettersMatching(
       this.store,
       replaySelection(this.job),

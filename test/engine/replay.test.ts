@@ -384,6 +384,34 @@ describe('replay', () => {
     expect(resumed.job).toMatchObject({ status: 'completed', replayed: 10 });
   });
 
+  it('takes over a job whose runner died after its canary batch, and waits for that canary first', async () => {
+    await killAll(bodies('bug', 0, 6));
+    fixed.add('bug');
+    const { job } = await dl.replay({ queue: 'orders' }, { detach: true, canary: 2, batchSize: 2 });
+    // A runner takes it, replays the canary's two messages, and dies before it starts waiting.
+    await dl.store.replayJobAcquire({ holder: 'ghost', leaseMs: 30_000, now: clock.now(), jobId: job.id });
+    const [a, b] = (await dl.listDeadLetters({ queue: 'orders', limit: 2 })).items;
+    await dl.store.deadLetterReplayBatch({
+      jobId: job.id,
+      holder: 'ghost',
+      items: [
+        { id: a?.id as string, messageId: 'canary-1' },
+        { id: b?.id as string, messageId: 'canary-2' },
+      ],
+      destination: null,
+      position: { diedAt: b?.diedAt as number, id: b?.id as string },
+      canary: true,
+      actor: 'ghost',
+      now: clock.now(),
+    });
+    clock.advance(30_001);
+    onSleep = () => work();
+    const resumed = await dl.resumeReplay(job.id);
+    expect(resumed.job).toMatchObject({ status: 'completed', replayed: 6 });
+    expect(resumed.job.canary?.messages.map((m) => m.messageId)).toEqual(['canary-1', 'canary-2']);
+    expect(resumed.job.canary?.outcome).toMatchObject({ verdict: 'passed', done: 2 });
+  });
+
   it('leaves a detached job to the replay runner service', async () => {
     await killAll(bodies('declined', 0, 10));
     const { job } = await dl.replay({ queue: 'orders' }, { detach: true });
