@@ -8,6 +8,19 @@
  * await dl.send('emails', { to: 'a@example.com' });
  * const worker = await dl.work('emails', async (message) => { ... });
  */
+
+export {
+  ALERT_CHANNEL_TYPES,
+  ALERT_KINDS,
+  type Alert,
+  type AlertChannel,
+  type AlertChannelType,
+  type AlertDelivery,
+  type AlertKind,
+  type AlertRule,
+  type AlertState,
+} from './core/alert.ts';
+export type { AlertWebhookPayload, SlackPayload } from './core/alert-payloads.ts';
 export {
   ARCHIVE_FORMAT_VERSION,
   type ArchivableDeadLetter,
@@ -47,6 +60,27 @@ export type { BackoffSpec, QueueRecord, QueueSettingsInput } from './core/queue-
 export type { BackoffFunction } from './core/retry-policy.ts';
 export { type ReviewQueue, type ReviewReport, renderReviewMarkdown } from './core/review.ts';
 export { TIERS, type Tier } from './core/tier.ts';
+export {
+  type AlertDeliveryOptions,
+  type AlertDeliveryResult,
+  type AlertLogger,
+  alertDeliveryService,
+  deliverAlerts,
+} from './engine/alert-delivery.ts';
+export {
+  type AlertEvaluationResult,
+  type AlertEvaluatorOptions,
+  alertEvaluatorService,
+  evaluateAlerts,
+} from './engine/alert-evaluator.ts';
+export { type AlertServicesOptions, alertServices } from './engine/alert-services.ts';
+export {
+  type AlertHistoryEntry,
+  type AlertRuleInput,
+  createAlertRule,
+  listAlertHistory,
+  removeAlertRule,
+} from './engine/alerts.ts';
 export { type ArchiveFileInfo, readArchiveFile } from './engine/archive-file.ts';
 export type { ArchiveImportResult } from './engine/archive-import.ts';
 export type { AuditListParams, AuditPage } from './engine/audit-listing.ts';
@@ -72,6 +106,11 @@ export {
   type RetentionSweepResult,
 } from './engine/retention-sweeper.ts';
 export type { ReviewOptions } from './engine/review.ts';
+export {
+  type ReviewScheduleOptions,
+  reviewScheduleService,
+  sendScheduledReview,
+} from './engine/review-schedule.ts';
 export type { Handler, HandlerContext, Worker, WorkerCounters, WorkerOptions } from './engine/worker.ts';
 export { openStore } from './store/open.ts';
 export type { QueueStats, Store, StoreCapabilities } from './store/store.ts';
