@@ -43,13 +43,10 @@ export interface ServerLoadRequest {
 
 export interface ServerLoadResult {
   seed: SeedDescription;
-  /** The server's response cache time-to-live (0: off, `--no-cache`). */
-  cacheTtlMs: number;
-  /** Fraction of the CPU busy with other work before the check started. */
-  busyBefore: number | undefined;
   connections: number;
   durationSeconds: number;
-  requests: ServerLoadRequest[];
+  /** Without the response cache first (every request runs its query), then with it. */
+  runs: ServerLoadRun[];
   writer: WriterResult;
   /** Dead letters in the store when the check ended (the seed plus what the writer added). */
   deadLettersAtEnd: number;
@@ -91,12 +88,114 @@ async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs: n
   }
 }
 
+/** One run of every request kind against one `dlq serve` process. */
+export interface ServerLoadRun {
+  /** The server's response cache time-to-live: 0 (off, every request runs its query) or 1000 ms. */
+  cacheTtlMs: number;
+  /** Fraction of the CPU busy (writer included) just before the run. */
+  busyBefore: number | undefined;
+  requests: ServerLoadRequest[];
+}
+
+/** Starts `dlq serve` on the store and resolves with it and its URL once it listens. */
+async function startServer(storeUrl: string, cacheTtlMs: number) {
+  const server = start(
+    [
+      'bin/dlq.js',
+      'serve',
+      '--store',
+      storeUrl,
+      '--port',
+      '0',
+      '--no-demo',
+      '--json',
+      '--log-level',
+      'warn',
+      '--cache-ttl',
+      `${cacheTtlMs}ms`,
+    ],
+    ROOT,
+  );
+  const url = await waitFor(
+    'dlq serve to listen',
+    () => /"url": "(http:\/\/[^"]+)"/.exec(server.stdout())?.[1],
+    120_000,
+  );
+  log(`server load: dlq serve on ${url}, response cache ${cacheTtlMs > 0 ? `${cacheTtlMs} ms` : 'off'}`);
+  return { ...server, url };
+}
+
+/** The request kinds: the lists and group views a dashboard and the CLI ask for. */
+async function requestKinds(
+  url: string,
+  headers: Record<string, string>,
+): Promise<{ name: string; path: string }[]> {
+  const groups = (await (await fetch(`${url}/api/groups?limit=20`, { headers })).json()) as {
+    groups: { id: string }[];
+  };
+  const group = groups.groups[groups.groups.length - 1]?.id ?? '';
+  const deep = (await (await fetch(`${url}/api/dead-letters?limit=1000`, { headers })).json()) as {
+    nextCursor: string;
+  };
+  return [
+    { name: 'list, newest page', path: '/api/dead-letters?limit=50' },
+    { name: 'list, one queue', path: `/api/dead-letters?queue=${QUEUES[2]}&limit=50` },
+    { name: 'list, one group', path: `/api/dead-letters?group=${group}&limit=50` },
+    {
+      name: 'list, tier and time range',
+      path: '/api/dead-letters?tier=transient&since=7d&until=1d&limit=50',
+    },
+    { name: 'list, next page (cursor)', path: `/api/dead-letters?limit=50&cursor=${deep.nextCursor}` },
+    { name: 'groups, by count', path: '/api/groups?limit=50' },
+    { name: 'groups, one queue, new', path: `/api/groups?queue=${QUEUES[0]}&status=new&limit=50` },
+    { name: 'one dead letter', path: `/api/dead-letters/${(await firstId(url, headers)) ?? 'none'}` },
+  ];
+}
+
+async function measure(
+  url: string,
+  headers: Record<string, string>,
+  options: { connections: number; duration: number },
+): Promise<ServerLoadRequest[]> {
+  const requests: ServerLoadRequest[] = [];
+  for (const kind of await requestKinds(url, headers)) {
+    log(`server load: ${kind.name}: ${options.connections} connections for ${options.duration}s`);
+    const busy = machineBusy(options.duration * 1000 - 500);
+    const result = await autocannon({
+      url: url + kind.path,
+      connections: options.connections,
+      duration: options.duration,
+      headers,
+      timeout: 10,
+    });
+    requests.push({
+      name: kind.name,
+      path: kind.path
+        .replace(/cursor=[^&]+/, 'cursor=…')
+        .replace(/dead-letters\/[0-9a-f-]{36}/, 'dead-letters/:id'),
+      requests: result.requests.total,
+      requestsPerSecond: result.requests.average,
+      p50Ms: result.latency.p50,
+      p90Ms: result.latency.p90,
+      p99Ms: result.latency.p99,
+      maxMs: result.latency.max,
+      non2xx: result.non2xx,
+      errors: result.errors + result.timeouts,
+      busy: await busy,
+    });
+    log(
+      `  p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, ${Math.round(result.requests.average)} req/s`,
+    );
+  }
+  return requests;
+}
+
 async function main(): Promise<ServerLoadResult> {
   const deadLetters = option('--dead-letters', 1_000_000);
   const duration = option('--duration', 15);
   const connections = option('--connections', 50);
   const rate = option('--rate', 200);
-  const cacheTtlMs = process.argv.includes('--no-cache') ? 0 : 1_000;
+  const modes = process.argv.includes('--no-cache') ? [0] : [0, 1_000];
   const seed = await ensureSeed(deadLetters, process.argv.includes('--reseed'));
 
   const dir = mkdtempSync(join(tmpdir(), 'deadletter-server-load-'));
@@ -113,90 +212,34 @@ async function main(): Promise<ServerLoadResult> {
       now: Date.now(),
     });
     await store.close();
+    const headers = { authorization: `Bearer ${secret}` };
 
-    const server = start(
-      [
-        'bin/dlq.js',
-        'serve',
-        '--store',
-        storeUrl,
-        '--port',
-        '0',
-        '--no-demo',
-        '--json',
-        '--log-level',
-        'warn',
-        '--cache-ttl',
-        `${cacheTtlMs}ms`,
-      ],
-      ROOT,
-    );
-    const url = await waitFor(
-      'dlq serve to listen',
-      () => /"url": "(http:\/\/[^"]+)"/.exec(server.stdout())?.[1],
-      120_000,
-    );
-    log(`server load: dlq serve on ${url}`);
     const writer = start(
       ['--import', 'tsx', 'server/writer.ts', '--store', storeUrl, '--rate', String(rate)],
       BENCH,
     );
-    const headers = { authorization: `Bearer ${secret}` };
+    const runs: ServerLoadRun[] = [];
+    let deadLettersAtEnd = 0;
     try {
-      const groups = (await (await fetch(`${url}/api/groups?limit=20`, { headers })).json()) as {
-        groups: { id: string }[];
-      };
-      const group = groups.groups[groups.groups.length - 1]?.id ?? '';
-      const deep = (await (await fetch(`${url}/api/dead-letters?limit=1000`, { headers })).json()) as {
-        nextCursor: string;
-      };
-      const kinds: { name: string; path: string }[] = [
-        { name: 'list, newest page', path: '/api/dead-letters?limit=50' },
-        { name: 'list, one queue', path: `/api/dead-letters?queue=${QUEUES[2]}&limit=50` },
-        { name: 'list, one group', path: `/api/dead-letters?group=${group}&limit=50` },
-        {
-          name: 'list, tier and time range',
-          path: '/api/dead-letters?tier=transient&since=7d&until=1d&limit=50',
-        },
-        { name: 'list, next page (cursor)', path: `/api/dead-letters?limit=50&cursor=${deep.nextCursor}` },
-        { name: 'groups, by count', path: '/api/groups?limit=50' },
-        { name: 'groups, one queue, new', path: `/api/groups?queue=${QUEUES[0]}&status=new&limit=50` },
-        { name: 'one dead letter', path: `/api/dead-letters/${(await firstId(url, headers)) ?? 'none'}` },
-      ];
-      const requests: ServerLoadRequest[] = [];
-      const busyBefore = await waitForQuiet(0.3, 120_000, (busy) =>
-        log(
-          `server load: waiting for a quiet machine: ${Math.round(busy * 100)} % of the CPU busy with other work`,
-        ),
-      );
-      for (const kind of kinds) {
-        log(`server load: ${kind.name}: ${connections} connections for ${duration}s`);
-        const busy = machineBusy(duration * 1000 - 500);
-        const result = await autocannon({
-          url: url + kind.path,
-          connections,
-          duration,
-          headers,
-          timeout: 10,
-        });
-        requests.push({
-          name: kind.name,
-          path: kind.path
-            .replace(/cursor=[^&]+/, 'cursor=…')
-            .replace(/dead-letters\/[0-9a-f-]{36}/, 'dead-letters/:id'),
-          requests: result.requests.total,
-          requestsPerSecond: result.requests.average,
-          p50Ms: result.latency.p50,
-          p90Ms: result.latency.p90,
-          p99Ms: result.latency.p99,
-          maxMs: result.latency.max,
-          non2xx: result.non2xx,
-          errors: result.errors + result.timeouts,
-          busy: await busy,
-        });
-        log(
-          `  p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, ${Math.round(result.requests.average)} req/s`,
-        );
+      for (const cacheTtlMs of modes) {
+        const server = await startServer(storeUrl, cacheTtlMs);
+        try {
+          const busyBefore = await waitForQuiet(0.3, 120_000, (busy) =>
+            log(`server load: waiting for a quiet machine: ${Math.round(busy * 100)} % of the CPU busy`),
+          );
+          runs.push({
+            cacheTtlMs,
+            busyBefore,
+            requests: await measure(server.url, headers, { connections, duration }),
+          });
+          const stats = (await (await fetch(`${server.url}/api/stats`, { headers })).json()) as {
+            queues: { dead: number }[];
+          };
+          deadLettersAtEnd = stats.queues.reduce((sum, q) => sum + q.dead, 0);
+        } finally {
+          server.child.kill('SIGTERM');
+          await server.exited;
+        }
       }
       writer.child.kill('SIGTERM');
       await writer.exited;
@@ -206,23 +249,10 @@ async function main(): Promise<ServerLoadResult> {
         .find((line) => line.startsWith(RESULT_MARKER));
       if (!writerLine) throw new Error('the writer ended without a result');
       const writerResult = JSON.parse(writerLine.slice(RESULT_MARKER.length)) as WriterResult;
-      const stats = (await (await fetch(`${url}/api/stats`, { headers })).json()) as {
-        queues: { dead: number }[];
-      };
-      return {
-        seed,
-        cacheTtlMs,
-        busyBefore,
-        connections,
-        durationSeconds: duration,
-        requests,
-        writer: writerResult,
-        deadLettersAtEnd: stats.queues.reduce((sum, q) => sum + q.dead, 0),
-      };
+      return { seed, connections, durationSeconds: duration, runs, writer: writerResult, deadLettersAtEnd };
     } finally {
       writer.child.kill('SIGTERM');
-      server.child.kill('SIGTERM');
-      await Promise.all([writer.exited, server.exited]);
+      await writer.exited;
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
