@@ -9,6 +9,7 @@ import type { QueueRecord } from '../core/queue-settings.ts';
 import type { ReplayJob, ReplayPlan, ReplaySkip } from '../core/replay.ts';
 import type { ReviewReport } from '../core/review.ts';
 import type { Tier } from '../core/tier.ts';
+import type { QueueSample, QueueStats, Selector } from './model.ts';
 
 /**
  * The dashboard's typed client of the HTTP API (`/api/...`). The token lives in
@@ -26,10 +27,13 @@ export type {
   GroupStatus,
   QueueDocs,
   QueueRecord,
+  QueueSample,
+  QueueStats,
   ReplayJob,
   ReplayPlan,
   ReplaySkip,
   ReviewReport,
+  Selector,
   Tier,
   Tombstone,
 };
@@ -40,44 +44,6 @@ export type Role = 'viewer' | 'operator' | 'admin';
 export interface Session {
   name: string;
   role: Role;
-}
-
-/** One queue's counts, as `GET /api/stats` answers. */
-export interface QueueStats {
-  queue: string;
-  waiting: number;
-  delayed: number;
-  leased: number;
-  done: number;
-  dead: number;
-  dropped: number;
-  replayed: number;
-  discarded: number;
-  archived: number;
-  oldestDeadAt: number | null;
-  retentionDays?: number;
-  nextExpiryAt?: number | null;
-}
-
-export interface QueueSample {
-  at: number;
-  depth: number;
-  inflow: number;
-}
-
-/**
- * The dead letters an operation applies to, as the CLI's selector flags: every given field
- * must match. `ids` (at most 1000) selects exact dead letters.
- */
-export interface Selector {
-  queue?: string;
-  tier?: Tier;
-  group?: string;
-  since?: string;
-  until?: string;
-  grep?: string;
-  where?: string[];
-  ids?: string[];
 }
 
 export interface Page<T> {

@@ -77,19 +77,3 @@ export function TimeChart({
   }, [times, series, height]);
   return <div class="chart" ref={box} role="img" aria-label={title} />;
 }
-
-/** Counts of events (epoch ms) per bucket from `since` to `until`, for a bar chart. */
-export function histogram(
-  at: number[],
-  since: number,
-  until: number,
-  buckets: number,
-): { times: number[]; counts: number[] } {
-  const width = Math.max(1, (until - since) / buckets);
-  const counts = new Array<number>(buckets).fill(0);
-  for (const t of at) {
-    const i = Math.floor((t - since) / width);
-    if (i >= 0 && i < buckets) counts[i] = (counts[i] ?? 0) + 1;
-  }
-  return { times: counts.map((_, i) => since + i * width), counts };
-}

@@ -41,33 +41,3 @@ export function Sparkline({
     </svg>
   );
 }
-
-/** Buckets samples (oldest first) into `buckets` sums or last values, for a sparkline. */
-export function bucketize(
-  samples: { at: number; value: number }[],
-  since: number,
-  until: number,
-  buckets: number,
-  mode: 'sum' | 'last',
-): number[] {
-  const out = new Array<number>(buckets).fill(0);
-  const width = (until - since) / buckets;
-  let last = 0;
-  const seen = new Array<boolean>(buckets).fill(false);
-  for (const sample of samples) {
-    const index = Math.min(buckets - 1, Math.max(0, Math.floor((sample.at - since) / width)));
-    if (mode === 'sum') out[index] = (out[index] ?? 0) + sample.value;
-    else {
-      out[index] = sample.value;
-      seen[index] = true;
-    }
-  }
-  if (mode === 'last') {
-    // A bucket without a sample carries the previous depth forward.
-    for (let i = 0; i < buckets; i++) {
-      if (seen[i]) last = out[i] ?? 0;
-      else out[i] = last;
-    }
-  }
-  return out;
-}

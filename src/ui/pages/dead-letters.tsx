@@ -1,8 +1,9 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, type DeadLetterSummary, type Selector } from '../api.ts';
 import { Badge, Empty, ErrorBox, Loading, PageHeader, Time, useAsync } from '../components/common.tsx';
-import { describeSelector, SelectorForm, selectorFromQuery, selectorQuery } from '../components/filters.tsx';
+import { SelectorForm } from '../components/filters.tsx';
 import { firstLine } from '../format.ts';
+import { describeSelector, selectorFromQuery, selectorQuery } from '../selector.ts';
 import { roleAllows, useSession } from '../session.ts';
 
 const PAGE_SIZE = 50;

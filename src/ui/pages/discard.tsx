@@ -1,9 +1,9 @@
 import { useState } from 'preact/hooks';
 import { api, type DiscardReport } from '../api.ts';
 import { AsyncView, ErrorBox, PageHeader, useAsync } from '../components/common.tsx';
-import { describeSelector, selectorFromQuery, selectorQuery } from '../components/filters.tsx';
 import { Breakdown, Samples } from '../components/plan.tsx';
 import { formatCount, plural } from '../format.ts';
+import { describeSelector, selectorFromQuery, selectorQuery } from '../selector.ts';
 import { roleAllows, useSession } from '../session.ts';
 
 /**

@@ -1,8 +1,9 @@
 import { useState } from 'preact/hooks';
 import { ApiError, api, type Group, type GroupStatus } from '../api.ts';
-import { histogram, TimeChart } from '../components/chart.tsx';
+import { TimeChart } from '../components/chart.tsx';
 import { AsyncView, Badge, Empty, ErrorBox, PageHeader, Time, useAsync } from '../components/common.tsx';
 import { formatCount } from '../format.ts';
+import { histogram } from '../series.ts';
 import { roleAllows, useSession } from '../session.ts';
 
 const ACTIONS: { status: Exclude<GroupStatus, 'regressed'>; label: string; hint: string }[] = [

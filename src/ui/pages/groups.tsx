@@ -1,8 +1,9 @@
 import { api, type Group } from '../api.ts';
 import { AsyncView, Empty, PageHeader, useAsync } from '../components/common.tsx';
-import { STATUSES, TIERS, useQueueNames } from '../components/filters.tsx';
+import { STATUSES, useQueueNames } from '../components/filters.tsx';
 import { type GroupSortKey, GroupTable } from '../components/group-table.tsx';
 import { navigate } from '../router.ts';
+import { TIERS } from '../selector.ts';
 
 const SORT_KEYS: GroupSortKey[] = ['count', 'lastSeen', 'firstSeen'];
 

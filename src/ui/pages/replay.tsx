@@ -1,10 +1,11 @@
 import { useState } from 'preact/hooks';
 import { api, type ReplayPlan } from '../api.ts';
 import { ErrorBox, PageHeader } from '../components/common.tsx';
-import { describeSelector, selectorFromQuery, selectorQuery, useQueueNames } from '../components/filters.tsx';
+import { useQueueNames } from '../components/filters.tsx';
 import { Breakdown, Samples } from '../components/plan.tsx';
 import { formatCount, plural } from '../format.ts';
 import { navigate } from '../router.ts';
+import { describeSelector, selectorFromQuery, selectorQuery } from '../selector.ts';
 import { roleAllows, useSession } from '../session.ts';
 
 type Step = 'selection' | 'dry-run' | 'options' | 'confirm';
