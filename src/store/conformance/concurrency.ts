@@ -31,6 +31,42 @@ export function describeConcurrency(ctx: StoreContext): void {
       expect(stats).toMatchObject({ queue: 'orders', done: 40, leased: 0, waiting: 0 });
     });
 
+    it('inserts simultaneous batches sharing keys in opposite orders, each key once', async () => {
+      await createQueues(ctx.store, 'orders');
+      const keys = Array.from({ length: 2_000 }, (_, i) => `key-${i}`);
+      const batch = (name: string, order: string[]) =>
+        ctx.store.messageInsertBatch({
+          queue: 'orders',
+          now: T0,
+          messages: order.map((key) => ({
+            id: `${name}-${key}`,
+            body: key,
+            headers: {},
+            idempotencyKey: key,
+            visibleAt: T0,
+          })),
+        });
+      const results = await Promise.all([
+        batch('a', keys),
+        batch('b', [...keys].reverse()),
+        batch('c', keys),
+        batch('d', [...keys].reverse()),
+      ]);
+      const inserted = results.flat().filter((r) => !r.deduplicated);
+      expect(inserted).toHaveLength(keys.length);
+      // Every result names the one live message holding its key.
+      const holders = new Set(inserted.map((r) => r.id));
+      expect(results.flat().every((r) => holders.has(r.id))).toBe(true);
+      const claimed = await ctx.store.messageClaim({
+        queue: 'orders',
+        limit: 5_000,
+        now: T0,
+        leaseMs: 1_000,
+        worker: WORKER,
+      });
+      expect(new Set(claimed.map((m) => m.body))).toEqual(new Set(keys));
+    });
+
     it('inserts simultaneous sends with one idempotency key exactly once', async () => {
       await createQueues(ctx.store, 'orders');
       const sends = Array.from({ length: 6 }, (_, i) =>

@@ -54,3 +54,11 @@ export function isUniqueViolation(error: unknown, constraint?: string): error is
     (constraint === undefined || error.constraint === constraint)
   );
 }
+
+/**
+ * Whether `error` is PostgreSQL's `deadlock_detected`: the server aborted this transaction to
+ * let another go on. Nothing of it was applied, so it may simply be run again.
+ */
+export function isDeadlock(error: unknown): boolean {
+  return error instanceof DatabaseError && error.code === '40P01';
+}

@@ -8,7 +8,7 @@ import type {
   MessageInsertResult,
   MessageRecord,
 } from '../store.ts';
-import { isUniqueViolation } from './connection.ts';
+import { isDeadlock, isUniqueViolation } from './connection.ts';
 import { type PgDb, type Queryable, UNPREPARED } from './db.ts';
 import {
   type FailStatement,
@@ -30,6 +30,9 @@ import type { PostgresStatements } from './statements.ts';
 
 /** Rounds of "insert, then look up the live holder of each skipped key" before giving up. */
 const MAX_INSERT_ROUNDS = 5;
+
+/** Attempts of a keyed insert that PostgreSQL aborted to break a deadlock. */
+const MAX_DEADLOCK_RETRIES = 5;
 
 /** A row of the insert statement. */
 interface InsertResultRow {
@@ -57,9 +60,7 @@ export class PostgresMessages {
     // insert that skipped a key and the look-up of its id, so the rounds share a transaction.
     const keyed = params.messages.some((m) => m.idempotencyKey !== null && m.idempotencyKey !== undefined);
     try {
-      return keyed
-        ? await this.db.transaction((tx) => this.insertRounds(params, tx))
-        : await this.insertRounds(params);
+      return keyed ? await this.keyedInsert(params) : await this.insertRounds(params);
     } catch (cause) {
       if (isUniqueViolation(cause, 'messages_pkey')) {
         const id = /\(id\)=\((.*)\)/.exec(cause.detail ?? '')?.[1];
@@ -68,6 +69,25 @@ export class PostgresMessages {
         });
       }
       throw cause;
+    }
+  }
+
+  /**
+   * Two batches inserting the same keys in opposite orders wait for each other's key (the
+   * unique index makes the second wait for the first's commit): PostgreSQL breaks that deadlock
+   * by aborting one, which is then run again, since nothing of it was applied.
+   */
+  private async keyedInsert(params: {
+    queue: string;
+    messages: MessageInsert[];
+    now: number;
+  }): Promise<MessageInsertResult[]> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.db.transaction((tx) => this.insertRounds(params, tx));
+      } catch (error) {
+        if (!isDeadlock(error) || attempt >= MAX_DEADLOCK_RETRIES) throw error;
+      }
     }
   }
 
