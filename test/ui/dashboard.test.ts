@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MalformedError, PermanentError } from '../../src/core/errors.ts';
+import { MalformedError, PermanentError, TransientError } from '../../src/core/errors.ts';
 import { createApiToken } from '../../src/engine/api-tokens.ts';
 import { Deadletter } from '../../src/engine/deadletter.ts';
 import type { Worker } from '../../src/engine/worker.ts';
@@ -39,6 +39,7 @@ const XSS_RUNBOOK = [
 
 const CARD_ORDERS = 12;
 const EVIL_ORDERS = 3;
+const WEBHOOKS = 6;
 const shotsDir = process.env.DEADLETTER_SCREENSHOTS ? resolve(process.env.DEADLETTER_SCREENSHOTS) : undefined;
 
 let dir: string;
@@ -55,6 +56,7 @@ async function seed(store: string): Promise<{ operator: string; viewer: string }
   try {
     await dl.createQueue('orders', { maxReceives: 1, backoff: 'fixed:0' });
     await dl.createQueue('emails', { maxReceives: 1, backoff: 'fixed:0', retention: '5d' });
+    await dl.createQueue('webhooks', { maxReceives: 1, backoff: 'fixed:0' });
     await dl.sendBatch('orders', [
       ...Array.from({ length: CARD_ORDERS }, (_, i) => ({
         body: { order: 1000 + i, kind: 'card', customer: { id: `c-${i}`, country: i % 2 ? 'DE' : 'FR' } },
@@ -86,7 +88,18 @@ async function seed(store: string): Promise<{ operator: string; viewer: string }
       },
       { drain: true },
     );
-    await Promise.all([orders.stopped, emails.stopped]);
+    await dl.sendBatch(
+      'webhooks',
+      Array.from({ length: WEBHOOKS }, (_, i) => ({ body: { url: `https://hooks.example/${i}` } })),
+    );
+    const webhooks = await dl.work(
+      'webhooks',
+      () => {
+        throw new TransientError('upstream answered 503');
+      },
+      { drain: true },
+    );
+    await Promise.all([orders.stopped, emails.stopped, webhooks.stopped]);
     await dl.setQueueDocs('orders', {
       owner: 'team-orders',
       contact: '#orders-oncall',
@@ -265,6 +278,34 @@ describe('the dashboard in Chromium against dlq serve', () => {
     // The replayed messages were handled by the worker: the group's dead letters left the DLQ.
     const left = await workers.listDeadLetters({ groupId });
     expect(left.items).toEqual([]);
+  });
+
+  it('pauses, resumes and cancels a slow replay from its page', async () => {
+    const { page } = browser;
+    await page.goto(`${served.url}/queues/webhooks`);
+    await page.getByRole('link', { name: 'Replay…' }).click();
+    await page.getByRole('button', { name: 'Dry run →' }).click();
+    await expect
+      .poll(() => page.locator('.notice').first().textContent())
+      .toContain(`${WEBHOOKS} dead letters`);
+    await page.getByRole('button', { name: 'Options →' }).click();
+    // One message every 5 seconds: slow enough to pause between two.
+    await page.getByLabel(/^Rate/).fill('0.2');
+    await page.getByRole('button', { name: 'Review →' }).click();
+    await page.getByRole('button', { name: `Start replay of ${WEBHOOKS}` }).click();
+    await page.waitForURL(/\/replays\/[^/]+$/);
+    await page.getByRole('button', { name: 'Pause' }).click();
+    await page.locator('.badge.job-paused').waitFor();
+    await page.getByRole('button', { name: 'Resume' }).click();
+    await page.getByRole('button', { name: 'Pause' }).waitFor();
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.locator('.badge.job-cancelled').waitFor();
+    expect(await page.getByRole('button', { name: /Pause|Resume|Cancel/ }).count()).toBe(0);
+    const left = await workers.listDeadLetters({ queue: 'webhooks' });
+    expect(left.items.length).toBeGreaterThan(0);
+    expect(left.items.length).toBeLessThan(WEBHOOKS);
+    const actions = (await workers.listAudit({ actor: 'oncall-ana' })).items.map((e) => e.action);
+    expect(actions).toEqual(expect.arrayContaining(['replay.pause', 'replay.resume', 'replay.cancel']));
   });
 
   it('discards a group with a required reason, confirmed by typing the count', async () => {

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, type QueueRecord, type Selector } from '../api.ts';
 import { navigate } from '../router.ts';
-import { selectorQuery, TIERS } from '../selector.ts';
+import { describeSelector, selectorQuery, TIERS } from '../selector.ts';
 
 export const STATUSES = ['new', 'acknowledged', 'resolved', 'ignored', 'regressed'] as const;
 
@@ -35,91 +35,96 @@ export function SelectorForm({ selector, basePath }: { selector: Selector; baseP
     const { ids: _ids, ...rest } = draft;
     navigate(`${basePath}${selectorQuery(rest)}`);
   };
+  // On a phone the filters start folded under one line that says what is filtered.
+  const [wide] = useState(() => !window.matchMedia?.('(max-width: 900px)').matches);
   return (
-    <form class="filters" onSubmit={submit} aria-label="Filters">
-      <div class="field">
-        <label for="f-queue">Queue</label>
-        <select
-          id="f-queue"
-          value={draft.queue ?? ''}
-          onChange={(e) => set('queue', (e.target as HTMLSelectElement).value)}
-        >
-          <option value="">any</option>
-          {queues.map((q) => (
-            <option key={q} value={q}>
-              {q}
-            </option>
-          ))}
-        </select>
-      </div>
-      <div class="field">
-        <label for="f-tier">Tier</label>
-        <select
-          id="f-tier"
-          value={draft.tier ?? ''}
-          onChange={(e) => set('tier', (e.target as HTMLSelectElement).value)}
-        >
-          <option value="">any</option>
-          {TIERS.map((t) => (
-            <option key={t} value={t}>
-              {t}
-            </option>
-          ))}
-        </select>
-      </div>
-      <div class="field">
-        <label for="f-group">Group id</label>
-        <input
-          id="f-group"
-          value={draft.group ?? ''}
-          onInput={(e) => set('group', (e.target as HTMLInputElement).value)}
-        />
-      </div>
-      <div class="field">
-        <label for="f-since">Since</label>
-        <input
-          id="f-since"
-          placeholder="2h, 7d or 2026-01-01"
-          value={draft.since ?? ''}
-          onInput={(e) => set('since', (e.target as HTMLInputElement).value)}
-        />
-      </div>
-      <div class="field">
-        <label for="f-until">Until</label>
-        <input
-          id="f-until"
-          placeholder="30m or an ISO time"
-          value={draft.until ?? ''}
-          onInput={(e) => set('until', (e.target as HTMLInputElement).value)}
-        />
-      </div>
-      <div class="field wide">
-        <label for="f-grep">Error contains</label>
-        <input
-          id="f-grep"
-          value={draft.grep ?? ''}
-          onInput={(e) => set('grep', (e.target as HTMLInputElement).value)}
-        />
-      </div>
-      <div class="field wide">
-        <label for="f-where">
-          Body field <span class="hint">body.customer.country=DE</span>
-        </label>
-        <input
-          id="f-where"
-          value={(draft.where ?? []).join(' ')}
-          onInput={(e) => {
-            const text = (e.target as HTMLInputElement).value;
-            setDraft((d) => ({ ...d, where: text.trim() ? text.trim().split(/\s+/) : undefined }));
-          }}
-        />
-      </div>
-      <button type="submit" class="primary">
-        Apply
-      </button>
-      <button type="button" onClick={() => navigate(basePath)}>
-        Clear
-      </button>
-    </form>
+    <details class="filter-box" open={wide}>
+      <summary>Filters: {describeSelector(selector)}</summary>
+      <form class="filters" onSubmit={submit} aria-label="Filters">
+        <div class="field">
+          <label for="f-queue">Queue</label>
+          <select
+            id="f-queue"
+            value={draft.queue ?? ''}
+            onChange={(e) => set('queue', (e.target as HTMLSelectElement).value)}
+          >
+            <option value="">any</option>
+            {queues.map((q) => (
+              <option key={q} value={q}>
+                {q}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div class="field">
+          <label for="f-tier">Tier</label>
+          <select
+            id="f-tier"
+            value={draft.tier ?? ''}
+            onChange={(e) => set('tier', (e.target as HTMLSelectElement).value)}
+          >
+            <option value="">any</option>
+            {TIERS.map((t) => (
+              <option key={t} value={t}>
+                {t}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div class="field">
+          <label for="f-group">Group id</label>
+          <input
+            id="f-group"
+            value={draft.group ?? ''}
+            onInput={(e) => set('group', (e.target as HTMLInputElement).value)}
+          />
+        </div>
+        <div class="field">
+          <label for="f-since">Since</label>
+          <input
+            id="f-since"
+            placeholder="2h, 7d or 2026-01-01"
+            value={draft.since ?? ''}
+            onInput={(e) => set('since', (e.target as HTMLInputElement).value)}
+          />
+        </div>
+        <div class="field">
+          <label for="f-until">Until</label>
+          <input
+            id="f-until"
+            placeholder="30m or an ISO time"
+            value={draft.until ?? ''}
+            onInput={(e) => set('until', (e.target as HTMLInputElement).value)}
+          />
+        </div>
+        <div class="field wide">
+          <label for="f-grep">Error contains</label>
+          <input
+            id="f-grep"
+            value={draft.grep ?? ''}
+            onInput={(e) => set('grep', (e.target as HTMLInputElement).value)}
+          />
+        </div>
+        <div class="field wide">
+          <label for="f-where">
+            Body field <span class="hint">body.customer.country=DE</span>
+          </label>
+          <input
+            id="f-where"
+            value={(draft.where ?? []).join(' ')}
+            onInput={(e) => {
+              const text = (e.target as HTMLInputElement).value;
+              setDraft((d) => ({ ...d, where: text.trim() ? text.trim().split(/\s+/) : undefined }));
+            }}
+          />
+        </div>
+        <button type="submit" class="primary">
+          Apply
+        </button>
+        <button type="button" onClick={() => navigate(basePath)}>
+          Clear
+        </button>
+      </form>
+    </details>
   );
 }
