@@ -294,6 +294,10 @@ describe('the dashboard in Chromium against dlq serve', () => {
     await page.getByRole('button', { name: 'Review →' }).click();
     await page.getByRole('button', { name: `Start replay of ${WEBHOOKS}` }).click();
     await page.waitForURL(/\/replays\/[^/]+$/);
+    // The server's replay runner takes the job and replays the first message; the next is 5 s away.
+    await expect
+      .poll(() => page.locator('section.card p strong').first().textContent(), { timeout: 20_000 })
+      .toBe('1');
     await page.getByRole('button', { name: 'Pause' }).click();
     await page.locator('.badge.job-paused').waitFor();
     await page.getByRole('button', { name: 'Resume' }).click();
