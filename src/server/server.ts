@@ -1,5 +1,5 @@
 import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
-import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Clock } from '../core/clock.ts';
 import type { Deadletter } from '../engine/deadletter.ts';
 import { Authenticator } from './auth.ts';
@@ -9,6 +9,7 @@ import { registerOpenApi } from './openapi.ts';
 import { ResponseCache } from './response-cache.ts';
 import { type ApiApp, ROUTE_MODULES, type RouteModule } from './routes/index.ts';
 import { addSecurityHeaders } from './security-headers.ts';
+import { serializerCompiler } from './serializer.ts';
 import { registerUi } from './ui.ts';
 
 /** What {@link createServer} needs. */

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import type { RouteModule } from '../../src/server/routes/index.ts';
+import { jsonSchema } from '../../src/server/schemas.ts';
 import { SECURITY_HEADERS } from '../../src/server/security-headers.ts';
 import { type ServerFixture, seedDeadLetters, startServer } from './harness.ts';
 
@@ -11,9 +13,21 @@ const crashingRoute: RouteModule = (app) => {
   });
 };
 
+/** A route whose handler returns more than its response schema documents. */
+const leakyRoute: RouteModule = (app) => {
+  app.get(
+    '/api/test-leak',
+    {
+      config: { access: 'viewer' },
+      schema: { response: { 200: z.object({ name: z.string(), body: jsonSchema }) } },
+    },
+    async () => ({ name: 'ci', body: { deep: [1, { x: null }] }, hash: 'f'.repeat(64) }) as never,
+  );
+};
+
 let server: ServerFixture;
 beforeAll(async () => {
-  server = await startServer({ routes: [crashingRoute] });
+  server = await startServer({ routes: [crashingRoute, leakyRoute] });
   await seedDeadLetters(server.dl);
 });
 afterAll(() => server.close());
@@ -167,6 +181,12 @@ describe('errors are {error: {code, message}} with the right status', () => {
 });
 
 describe('responses', () => {
+  it('carry exactly the documented fields (a field the schema does not name never leaves)', async () => {
+    const response = await server.call('viewer', { method: 'GET', url: '/api/test-leak' });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({ name: 'ci', body: { deep: [1, { x: null }] } });
+  });
+
   it('carry the security headers and no CORS headers, even for a cross-origin request', async () => {
     const response = await server.call('viewer', {
       method: 'GET',
