@@ -128,7 +128,8 @@ async function main(): Promise<number> {
     pipeline.some((p) => p.rounds.some((r) => !r.result || r.result.problems.length > 0)) ||
     (readPath !== undefined && !readPath.result) ||
     (serverLoad !== undefined && !serverLoad.result) ||
-    (replay !== undefined && (!replay.result || replay.result.problems.length > 0));
+    (replay !== undefined &&
+      (replay.error !== undefined || replay.results.some((r) => r.problems.length > 0)));
   return broken ? 1 : 0;
 }
 

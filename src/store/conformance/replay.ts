@@ -691,6 +691,46 @@ export function describeReplay(ctx: StoreContext): void {
     });
   });
 
+  describe('deadLetterCountBy replay counts', () => {
+    it('counts dead letters replayed before by how many times, and the rest as 0', async () => {
+      await createQueues(ctx.store, 'orders', 'emails');
+      const first = await killOne(ctx.store, { queue: 'orders', diedAt: T0 + 1 });
+      await killOne(ctx.store, { queue: 'orders', diedAt: T0 + 2 });
+      await killOne(ctx.store, { queue: 'emails', diedAt: T0 + 3 });
+      const job = await createHeldJob(ctx.store, { now: T0 + 10 });
+      await ctx.store.deadLetterReplayBatch({
+        jobId: job.id,
+        holder: 'runner-1',
+        items: [{ id: first, messageId: 'again' }],
+        destination: null,
+        position: { diedAt: T0 + 1, id: first },
+        canary: false,
+        actor: 'ada',
+        now: T0 + 20,
+      });
+      const claimed = await claimOne(ctx.store, 'orders', T0 + 30);
+      const death = deathRecord('group-a');
+      await ctx.store.messageFail({
+        items: [{ ...claimed, attempt: attemptOf(claimed, T0 + 30, death.error), outcome: 'dead', death }],
+        now: T0 + 40,
+      });
+      expect(await ctx.store.deadLetterCountBy({ by: 'replayCount' })).toEqual([
+        { key: '0', count: 2 },
+        { key: '1', count: 1 },
+      ]);
+      expect(
+        await ctx.store.deadLetterCountBy({ by: 'replayCount', queue: 'orders', since: T0 + 2 }),
+      ).toEqual([
+        { key: '0', count: 1 },
+        { key: '1', count: 1 },
+      ]);
+      expect(await ctx.store.deadLetterCountBy({ by: 'replayCount', queue: 'emails' })).toEqual([
+        { key: '0', count: 1 },
+      ]);
+      expect(await ctx.store.deadLetterCountBy({ by: 'replayCount', queue: 'nope' })).toEqual([]);
+    });
+  });
+
   describe('deadLetterLineage', () => {
     it('links a dead letter, the message it was replayed to, and that message dying again', async () => {
       await createQueues(ctx.store, 'orders');

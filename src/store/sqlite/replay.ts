@@ -292,21 +292,54 @@ export class SqliteReplay {
       .immediate();
   }
 
-  /** Counts per key over the filter's rows; a GROUP BY over whichever index the filter uses. */
+  /**
+   * Counts per key over the filter's rows: a GROUP BY over whichever index the filter uses.
+   * Replay counts are not in any index and sit after the (large) attempts in the row, so a
+   * plain GROUP BY would read every row of a big selection. Dead letters replayed before are
+   * exactly those with a `previous_id` (a replay that died again), which has a small partial
+   * index: those are counted per replay count, and the rest, counted on an index, are the 0s.
+   */
   countBy(params: DeadLetterFilter & { by: keyof typeof COUNT_COLUMNS }): { key: string; count: number }[] {
-    const column = COUNT_COLUMNS[params.by];
     const { where, values, key } = deadLetterWhere(params);
-    const cacheKey = `${params.by}${key}`;
-    let statement = this.counts.get(cacheKey);
-    if (!statement) {
-      statement = this.db.prepare<(string | number)[], { key: string; count: number }>(
+    const and = where.length > 0 ? ` AND ${where.join(' AND ')}` : '';
+    if (params.by !== 'replayCount') {
+      const column = COUNT_COLUMNS[params.by];
+      return this.countStatement(
+        `${params.by}${key}`,
         `SELECT CAST(${column} AS TEXT) AS key, COUNT(*) AS count FROM dead_letters` +
           (where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '') +
           ` GROUP BY ${column} ORDER BY count DESC, key`,
-      );
-      this.counts.set(cacheKey, statement);
+      ).all(...values);
     }
-    return statement.all(...values);
+    return this.db.transaction(() => {
+      const replayed = this.countStatement(
+        `replayed${key}`,
+        'SELECT CAST(replay_count AS TEXT) AS key, COUNT(*) AS count FROM dead_letters INDEXED BY dead_letters_previous ' +
+          `WHERE previous_id IS NOT NULL${and} GROUP BY replay_count`,
+      ).all(...values);
+      const [total] = this.countStatement(
+        `total${key}`,
+        `SELECT '' AS key, COUNT(*) AS count FROM dead_letters${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''}`,
+      ).all(...values);
+      const counts = new Map(replayed.map((row) => [row.key, row.count]));
+      const zero = (total?.count ?? 0) - replayed.reduce((sum, row) => sum + row.count, 0);
+      if (zero > 0) counts.set('0', (counts.get('0') ?? 0) + zero);
+      return [...counts]
+        .map(([k, count]) => ({ key: k, count }))
+        .sort((a, b) => b.count - a.count || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    })();
+  }
+
+  private countStatement(
+    key: string,
+    sql: string,
+  ): Database.Statement<(string | number)[], { key: string; count: number }> {
+    let statement = this.counts.get(key);
+    if (!statement) {
+      statement = this.db.prepare<(string | number)[], { key: string; count: number }>(sql);
+      this.counts.set(key, statement);
+    }
+    return statement;
   }
 
   findReplayed(id: string): ReplayedDeadLetter | undefined {
