@@ -54,9 +54,21 @@ export type { Fingerprint, FingerprintRule } from './core/fingerprint.ts';
 export { fingerprintFailure, normalizeMessage } from './core/fingerprint.ts';
 export { GROUP_STATUSES, type Group, type GroupStatus } from './core/group.ts';
 export type { JsonChange } from './core/json-diff.ts';
+export type { DeadLetterLineage, LineageLink, LineageState, ReplayedDeadLetter } from './core/lineage.ts';
 export type { Attempt, ClaimedMessage, Json, NewMessage, WorkerIdentity } from './core/message.ts';
 export type { QueueDocs, QueueDocsInput } from './core/queue-docs.ts';
 export type { BackoffSpec, QueueRecord, QueueSettingsInput } from './core/queue-settings.ts';
+export {
+  type CanaryOutcome,
+  REPLAY_HEADERS,
+  REPLAY_JOB_STATUSES,
+  type ReplayCanary,
+  type ReplayJob,
+  type ReplayJobStatus,
+  type ReplayPlan,
+  type ReplaySkip,
+  type ReplaySkipReason,
+} from './core/replay.ts';
 export type { BackoffFunction } from './core/retry-policy.ts';
 export { type ReviewQueue, type ReviewReport, renderReviewMarkdown } from './core/review.ts';
 export { TIERS, type Tier } from './core/tier.ts';
@@ -96,6 +108,8 @@ export {
 } from './engine/deadletter.ts';
 export type { DiscardOptions, DiscardReport } from './engine/discard.ts';
 export type { LeaseSweepResult } from './engine/lease-sweeper.ts';
+export type { ReplayRunResult, Sleep } from './engine/replay-runner.ts';
+export type { ReplayOptions, ReplayOutcome, ReplaySettings, ResumeOptions } from './engine/replays.ts';
 export {
   type ArchiveFileResult,
   DEFAULT_ARCHIVE_DIR,
