@@ -125,6 +125,16 @@ export {
   reviewScheduleService,
   sendScheduledReview,
 } from './engine/review-schedule.ts';
-export type { Handler, HandlerContext, Worker, WorkerCounters, WorkerOptions } from './engine/worker.ts';
+export type {
+  AttemptObservation,
+  Handler,
+  HandlerContext,
+  Worker,
+  WorkerCounters,
+  WorkerOptions,
+} from './engine/worker.ts';
+export { queueSamplerService, sampleQueues } from './engine/queue-sampler.ts';
+export { ServerMetrics } from './server/metrics.ts';
+export { createServer, type ServerDeps } from './server/server.ts';
 export { openStore } from './store/open.ts';
-export type { QueueStats, Store, StoreCapabilities } from './store/store.ts';
+export type { QueueSample, QueueStats, Store, StoreCapabilities } from './store/store.ts';
