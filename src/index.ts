@@ -108,6 +108,7 @@ export {
 } from './engine/deadletter.ts';
 export type { DiscardOptions, DiscardReport } from './engine/discard.ts';
 export type { LeaseSweepResult } from './engine/lease-sweeper.ts';
+export { queueSamplerService, sampleQueues } from './engine/queue-sampler.ts';
 export type { ReplayRunResult, Sleep } from './engine/replay-runner.ts';
 export type { ReplayOptions, ReplayOutcome, ReplaySettings, ResumeOptions } from './engine/replays.ts';
 export {
@@ -133,7 +134,6 @@ export type {
   WorkerCounters,
   WorkerOptions,
 } from './engine/worker.ts';
-export { queueSamplerService, sampleQueues } from './engine/queue-sampler.ts';
 export { ServerMetrics } from './server/metrics.ts';
 export { createServer, type ServerDeps } from './server/server.ts';
 export { openStore } from './store/open.ts';
