@@ -9,7 +9,7 @@ import type { QueueRecord } from '../core/queue-settings.ts';
 import type { ReplayJob, ReplayPlan, ReplaySkip } from '../core/replay.ts';
 import type { ReviewReport } from '../core/review.ts';
 import type { Tier } from '../core/tier.ts';
-import type { QueueSample, QueueStats, Selector } from './model.ts';
+import type { AlertRuleView, AlertView, QueueSample, QueueStats, Selector } from './model.ts';
 
 /**
  * The dashboard's typed client of the HTTP API (`/api/...`). The token lives in
@@ -18,6 +18,8 @@ import type { QueueSample, QueueStats, Selector } from './model.ts';
  */
 
 export type {
+  AlertRuleView,
+  AlertView,
   AuditEntry,
   DeadLetter,
   DeadLetterLineage,
@@ -245,6 +247,21 @@ export const api = {
     request<DiscardReport>('POST', '/api/discards', {
       body: { selector: selectorBody(selector), ...options },
     }),
+
+  alerts: (params: { state?: 'firing' | 'resolved'; limit?: number } = {}) =>
+    request<{ alerts: AlertView[] }>('GET', '/api/alerts', { query: params }).then((r) => r.alerts),
+  alertRules: () => request<{ rules: AlertRuleView[] }>('GET', '/api/alert-rules').then((r) => r.rules),
+  createAlertRule: (rule: {
+    name: string;
+    queue: string | null;
+    kind: AlertRuleView['kind'];
+    threshold?: string | number;
+    window?: string | null;
+    cooldown?: string;
+    channels: { type: 'webhook' | 'slack' | 'log'; url?: string }[];
+  }) => request<AlertRuleView>('POST', '/api/alert-rules', { body: rule }),
+  removeAlertRule: (ref: string) =>
+    request<AlertRuleView>('DELETE', `/api/alert-rules/${encodeURIComponent(ref)}`),
 
   doctor: () => request<DoctorReport>('GET', '/api/doctor'),
   review: (since?: string) => request<ReviewReport>('GET', '/api/review', { query: { since } }),

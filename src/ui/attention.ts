@@ -18,6 +18,8 @@ export interface QueueOverview {
   /** Why it needs attention, most urgent first; empty when it does not. */
   reasons: string[];
   score: number;
+  /** Alerts firing on this queue now. */
+  firing: number;
 }
 
 /** Ranks the queues: regressions, then new groups, then fresh inflow, then old or expiring dead letters. */
@@ -26,6 +28,7 @@ export function rankQueues(
   groups: Group[],
   samples: Map<string, QueueSample[]>,
   now: number,
+  firing: Map<string, number> = new Map(),
 ): QueueOverview[] {
   return stats
     .map((row) => {
@@ -37,6 +40,11 @@ export function rankQueues(
       const regressedGroups = mine.filter((g) => g.status === 'regressed').length;
       const reasons: string[] = [];
       let score = 0;
+      const alerts = firing.get(row.queue) ?? 0;
+      if (alerts > 0) {
+        reasons.push(`${plural(alerts, 'alert')} firing`);
+        score += 100_000 * alerts;
+      }
       if (regressedGroups > 0) {
         reasons.push(`${plural(regressedGroups, 'regressed group')}`);
         score += 10_000 * regressedGroups;
@@ -54,7 +62,17 @@ export function rankQueues(
         score += 500;
       }
       if (row.dead > 0) score += 1;
-      return { stats: row, samples: own, inflowHour, inflowDay, newGroups, regressedGroups, reasons, score };
+      return {
+        stats: row,
+        samples: own,
+        inflowHour,
+        inflowDay,
+        newGroups,
+        regressedGroups,
+        reasons,
+        score,
+        firing: alerts,
+      };
     })
     .sort(
       (a, b) =>

@@ -42,3 +42,42 @@ export interface Selector {
   where?: string[];
   ids?: string[];
 }
+
+/** An alert rule, as `GET /api/alert-rules` answers (admin only: webhook URLs are secrets). */
+export interface AlertRuleView {
+  id: string;
+  name: string;
+  queue: string | null;
+  kind: 'depth' | 'growth' | 'oldest' | 'new_group' | 'regressed_group';
+  threshold: number;
+  windowMs: number | null;
+  cooldownMs: number;
+  channels: { type: 'webhook' | 'slack' | 'log'; url?: string }[];
+  enabled: boolean;
+  createdAt: number;
+  createdBy: string;
+}
+
+/** One firing of a rule, as `GET /api/alerts` answers, with its notifications (never their URLs). */
+export interface AlertView {
+  id: string;
+  ruleId: string;
+  ruleName: string;
+  queue: string;
+  groupId: string | null;
+  state: 'firing' | 'resolved';
+  firedAt: number;
+  resolvedAt: number | null;
+  value: number;
+  details: Record<string, unknown>;
+  deliveries: {
+    id: string;
+    event: 'fired' | 'resolved' | 'review';
+    channel: 'webhook' | 'slack' | 'log';
+    status: 'pending' | 'delivered' | 'failed';
+    attempts: number;
+    createdAt: number;
+    lastError: string | null;
+    deliveredAt: number | null;
+  }[];
+}

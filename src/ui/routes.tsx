@@ -1,5 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { Empty } from './components/common.tsx';
+import { AlertsPage } from './pages/alerts.tsx';
 import { AuditPage } from './pages/audit.tsx';
 import { DeadLetterPage } from './pages/dead-letter.tsx';
 import { DeadLettersPage } from './pages/dead-letters.tsx';
@@ -28,6 +29,7 @@ const ROUTES: [string, Render][] = [
   ['/replays/:id', (p) => <ReplayJobPage key={p.id} id={p.id as string} />],
   ['/discard', (_p, q) => <DiscardPage key={q.toString()} query={q} />],
   ['/audit', (_p, q) => <AuditPage query={q} />],
+  ['/alerts', (_p, q) => <AlertsPage query={q} />],
   ['/doctor', () => <DoctorPage />],
   ['/review', () => <ReviewPage />],
 ];

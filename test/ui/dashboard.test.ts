@@ -159,7 +159,8 @@ beforeAll(async () => {
   ({ dir, remove: removeDir } = tempDir('deadletter-e2e-'));
   const store = `sqlite:${join(dir, 'e2e.db')}`;
   tokens = await seed(store);
-  served = await startServe(store, dir);
+  // Alert rules evaluated every second, so that a rule added in the test fires in time.
+  served = await startServe(store, dir, { args: ['--alert-interval', '1s'] });
   // The service's own workers: after the "fix", orders succeed (they handle the replays).
   workers = await Deadletter.open({ store, maintenance: false });
   orderWorker = await workers.work('orders', async () => undefined, { concurrency: 4 });
@@ -467,6 +468,50 @@ describe('the dashboard in Chromium against dlq serve', () => {
     } finally {
       await dl.close();
     }
+  });
+
+  it('an admin adds an alert rule; it fires on the overview and the alerts page, and resolves once removed', async () => {
+    const { page } = browser;
+    const admin = /admin token "[^"]+" \(shown once; keep it\): (\S+)/.exec(served.output())?.[1];
+    expect(admin).toMatch(/^dlq_/);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await signIn(page, served.url, admin as string);
+    await page
+      .getByRole('navigation', { name: 'Main', exact: true })
+      .getByRole('link', { name: 'Alerts' })
+      .click();
+    await page.getByRole('heading', { name: 'Rules' }).waitFor();
+    await page.getByLabel('Name').fill('emails-depth');
+    await page.getByLabel('Queue').selectOption('emails');
+    await page.getByLabel('Fires on').selectOption('depth');
+    await page.getByLabel(/^Threshold/).fill('2');
+    await page.getByRole('button', { name: 'Add rule' }).click();
+    const rule = page.locator('tr', { hasText: 'emails-depth' });
+    await rule.waitFor();
+    expect(await rule.textContent()).toContain('more than 2 dead letters');
+
+    // The server evaluates the rules every second (--alert-interval 1s): emails holds 4.
+    await expect
+      .poll(async () => (await workers.store.alertList({ state: 'firing', limit: 10 })).length, {
+        timeout: 30_000,
+      })
+      .toBe(1);
+    await page.getByRole('button', { name: 'Firing' }).click();
+    await page.locator('tbody tr', { hasText: 'emails-depth' }).first().waitFor();
+    expect(await page.locator('tbody tr', { hasText: 'emails-depth' }).first().textContent()).toContain(
+      'firing',
+    );
+    await shot(page, 'alerts');
+    await page.goto(`${served.url}/`);
+    await expect.poll(() => page.locator('.attention').textContent()).toContain('1 alert firing');
+    expect(await page.locator('.attention li').first().textContent()).toContain('emails');
+
+    await page.goto(`${served.url}/alerts`);
+    await page.getByRole('button', { name: 'Remove emails-depth' }).click();
+    await expect.poll(() => page.getByRole('button', { name: 'Remove emails-depth' }).count()).toBe(0);
+    await expect
+      .poll(async () => (await workers.store.alertList({ state: 'firing', limit: 10 })).length)
+      .toBe(0);
   });
 
   it('a viewer sees no replay or discard buttons, and the API refuses them anyway', async () => {

@@ -18,13 +18,13 @@ export interface ServedProcess {
 }
 
 /**
- * Spawns `dlq serve --port 0` on `store` (with `--no-demo` unless `demo`) and resolves once it
- * printed its URL.
+ * Spawns `dlq serve --port 0` on `store` (with `--no-demo` unless `demo`, and `args`) and
+ * resolves once it printed its URL.
  */
 export function startServe(
   store: string,
   cwd: string,
-  options: { demo?: boolean } = {},
+  options: { demo?: boolean; args?: string[] } = {},
 ): Promise<ServedProcess> {
   const child = spawn(
     process.execPath,
@@ -40,6 +40,7 @@ export function startServe(
       ...(options.demo ? [] : ['--no-demo']),
       '--log-level',
       'warn',
+      ...(options.args ?? []),
     ],
     { cwd, env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'pipe'] },
   );

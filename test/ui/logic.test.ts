@@ -85,6 +85,21 @@ describe('which queues need attention first', () => {
     expect(rows[4]).toMatchObject({ newGroups: 0, reasons: [] });
   });
 
+  it('puts queues with firing alerts first of all', () => {
+    const rows = rankQueues(
+      [stats('regressed', 1), stats('alerting', 3)],
+      [group('g1', 'regressed', 'regressed')],
+      new Map(),
+      NOW,
+      new Map([['alerting', 2]]),
+    );
+    expect(rows.map((r) => [r.stats.queue, r.firing])).toEqual([
+      ['alerting', 2],
+      ['regressed', 0],
+    ]);
+    expect(rows[0]?.reasons).toEqual(['2 alerts firing']);
+  });
+
   it('warns when the oldest dead letters expire within two days', () => {
     const [row] = rankQueues([stats('short', 3, { nextExpiryAt: NOW + 5 * HOUR })], [], new Map(), NOW);
     expect(row?.reasons).toEqual(['dead letters expire in 5h']);

@@ -18,7 +18,7 @@ export function Badge({
   kind,
   value,
 }: {
-  kind: 'tier' | 'status' | 'job' | 'role' | 'severity';
+  kind: 'tier' | 'status' | 'job' | 'role' | 'severity' | 'alert';
   value: string;
 }) {
   return <span class={`badge ${kind}-${value.replace(/[^a-z_]/g, '')}`}>{value.replace(/_/g, ' ')}</span>;

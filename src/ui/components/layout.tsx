@@ -8,6 +8,7 @@ const NAV: { href: string; label: string }[] = [
   { href: '/groups', label: 'Groups' },
   { href: '/dead-letters', label: 'Dead letters' },
   { href: '/replays', label: 'Replays' },
+  { href: '/alerts', label: 'Alerts' },
   { href: '/audit', label: 'Audit log' },
   { href: '/doctor', label: 'Doctor' },
   { href: '/review', label: 'Review' },

@@ -7,14 +7,21 @@ import { bucketize } from '../series.ts';
 
 async function loadOverview() {
   const now = Date.now();
-  const [stats, groups] = await Promise.all([api.stats(), api.groups({ limit: 1000, sort: 'last-seen' })]);
+  const [stats, groups, alerts] = await Promise.all([
+    api.stats(),
+    api.groups({ limit: 1000, sort: 'last-seen' }),
+    // A server without the alerts API shows no alerts rather than no overview.
+    api.alerts({ state: 'firing', limit: 1000 }).catch(() => []),
+  ]);
+  const firing = new Map<string, number>();
+  for (const alert of alerts) firing.set(alert.queue, (firing.get(alert.queue) ?? 0) + 1);
   const samples = new Map<string, QueueSample[]>();
   await Promise.all(
     stats.map(async (row) => {
       samples.set(row.queue, await api.samples(row.queue, '24h').catch(() => []));
     }),
   );
-  return { now, rows: rankQueues(stats, groups, samples, now) };
+  return { now, rows: rankQueues(stats, groups, samples, now, firing) };
 }
 
 /** Every queue at a glance, the ones that need attention first. */
@@ -123,8 +130,7 @@ export function OverviewPage() {
                   </table>
                 </div>
                 <p class="muted small-print">
-                  Depth and inflow come from the server's per-minute samples (kept 30 days). Alert rules are
-                  not available in this version of the API, so no alerts are shown.
+                  Depth and inflow come from the server's per-minute samples (kept 30 days).
                 </p>
               </section>
             </>
@@ -194,9 +200,13 @@ function QueueRow({ row, now }: { row: QueueOverview; now: number }) {
         ) : null}
       </td>
       <td>
-        <span class="muted" title="alert rules are not available in this version">
-          —
-        </span>
+        {row.firing > 0 ? (
+          <a href="/alerts?state=firing">
+            <Badge kind="alert" value="firing" /> {row.firing}
+          </a>
+        ) : (
+          <span class="muted">none</span>
+        )}
       </td>
     </tr>
   );
