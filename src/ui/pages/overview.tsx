@@ -49,8 +49,9 @@ export function OverviewPage() {
               dead: t.dead + r.stats.dead,
               inflow: t.inflow + r.inflowHour,
               untriaged: t.untriaged + r.newGroups + r.regressedGroups,
+              firing: t.firing + r.firing,
             }),
-            { dead: 0, inflow: 0, untriaged: 0 },
+            { dead: 0, inflow: 0, untriaged: 0, firing: 0 },
           );
           return (
             <>
@@ -66,6 +67,16 @@ export function OverviewPage() {
                 <div class="tile">
                   <span class="tile-label">Untriaged groups</span>
                   <span class="tile-value">{formatCount(totals.untriaged)}</span>
+                </div>
+                <div class="tile">
+                  <span class="tile-label">Firing alerts</span>
+                  <span class="tile-value">
+                    {totals.firing > 0 ? (
+                      <a href="/alerts?state=firing">{formatCount(totals.firing)}</a>
+                    ) : (
+                      '0'
+                    )}
+                  </span>
                 </div>
                 <div class="tile">
                   <span class="tile-label">Queues</span>
