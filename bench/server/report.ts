@@ -87,13 +87,11 @@ export function serverLoadSection(outcome: ServerLoadOutcome): string[] {
   );
   for (const run of r.runs) {
     out.push(
-      run.cacheTtlMs > 0
+      (run.cacheTtlMs > 0
         ? `**With the response cache** (the default: identical list and stats GETs share one answer for ${run.cacheTtlMs} ms, ` +
-            'a change through the API clears it; 50 clients asking the same question are mostly answered from it). '
-        : '**Without the response cache** (`--cache-ttl 0`: every request runs its own query). ',
-    );
-    out.push(
-      `The machine was ${percent(run.busyBefore)} busy before the run.`,
+          'a change through the API clears it; 50 clients asking the same question are mostly answered from it). '
+        : '**Without the response cache** (`--cache-ttl 0`: every request runs its own query). ') +
+        `The machine was ${percent(run.busyBefore)} busy before the run.`,
       '',
       `| request | req/s | p50 ms | p90 ms | p99 ms | max ms | non-2xx | errors | CPU busy | p99 < ${SERVER_P99_TARGET_MS} ms |`,
       '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|',
