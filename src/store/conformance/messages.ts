@@ -157,6 +157,16 @@ export function describeMessageClaim(ctx: StoreContext): void {
       expect(claimed.map((m) => m.id)).toEqual(ids);
     });
 
+    it('keeps the send order among equal visible times whatever the idempotency keys', async () => {
+      await createQueues(ctx.store, 'orders');
+      const sent = ['zulu', 'alpha', null, 'mike', null, 'bravo'].map((key) =>
+        message({ idempotencyKey: key }),
+      );
+      await ctx.store.messageInsertBatch({ queue: 'orders', messages: sent, now: T0 });
+      const claimed = await claim(ctx.store, 'orders', T0, 10);
+      expect(claimed.map((m) => m.id)).toEqual(sent.map((m) => m.id));
+    });
+
     it('does not claim a delayed message until it is visible', async () => {
       await createQueues(ctx.store, 'orders');
       const delayed = message({ visibleAt: T0 + 1_000 });

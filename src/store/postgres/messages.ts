@@ -73,9 +73,9 @@ export class PostgresMessages {
   }
 
   /**
-   * Two batches inserting the same keys in opposite orders wait for each other's key (the
-   * unique index makes the second wait for the first's commit): PostgreSQL breaks that deadlock
-   * by aborting one, which is then run again, since nothing of it was applied.
+   * Batches insert their keys in key order, so two batches sharing keys cannot deadlock on
+   * them; a replay inserting one of those keys at the same moment still can. PostgreSQL breaks
+   * such a deadlock by aborting one transaction, which is run again: nothing of it was applied.
    */
   private async keyedInsert(params: {
     queue: string;

@@ -115,14 +115,19 @@ export function postgresStatements(schema: string, channel: string) {
     // Keyed messages that a live message of the queue already holds are skipped by ON CONFLICT
     // (also a key repeated inside the batch: the first one wins); the store then looks up the
     // holder's id. Nothing is inserted for an unknown queue, which `queue_found` reports.
+    // Rows are numbered (`seq`, the claim's tie-break) in the order sent, then inserted in key
+    // order: two batches sharing keys then wait for each other's keys in the same order and
+    // cannot deadlock. `numbered` is materialised (nextval is volatile), so the numbers stay.
     // $1 queue, $2..$8 arrays, $9 now.
     messageInsert:
       'WITH input AS (SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], ' +
       '$7::text[], $8::int[]) WITH ORDINALITY AS i(id, body, headers, idempotency_key, visible_at, replay_of, ' +
       `replay_count, ord) WHERE EXISTS (SELECT 1 FROM ${s}.queues WHERE name = $1)), ` +
-      `inserted AS (INSERT INTO ${s}.messages (id, queue, state, body, headers, idempotency_key, enqueued_at, ` +
-      "visible_at, replay_of, replay_count) SELECT id, $1, 'waiting', body::json, headers::json, idempotency_key, " +
-      '$9, visible_at, replay_of, replay_count FROM input ORDER BY ord ' +
+      `numbered AS (SELECT o.*, nextval('${s}.messages_seq_seq') AS seq FROM (SELECT * FROM input ORDER BY ord) o), ` +
+      `inserted AS (INSERT INTO ${s}.messages (id, seq, queue, state, body, headers, idempotency_key, enqueued_at, ` +
+      "visible_at, replay_of, replay_count) OVERRIDING SYSTEM VALUE SELECT id, seq, $1, 'waiting', body::json, " +
+      'headers::json, idempotency_key, $9, visible_at, replay_of, replay_count FROM numbered ' +
+      'ORDER BY idempotency_key COLLATE "C" NULLS LAST, ord ' +
       "ON CONFLICT (queue, idempotency_key) WHERE state IN ('waiting', 'leased') AND idempotency_key IS NOT NULL " +
       'DO NOTHING RETURNING id, visible_at), ' +
       `woken AS (SELECT count(pg_notify(${ch}, $1)) AS n FROM (SELECT 1 FROM inserted WHERE visible_at <= $9 LIMIT 1) v) ` +
