@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AlertChannel, AlertRule } from '../../src/core/alert.ts';
 import { ManualClock } from '../../src/core/clock.ts';
 import { newId } from '../../src/core/ids.ts';
@@ -7,6 +7,8 @@ import { deliverAlerts } from '../../src/engine/alert-delivery.ts';
 import { evaluateAlerts } from '../../src/engine/alert-evaluator.ts';
 import { Deadletter } from '../../src/engine/deadletter.ts';
 import { killOne } from '../../src/store/conformance/fixtures.ts';
+import { openStore } from '../../src/store/open.ts';
+import { dropSchemas, storeUrl, tempSchema } from '../store/postgres-schema.ts';
 import { tempDir } from '../support/temp-dir.ts';
 import { type AlertReceiver, startAlertReceiver } from './fixtures/alert-receiver.ts';
 
@@ -15,7 +17,9 @@ const MIN = 60_000;
 let tmp: ReturnType<typeof tempDir>;
 let clock: ManualClock;
 let dl: Deadletter;
+let url: string;
 const receivers: AlertReceiver[] = [];
+const schemas: string[] = [];
 
 async function receiver(failFirst = 0): Promise<AlertReceiver> {
   const r = await startAlertReceiver({ failFirst });
@@ -23,22 +27,12 @@ async function receiver(failFirst = 0): Promise<AlertReceiver> {
   return r;
 }
 
+/** A new handle on the test's store (a restart opens another one on the same database). */
 async function open(): Promise<Deadletter> {
-  return Deadletter.open({ store: `sqlite:${join(tmp.dir, 'dl.db')}`, clock, maintenance: false });
+  return Deadletter.open({ store: url, clock, maintenance: false });
 }
 
-beforeEach(async () => {
-  tmp = tempDir();
-  clock = new ManualClock(T);
-  dl = await open();
-  await dl.createQueue('orders');
-});
-
-afterEach(async () => {
-  await dl.close();
-  await Promise.all(receivers.splice(0).map((r) => r.close()));
-  tmp.remove();
-});
+afterAll(() => dropSchemas(...schemas));
 
 async function addRule(channels: AlertChannel[], overrides: Partial<AlertRule> = {}): Promise<AlertRule> {
   const rule: AlertRule = {
@@ -69,7 +63,29 @@ const deps = () => ({ store: dl.store, clock });
 const send = (extra: Partial<Parameters<typeof deliverAlerts>[0]> = {}) =>
   deliverAlerts({ ...deps(), baseDelayMs: 1_000, random: () => 0.5, ...extra });
 
-describe('alerts end to end (real HTTP receiver)', () => {
+describe.each(['sqlite', 'postgres'] as const)('alerts end to end on %s (real HTTP receiver)', (kind) => {
+  beforeEach(async () => {
+    tmp = tempDir();
+    clock = new ManualClock(T);
+    if (kind === 'sqlite') {
+      url = `sqlite:${join(tmp.dir, 'dl.db')}`;
+    } else {
+      const schema = tempSchema('dlalerts');
+      schemas.push(schema);
+      url = storeUrl(schema);
+    }
+    // Migrated once, as `dlq migrate` would; the handles then open it as it is.
+    await (await openStore(url, { migrate: true })).close();
+    dl = await open();
+    await dl.createQueue('orders');
+  });
+
+  afterEach(async () => {
+    await dl.close();
+    await Promise.all(receivers.splice(0).map((r) => r.close()));
+    tmp.remove();
+  });
+
   it('fires once, stays quiet while firing, resolves, then respects the cooldown', async () => {
     const hook = await receiver();
     await addRule([{ type: 'webhook', url: hook.url }]);
