@@ -49,6 +49,8 @@ let workers: Deadletter;
 let orderWorker: Worker;
 let tokens: { operator: string; viewer: string };
 let browser: Browser;
+/** A dead letter of the card group, opened in the first tests and replayed later. */
+let cardLetterId: string;
 
 /** Seeds the store: two queues, three groups of dead letters (one full of script payloads), docs, history. */
 async function seed(store: string): Promise<{ operator: string; viewer: string }> {
@@ -224,6 +226,7 @@ describe('the dashboard in Chromium against dlq serve', () => {
     expect(await page.locator('details.attempt').count()).toBe(1);
     expect(await page.locator('details.attempt pre').last().textContent()).toContain('PermanentError');
     await shot(page, 'dead-letter');
+    cardLetterId = decodeURIComponent(new URL(page.url()).pathname.split('/')[2] as string);
 
     // Edit the body before replay: a live diff against the original, then saved and audited.
     await page.getByRole('button', { name: 'Edit body before replay…' }).click();
@@ -279,6 +282,14 @@ describe('the dashboard in Chromium against dlq serve', () => {
     // The replayed messages were handled by the worker: the group's dead letters left the DLQ.
     const left = await workers.listDeadLetters({ groupId });
     expect(left.items).toEqual([]);
+
+    // A replayed dead letter's page says where it went; its replay links back to it.
+    await page.goto(`${served.url}/dead-letters/${cardLetterId}`);
+    await expect.poll(() => page.getByRole('status').textContent()).toContain('It was replayed');
+    await page.getByRole('link', { name: /^next / }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toContain('a replay) that succeeded');
+    await page.getByRole('link', { name: /^previous dead letter / }).click();
+    await page.waitForURL(new RegExp(`/dead-letters/${cardLetterId}$`));
   });
 
   it('pauses, resumes and cancels a slow replay from its page', async () => {
@@ -497,10 +508,12 @@ describe('the dashboard in Chromium against dlq serve', () => {
       })
       .toBe(1);
     await page.getByRole('button', { name: 'Firing' }).click();
-    await page.locator('tbody tr', { hasText: 'emails-depth' }).first().waitFor();
-    expect(await page.locator('tbody tr', { hasText: 'emails-depth' }).first().textContent()).toContain(
-      'firing',
-    );
+    // The history's row (the rules table has one for the rule too).
+    const alertRow = page
+      .locator('tbody tr', { hasText: 'still firing' })
+      .filter({ hasText: 'emails-depth' });
+    await alertRow.waitFor();
+    expect(await alertRow.locator('.badge').textContent()).toBe('firing');
     await shot(page, 'alerts');
     await page.goto(`${served.url}/`);
     await expect.poll(() => page.locator('.attention').textContent()).toContain('1 alert firing');
