@@ -25,9 +25,12 @@ export interface AlertDeliveryOptions {
   baseDelayMs?: number;
   /** The longest delay between attempts. Default 15 min. */
   maxDelayMs?: number;
-  /** How long one HTTP attempt may take (real time). Default 10s. */
+  /** How long one HTTP attempt may take (real time). Default 5s. */
   timeoutMs?: number;
-  /** Most deliveries sent per run. Default 100. */
+  /**
+   * Most deliveries sent per run, all at once. Default 20. A run thus lasts at most about one
+   * timeout, well within the maintenance leadership's lease, however many receivers are down.
+   */
   batchSize?: number;
   /** How often the service runs (injected clock). Default 5s. */
   intervalMs?: number;
@@ -60,7 +63,7 @@ export function alertRetryDelay(
 }
 
 /**
- * Sends the due deliveries of the outbox, oldest due first, each in turn: a webhook or Slack
+ * Sends the due deliveries of the outbox (the oldest due first, a batch at once): a webhook or Slack
  * delivery is a POST of its JSON payload (any 2xx is success), the `log` channel writes a
  * line to the logger. A failed attempt (an error, a timeout, a non-2xx status) is retried
  * after {@link alertRetryDelay}; after `maxAttempts` the delivery is `failed`. Status,
@@ -71,49 +74,57 @@ export function alertRetryDelay(
 export async function deliverAlerts(options: AlertDeliveryOptions): Promise<AlertDeliveryResult> {
   const { store, clock } = options;
   const result: AlertDeliveryResult = { delivered: 0, retried: 0, failed: 0 };
-  const due = await store.alertDeliveryListDue({ now: clock.now(), limit: options.batchSize ?? 100 });
-  for (const delivery of due) {
-    const error = await attempt(delivery, options);
-    const attempts = delivery.attempts + 1;
-    const now = clock.now();
-    if (error === undefined) {
-      await store.alertDeliveryUpdate({
-        id: delivery.id,
-        attempts,
-        status: 'delivered',
-        nextAttemptAt: now,
-        lastError: null,
-        deliveredAt: now,
-      });
-      result.delivered++;
-    } else if (attempts >= (options.maxAttempts ?? 6)) {
-      await store.alertDeliveryUpdate({
-        id: delivery.id,
-        attempts,
-        status: 'failed',
-        nextAttemptAt: now,
-        lastError: error,
-        deliveredAt: null,
-      });
-      result.failed++;
-    } else {
-      const delay = alertRetryDelay(attempts, {
-        baseDelayMs: options.baseDelayMs ?? 10_000,
-        maxDelayMs: options.maxDelayMs ?? 15 * 60_000,
-        random: options.random ?? Math.random,
-      });
-      await store.alertDeliveryUpdate({
-        id: delivery.id,
-        attempts,
-        status: 'pending',
-        nextAttemptAt: now + delay,
-        lastError: error,
-        deliveredAt: null,
-      });
-      result.retried++;
-    }
-  }
+  const due = await store.alertDeliveryListDue({ now: clock.now(), limit: options.batchSize ?? 20 });
+  await Promise.all(due.map((delivery) => deliverOne(delivery, options, result)));
   return result;
+}
+
+/** One attempt of one delivery, and its record. */
+async function deliverOne(
+  delivery: AlertDelivery,
+  options: AlertDeliveryOptions,
+  result: AlertDeliveryResult,
+): Promise<void> {
+  const { store, clock } = options;
+  const error = await attempt(delivery, options);
+  const attempts = delivery.attempts + 1;
+  const now = clock.now();
+  if (error === undefined) {
+    await store.alertDeliveryUpdate({
+      id: delivery.id,
+      attempts,
+      status: 'delivered',
+      nextAttemptAt: now,
+      lastError: null,
+      deliveredAt: now,
+    });
+    result.delivered++;
+  } else if (attempts >= (options.maxAttempts ?? 6)) {
+    await store.alertDeliveryUpdate({
+      id: delivery.id,
+      attempts,
+      status: 'failed',
+      nextAttemptAt: now,
+      lastError: error,
+      deliveredAt: null,
+    });
+    result.failed++;
+  } else {
+    const delay = alertRetryDelay(attempts, {
+      baseDelayMs: options.baseDelayMs ?? 10_000,
+      maxDelayMs: options.maxDelayMs ?? 15 * 60_000,
+      random: options.random ?? Math.random,
+    });
+    await store.alertDeliveryUpdate({
+      id: delivery.id,
+      attempts,
+      status: 'pending',
+      nextAttemptAt: now + delay,
+      lastError: error,
+      deliveredAt: null,
+    });
+    result.retried++;
+  }
 }
 
 /** One attempt; the error's text, or undefined on success. */
@@ -132,7 +143,7 @@ async function attempt(delivery: AlertDelivery, options: AlertDeliveryOptions): 
       method: 'POST',
       headers: { 'content-type': 'application/json', 'user-agent': 'deadletter-alerts' },
       body: JSON.stringify(delivery.payload),
-      signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+      signal: AbortSignal.timeout(options.timeoutMs ?? 5_000),
       redirect: 'error',
     });
     // Drain the body so the connection can be reused.
