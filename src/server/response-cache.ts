@@ -58,16 +58,17 @@ export class ResponseCache {
     this.entries.clear();
   }
 
-  /** `preHandler`: answers from the cache, or waits for an identical request in flight, or lets it run. */
-  async serve(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    if (!this.cacheable(request)) return;
+  /**
+   * An `onRequest` hook (after authentication): answers from the cache (and returns the reply),
+   * or waits for an identical request in flight, or lets the request run.
+   */
+  async serve(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+    if (!this.cacheable(request)) return undefined;
     const key = request.url;
     for (let waited = false; ; waited = true) {
       const hit = this.fresh(key);
       if (hit) {
-        reply.header('X-Cache', 'hit').type(hit.contentType);
-        await reply.send(hit.payload);
-        return;
+        return reply.header('X-Cache', 'hit').type(hit.contentType).send(hit.payload);
       }
       const inFlight = this.pending.get(key);
       // After one wait, compute: the other request failed or its answer was not stored.
@@ -82,6 +83,7 @@ export class ResponseCache {
     if (!this.pending.has(key)) this.pending.set(key, pending);
     (request as WithPending)[PENDING] = { key, pending, generation: this.generation };
     reply.header('X-Cache', 'miss');
+    return undefined;
   }
 
   /** `onSend`: stores a successful answer computed by {@link serve}'s request. */

@@ -96,7 +96,8 @@ export function createServer(deps: ServerDeps): ApiApp {
     await auth.check(request, request.routeOptions.config.access ?? 'admin');
   });
   const cache = new ResponseCache({ ttlMs: deps.cacheTtlMs ?? 1_000, now: () => clock.now() });
-  app.addHook('preHandler', (request, reply) => cache.serve(request, reply));
+  // After authentication, before validation: a cached answer was computed for this very URL.
+  app.addHook('onRequest', (request, reply) => cache.serve(request, reply));
   app.addHook('onSend', async (request, reply, payload) => {
     await cache.store(request, reply, payload);
   });
