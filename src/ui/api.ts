@@ -184,6 +184,8 @@ export const api = {
       query: { since },
     }).then((r) => r.samples),
   queueDocs: (name: string) => request<QueueDocs>('GET', `/api/queues/${encodeURIComponent(name)}/docs`),
+  setQueueDocs: (name: string, docs: Partial<Record<string, string | null>>) =>
+    request<QueueDocs>('PUT', `/api/queues/${encodeURIComponent(name)}/docs`, { body: docs }),
 
   groups: (params: {
     queue?: string;

@@ -481,6 +481,27 @@ describe('the dashboard in Chromium against dlq serve', () => {
     }
   });
 
+  it('documents a queue from its page: owner, contact and a runbook previewed and rendered safely', async () => {
+    const { page } = browser;
+    await page.goto(`${served.url}/queues/emails`);
+    await page.getByRole('button', { name: 'Edit documentation' }).click();
+    await page.getByLabel(/^Owner/).fill('team-mail');
+    await page.getByLabel(/^Contact/).fill('#mail-oncall');
+    await page.getByLabel(/^Runbook/).fill(`## Bounces\n\nCheck the *address*.\n\n${XSS_IMG}`);
+    await expect.poll(() => page.locator('.markdown em').textContent()).toBe('address');
+    expect(await page.locator('.markdown').textContent()).toContain(XSS_IMG);
+    await expectNothingExecuted(page);
+    await page.getByRole('button', { name: 'Save documentation' }).click();
+    await page.getByRole('button', { name: 'Edit documentation' }).waitFor();
+    expect(await page.locator('section', { hasText: 'Documentation' }).locator('dl').textContent()).toContain(
+      'team-mail',
+    );
+    expect(await page.locator('.markdown h2').textContent()).toBe('Bounces');
+    await expectNothingExecuted(page);
+    const docs = await workers.getQueueDocs('emails');
+    expect(docs).toMatchObject({ owner: 'team-mail', contact: '#mail-oncall', updatedBy: 'oncall-ana' });
+  });
+
   it('an admin adds an alert rule; it fires on the overview and the alerts page, and resolves once removed', async () => {
     const { page } = browser;
     const admin = /admin token "[^"]+" \(shown once; keep it\): (\S+)/.exec(served.output())?.[1];

@@ -2,8 +2,8 @@ import { useMemo, useState } from 'preact/hooks';
 import { api, type QueueRecord } from '../api.ts';
 import { TimeChart } from '../components/chart.tsx';
 import { AsyncView, Badge, Empty, ErrorBox, PageHeader, Time, useAsync } from '../components/common.tsx';
-import { Markdown } from '../components/content.tsx';
 import { GroupTable } from '../components/group-table.tsx';
+import { QueueDocsCard } from '../components/queue-docs.tsx';
 import { firstLine, formatCount, formatMs } from '../format.ts';
 import { roleAllows, useSession } from '../session.ts';
 
@@ -185,32 +185,7 @@ export function QueuePage({ name }: { name: string }) {
                     </dd>
                   </dl>
                 </section>
-                <section class="card" aria-labelledby="docs">
-                  <h2 id="docs">Documentation</h2>
-                  {docs && (docs.owner || docs.runbook || docs.contact || docs.purpose) ? (
-                    <>
-                      <dl class="props">
-                        <dt>Owner</dt>
-                        <dd>{docs.owner ?? <span class="muted">nobody</span>}</dd>
-                        <dt>Contact</dt>
-                        <dd>{docs.contact ?? '—'}</dd>
-                        <dt>Source</dt>
-                        <dd>{docs.source ?? '—'}</dd>
-                        <dt>Purpose</dt>
-                        <dd>{docs.purpose ?? '—'}</dd>
-                        <dt>A failure means</dt>
-                        <dd>{docs.failureMeaning ?? '—'}</dd>
-                      </dl>
-                      <h3>Runbook</h3>
-                      {docs.runbook ? <Markdown text={docs.runbook} /> : <p class="muted">No runbook yet.</p>}
-                    </>
-                  ) : (
-                    <Empty title="Nobody documented this DLQ yet">
-                      Give it an owner and a runbook:{' '}
-                      <code>dlq docs set {name} --owner team --runbook-file runbook.md</code>
-                    </Empty>
-                  )}
-                </section>
+                <QueueDocsCard name={name} docs={docs} canEdit={operator} onSaved={queue.reload} />
               </div>
             </>
           );
