@@ -14,7 +14,8 @@ if (reportPath && existsSync(reportPath)) {
   skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
   // A suite that failed to load has no failed test of its own: count it.
   for (const file of report.testResults ?? []) {
-    if (file.status === 'failed' && (file.assertionResults ?? []).every((t) => t.status !== 'failed')) failed++;
+    if (file.status === 'failed' && (file.assertionResults ?? []).every((t) => t.status !== 'failed'))
+      failed++;
   }
 }
 if (status !== 0 && failed === 0) failed = 1;

@@ -16,7 +16,10 @@ describe('README', () => {
     const dir = mkdtempSync(join(root, '.tmp-readme-'));
     try {
       writeFileSync(join(dir, 'example.ts'), code ?? '');
-      const run = spawnSync(process.execPath, ['--import', 'tsx', 'example.ts'], { cwd: dir, encoding: 'utf8' });
+      const run = spawnSync(process.execPath, ['--import', 'tsx', 'example.ts'], {
+        cwd: dir,
+        encoding: 'utf8',
+      });
       expect(run.stderr).toBe('');
       expect(run.status).toBe(0);
       expect(run.stdout).toMatch(/queue: 'emails'/);
@@ -32,9 +35,11 @@ describe('README', () => {
     const readme = readFileSync(join(root, 'README.md'), 'utf8');
     expect(readme.startsWith('# Deadletter\n\nDeadletter is a dead-letter-queue platform')).toBe(true);
     const firstBlock = /```sh\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
-    expect(firstBlock.split('\n').filter(Boolean).map((l) => l.split('#')[0]?.trim())).toEqual([
-      'npm ci && npm start',
-      'npm ci && npm test',
-    ]);
+    expect(
+      firstBlock
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split('#')[0]?.trim()),
+    ).toEqual(['npm ci && npm start', 'npm ci && npm test']);
   });
 });

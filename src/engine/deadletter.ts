@@ -184,7 +184,7 @@ export class Deadletter {
           for (const queue of queues) this.sent.emit(queue);
         },
         onError:
-          (options.maintenance || {}).onError ??
+          (options.maintenance === false ? undefined : options.maintenance?.onError) ??
           ((error, service) => console.error(`deadletter ${service}:`, error)),
       },
       options.replay,

@@ -29,9 +29,12 @@ describe('durations', () => {
 
   it('formats what it parses back to the same value', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 10_000_000 }).map((s) => s * 1000), (ms) => {
-        expect(parseDuration(formatDuration(ms))).toBe(ms);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 10_000_000 }).map((s) => s * 1000),
+        (ms) => {
+          expect(parseDuration(formatDuration(ms))).toBe(ms);
+        },
+      ),
     );
   });
 });
@@ -53,17 +56,27 @@ describe('backoff', () => {
     expect(backoffDelay(spec, 10, () => 0.999_999)).toBe(7999);
     expect(backoffDelay(spec, 10, () => 0)).toBe(0);
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 100 }), fc.double({ min: 0, max: 0.999_999, noNaN: true }), (n, r) => {
-        const delay = backoffDelay(spec, n, () => r);
-        expect(delay).toBeGreaterThanOrEqual(0);
-        expect(delay).toBeLessThan(8000);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 100 }),
+        fc.double({ min: 0, max: 0.999_999, noNaN: true }),
+        (n, r) => {
+          const delay = backoffDelay(spec, n, () => r);
+          expect(delay).toBeGreaterThanOrEqual(0);
+          expect(delay).toBeLessThan(8000);
+        },
+      ),
     );
   });
 });
 
 describe('retry decision', () => {
-  const base = { tier: 'transient' as const, retryable: true, maxReceives: 3, deadLetter: true, delayMs: () => 7 };
+  const base = {
+    tier: 'transient' as const,
+    retryable: true,
+    maxReceives: 3,
+    deadLetter: true,
+    delayMs: () => 7,
+  };
   it('retries below maxReceives, dead-letters at it', () => {
     expect(decideFailure({ ...base, receives: 2 })).toEqual({ kind: 'retry', delayMs: 7 });
     expect(decideFailure({ ...base, receives: 3 })).toEqual({ kind: 'dead', tier: 'transient' });
@@ -73,7 +86,10 @@ describe('retry decision', () => {
       kind: 'dead',
       tier: 'malformed',
     });
-    expect(decideFailure({ ...base, deadLetter: false, receives: 3 })).toEqual({ kind: 'drop', tier: 'transient' });
+    expect(decideFailure({ ...base, deadLetter: false, receives: 3 })).toEqual({
+      kind: 'drop',
+      tier: 'transient',
+    });
   });
 });
 
