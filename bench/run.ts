@@ -15,7 +15,7 @@ import { type PipelineOutcome, type ReadPathOutcome, renderReport } from './lib/
 import type { PipelineResult } from './pipeline/harness.ts';
 import type { ReadPathResult } from './read-path/read-path.ts';
 import type { SeedDescription } from './read-path/seed.ts';
-import { type ReplayOutcome, runReplayBench } from './replay/report.ts';
+import { type ReplayOutcome, recordedReplaySection, runReplayBench } from './replay/report.ts';
 import { runServerLoad, type ServerLoadOutcome } from './server/report.ts';
 
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
@@ -121,7 +121,8 @@ async function main(): Promise<number> {
     mkdirSync(join(tmpdir(), 'deadletter-bench'), { recursive: true });
     target = join(tmpdir(), 'deadletter-bench', 'RESULTS.partial.md');
   }
-  writeFileSync(target, markdown);
+  // A run without the replay part keeps the replay section recorded by `replay-bench.ts --write`.
+  writeFileSync(target, replay ? markdown : `${markdown.trimEnd()}\n${recordedReplaySection(target)}`);
   console.log(`\nResults written to ${target}`);
 
   const broken =

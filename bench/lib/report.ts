@@ -1,7 +1,7 @@
 import type { PipelineResult } from '../pipeline/harness.ts';
 import type { ReadPathResult } from '../read-path/read-path.ts';
 import type { SeedDescription } from '../read-path/seed.ts';
-import { type ReplayOutcome, replaySection } from '../replay/report.ts';
+import { markedReplaySection, type ReplayOutcome } from '../replay/report.ts';
 import { type ServerLoadOutcome, serverLoadSection } from '../server/report.ts';
 import type { Machine } from './machine.ts';
 import type { PipelineSystem } from './options.ts';
@@ -118,7 +118,7 @@ export function renderReport(report: Report): string {
   out.push(...pipelineSection(report));
   if (report.readPath) out.push(...readPathSection(report.readPath));
   if (report.serverLoad) out.push(...serverLoadSection(report.serverLoad));
-  if (report.replay) out.push(...replaySection(report.replay));
+  if (report.replay) out.push(...markedReplaySection(report.replay));
   out.push(...targetsSection(report));
   return `${out.join('\n').trimEnd()}\n`;
 }
