@@ -57,6 +57,12 @@ describe('triage in the dashboard (Chromium against dlq serve)', () => {
 
   it('finds a group and opens one of its dead letters with its whole context', async () => {
     const { page } = browser;
+    // The queue page while its DLQ is full: charts, settings, documentation, groups.
+    await page.goto(`${served.url}/queues/orders`);
+    await page.getByRole('heading', { name: 'Runbook', exact: true }).waitFor();
+    await page.locator('.chart canvas').first().waitFor();
+    expect(await page.locator('table.data').first().textContent()).toContain('card declined for order <n>');
+    await shot(page, 'queue');
     await page
       .getByRole('navigation', { name: 'Main', exact: true })
       .getByRole('link', { name: 'Groups' })
@@ -246,10 +252,6 @@ describe('triage in the dashboard (Chromium against dlq serve)', () => {
     await page.goto(`${served.url}/review`);
     await expect.poll(() => page.locator('main').textContent()).toContain('discarded');
     await shot(page, 'review');
-    await page.goto(`${served.url}/queues/orders`);
-    await page.getByRole('heading', { name: 'Runbook', exact: true }).waitFor();
-    await page.locator('.chart canvas').first().waitFor();
-    await shot(page, 'queue');
   });
 
   it('documents a queue from its page: owner, contact and a runbook previewed and rendered safely', async () => {
