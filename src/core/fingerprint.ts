@@ -68,36 +68,42 @@ const RANDOM_ID_PATTERN = /(?<![A-Za-z0-9_<>-])[A-Za-z0-9][A-Za-z0-9_-]{14,}[A-Z
 const NUMBER_PATTERN = /(?<![A-Za-z0-9<>])-?\d+(?:[.,]\d+)*/g;
 
 const HAS_DIGIT = /\d/;
+const ALL_DIGITS = /^\d+$/;
 const HAS_LETTER = /[A-Za-z]/;
 /** `ERR_HTTP2_STREAM_ERROR`: a code, not an id. */
 const CONSTANT_CASE = /^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$/;
 
 /** Replaces the variable tokens of text outside quotes. */
 function normalizeTokens(text: string): string {
-  return text
-    .replace(SYSCALL_ADDRESS_PATTERN, (whole, call: string, code: string, address: string) =>
-      /[.:]/.test(address) || address === 'localhost' ? `${call} ${code} <addr>` : whole,
-    )
-    .replace(URL_PATTERN, (url) => {
-      const trailing = URL_TRAILING_PUNCTUATION.exec(url)?.[0] ?? '';
-      return `<url>${trailing}`;
-    })
-    .replace(EMAIL_PATTERN, '<email>')
-    .replace(UUID_PATTERN, '<uuid>')
-    .replace(ISO_TIMESTAMP_PATTERN, '<ts>')
-    .replace(TEXT_TIMESTAMP_PATTERN, '<ts>')
-    .replace(IPV4_PATTERN, '<ip>')
-    .replace(IPV6_CANDIDATE_PATTERN, (candidate) =>
-      candidate.includes('::') || candidate.split(':').length === 8 ? '<ip>' : candidate,
-    )
-    .replace(PREFIXED_ID_PATTERN, (whole, prefix: string, id: string) =>
-      HAS_DIGIT.test(id) ? `${prefix}<id>` : whole,
-    )
-    .replace(HEX_PATTERN, (hex) => (hex.startsWith('0x') || HAS_DIGIT.test(hex) ? '<n>' : hex))
-    .replace(RANDOM_ID_PATTERN, (token) =>
-      HAS_DIGIT.test(token) && HAS_LETTER.test(token) && !CONSTANT_CASE.test(token) ? '<id>' : token,
-    )
-    .replace(NUMBER_PATTERN, '<n>');
+  return (
+    text
+      .replace(SYSCALL_ADDRESS_PATTERN, (whole, call: string, code: string, address: string) =>
+        /[.:]/.test(address) || address === 'localhost' ? `${call} ${code} <addr>` : whole,
+      )
+      .replace(URL_PATTERN, (url) => {
+        const trailing = URL_TRAILING_PUNCTUATION.exec(url)?.[0] ?? '';
+        return `<url>${trailing}`;
+      })
+      .replace(EMAIL_PATTERN, '<email>')
+      .replace(UUID_PATTERN, '<uuid>')
+      .replace(ISO_TIMESTAMP_PATTERN, '<ts>')
+      .replace(TEXT_TIMESTAMP_PATTERN, '<ts>')
+      .replace(IPV4_PATTERN, '<ip>')
+      .replace(IPV6_CANDIDATE_PATTERN, (candidate) =>
+        candidate.includes('::') || candidate.split(':').length === 8 ? '<ip>' : candidate,
+      )
+      .replace(PREFIXED_ID_PATTERN, (whole, prefix: string, id: string) =>
+        HAS_DIGIT.test(id) ? `${prefix}<id>` : whole,
+      )
+      // All-digit runs are left to NUMBER_PATTERN, which also takes their sign (`-1000000`).
+      .replace(HEX_PATTERN, (hex) =>
+        hex.startsWith('0x') || (HAS_DIGIT.test(hex) && !ALL_DIGITS.test(hex)) ? '<n>' : hex,
+      )
+      .replace(RANDOM_ID_PATTERN, (token) =>
+        HAS_DIGIT.test(token) && HAS_LETTER.test(token) && !CONSTANT_CASE.test(token) ? '<id>' : token,
+      )
+      .replace(NUMBER_PATTERN, '<n>')
+  );
 }
 
 // --- Quoted values ---------------------------------------------------------------------------
