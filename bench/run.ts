@@ -10,12 +10,13 @@ import { fileURLToPath } from 'node:url';
 import { runChild } from './lib/child.ts';
 import { waitForQuiet } from './lib/cpu.ts';
 import { describeMachine } from './lib/machine.ts';
+import { keepMarkedSections } from './lib/marked-sections.ts';
 import { PIPELINE_SYSTEMS, parseOptions } from './lib/options.ts';
 import { type PipelineOutcome, type ReadPathOutcome, renderReport } from './lib/report.ts';
 import type { PipelineResult } from './pipeline/harness.ts';
 import type { ReadPathResult } from './read-path/read-path.ts';
 import type { SeedDescription } from './read-path/seed.ts';
-import { type ReplayOutcome, recordedReplaySection, runReplayBench } from './replay/report.ts';
+import { type ReplayOutcome, runReplayBench } from './replay/report.ts';
 import { runServerLoad, type ServerLoadOutcome } from './server/report.ts';
 
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
@@ -121,8 +122,9 @@ async function main(): Promise<number> {
     mkdirSync(join(tmpdir(), 'deadletter-bench'), { recursive: true });
     target = join(tmpdir(), 'deadletter-bench', 'RESULTS.partial.md');
   }
-  // A run without the replay part keeps the replay section recorded by `replay-bench.ts --write`.
-  writeFileSync(target, replay ? markdown : `${markdown.trimEnd()}\n${recordedReplaySection(target)}`);
+  // Sections this run did not produce (replay, server load, dashboard: recorded by their own
+  // scripts) stay as they were.
+  writeFileSync(target, keepMarkedSections(target, markdown));
   console.log(`\nResults written to ${target}`);
 
   const broken =
