@@ -73,6 +73,8 @@ const LABELS: Record<PipelineSystem, string> = {
 
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
 const ms = (n: number) => (n < 10 ? n.toFixed(2) : n.toFixed(1));
+const loopDelay = (r: PipelineResult) =>
+  r.eventLoopDelay ? `${ms(r.eventLoopDelay.p99Ms)} / ${ms(r.eventLoopDelay.maxMs)} ms` : '–';
 const yes = (ok: boolean) => (ok ? 'yes' : '**no**');
 
 const HEADER = `# Benchmark results
@@ -92,7 +94,7 @@ Node process (so its peak RSS is its own: the larger of 100 ms samples and the k
 \`VmHWM\`) in a fresh namespace (a new SQLite file, a new Redis key prefix, a new PostgreSQL
 schema), removed afterwards. BullMQ and pg-boss are tuned as their docs advise for throughput;
 the exact settings are listed with their results, chosen as the fastest of a sweep on this
-machine.
+machine (see \`bench/README.md\`).
 
 Caveats: the RSS of BullMQ and pg-boss is their Node process only; Redis and PostgreSQL run
 as servers on the same 2 cores and their memory is not counted. Deadletter's SQLite runs
@@ -102,10 +104,14 @@ holds about 40 MB), with source maps turned off as in a compiled deployment: wit
 building the stack traces that all three systems keep for every failure cost a tenth of the run.
 
 **Read path.** 1,000,000 dead letters over 200 groups (sizes skewed, a few bugs hold most
-letters) and 10 queues, with all five tiers, realistic errors and 10-frame stacks, written
-through the store's own write path (insert, claim, fail: retryable failures received 5 times)
-with deaths spread over 14 days, plus a small live backlog. Each read is timed through the
-public API, interleaved with the others, after a warm-up round.`;
+letters) and 10 queues, with all five tiers, realistic errors and 10-frame stacks (rows of
+about 4.7 kB, most of it the attempts), plus a small live backlog. Each dead letter's attempts
+are decided by the engine's own \`planFailure\` and written with the store's own statements for
+a death; deaths spread over 14 days (see \`read-path/seed.ts\`). Each read is timed through the
+public API, interleaved with the others, after a warm-up round. Reads by group and deep pages
+mostly touch pages no earlier read of the run touched (each rep takes the next of 200 groups,
+or one of 1,000 random cursors), where reads by queue and by tier cycle over 10 queues and 5
+tiers, so they repeat first pages already read.`;
 
 export function renderReport(report: Report): string {
   const out: string[] = [HEADER, ''];
@@ -149,8 +155,8 @@ function pipelineSection(report: Report): string[] {
   const out = [
     `## Pipeline: ${int(report.messages)} messages, 20 % failing, 5 attempts, zero backoff`,
     '',
-    '| system | messages/s (best) | every round | seconds | peak RSS (loaded) | CPU of its process | handler calls | done | dead | end state |',
-    '|---|---:|---|---:|---:|---:|---:|---:|---:|---|',
+    '| system | messages/s (best) | every round | seconds | peak RSS (loaded) | CPU of its process | event-loop delay p99 / max | handler calls | done | dead | end state |',
+    '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---|',
   ];
   for (const outcome of report.pipeline) {
     const best = bestRound(outcome);
@@ -164,12 +170,12 @@ function pipelineSection(report: Report): string[] {
         ? `correct in ${outcome.rounds.length} of ${outcome.rounds.length}`
         : `**wrong**: ${problems.join('; ')}`;
     if (!best) {
-      out.push(`| ${LABELS[outcome.system]} | – | ${every} | – | – | – | – | – | – | ${state} |`);
+      out.push(`| ${LABELS[outcome.system]} | – | ${every} | – | – | – | – | – | – | – | ${state} |`);
       continue;
     }
     out.push(
       `| ${LABELS[outcome.system]} | ${int(best.messagesPerSecond)} | ${every} | ${best.seconds.toFixed(2)} | ${peak} MB (${best.loadedRssMb} MB) | ` +
-        `${best.cpuCores.toFixed(2)} cores | ${int(best.handlerCalls)} | ${int(best.counts.done)} | ${int(best.counts.dead)} | ${state} |`,
+        `${best.cpuCores.toFixed(2)} cores | ${loopDelay(best)} | ${int(best.handlerCalls)} | ${int(best.counts.done)} | ${int(best.counts.dead)} | ${state} |`,
     );
   }
   out.push('');
@@ -192,9 +198,11 @@ function pipelineSection(report: Report): string[] {
     `Rounds run interleaved (${report.pipeline.map((o) => o.system).join(', ')}, then again); the best ` +
       'correct round counts, the peak RSS is the highest of all rounds, "loaded" the RSS once the ' +
       'libraries were loaded, before any work. "CPU of its process" is the ' +
-      "Node process's CPU time over the timed run (Redis and PostgreSQL not included). " +
+      "Node process's CPU time over the timed run (Redis and PostgreSQL not included); the " +
+      'event-loop delay is how late a 10 ms timer of the same process fired: what an HTTP server ' +
+      'sharing the process with the workers would add to its answers. ' +
       (busy.length > 0
-        ? `Before each round the bench waited for a quiet machine; other work used at most ${Math.round(100 * Math.max(...busy))} % of the CPU just before a round.`
+        ? `Before each round the bench waited (at most 3 minutes) for a quiet machine; other work used up to ${Math.round(100 * Math.max(...busy))} % of the CPU just before a round (per round: ${busy.map((b) => `${Math.round(100 * b)} %`).join(', ')}).`
         : 'The machine was not checked for other work (`--no-wait`).'),
     '',
     'How each system ran:',

@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { log } from '../lib/child.ts';
 import { megabytes, PeakRss } from '../lib/memory.ts';
 import { bodyOf, expectedEndState, SEND_CHUNK, type WorkloadBody, WorkloadHandler } from './workload.ts';
@@ -42,6 +43,8 @@ export interface PipelineResult {
   peakRssMb: number;
   /** RSS once the system's libraries are loaded, before it starts: the floor under the peak. */
   loadedRssMb: number;
+  /** Event-loop delay over the timed run (ms): how long other callbacks of the process waited. */
+  eventLoopDelay: { p99Ms: number; maxMs: number };
   /** CPU time of this process during the timed run, in cores (1 = one core busy throughout). */
   cpuCores: number;
   handlerCalls: number;
@@ -77,6 +80,8 @@ export async function runPipeline(
   try {
     await sut.start(handler);
     log(`${system}: workers started, sending ${messages} messages`);
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
     const started = performance.now();
     const cpuBefore = process.cpuUsage();
     for (let first = 0; first < messages; first += SEND_CHUNK) {
@@ -92,6 +97,7 @@ export async function runPipeline(
     const counts = await waitForEnd(sut, handler, messages, expected.handlerCalls, started);
     const seconds = (performance.now() - started) / 1000;
     const cpu = process.cpuUsage(cpuBefore);
+    loopDelay.disable();
     log(
       `${system}: settled in ${seconds.toFixed(2)} s (${Math.round(messages / seconds)} msg/s), ` +
         `${handler.calls} handler calls, peak RSS so far ${megabytes(rss.peak())} MB`,
@@ -109,6 +115,7 @@ export async function runPipeline(
       peakRssMb: megabytes(rss.stop()),
       loadedRssMb,
       cpuCores: (cpu.user + cpu.system) / 1e6 / seconds,
+      eventLoopDelay: { p99Ms: loopDelay.percentile(99) / 1e6, maxMs: loopDelay.max / 1e6 },
       handlerCalls: handler.calls,
       counts,
       expected,
