@@ -110,6 +110,8 @@ async function main(): Promise<number> {
     machine,
     command: ['npm run bench', ...(args.length > 0 ? ['--', ...args] : [])].join(' '),
     full: options.full,
+    defaultSizes: options.defaultSizes,
+    parts: [...options.parts],
     messages: options.messages,
     pipeline,
     ...(readPath ? { readPath } : {}),

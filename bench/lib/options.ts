@@ -21,6 +21,8 @@ export interface BenchOptions {
   write: boolean;
   /** True when every part ran at the default sizes: only then is RESULTS.md rewritten by default. */
   full: boolean;
+  /** True when the sizes are the defaults (whatever parts ran). */
+  defaultSizes: boolean;
 }
 
 export const PIPELINE_SYSTEMS = ['deadletter', 'bullmq', 'pg-boss'] as const;
@@ -90,7 +92,8 @@ export function parseOptions(argv: string[]): BenchOptions {
   }
   const all = parts.size === 0;
   if (all) for (const part of BENCH_PARTS) parts.add(part);
-  const full =
-    all && messages === DEFAULT_MESSAGES && deadLetters === DEFAULT_DEAD_LETTERS && reps === DEFAULT_REPS;
-  return { parts, messages, deadLetters, reps, rounds, waitForQuiet, reseed, write, full };
+  const defaultSizes =
+    messages === DEFAULT_MESSAGES && deadLetters === DEFAULT_DEAD_LETTERS && reps === DEFAULT_REPS;
+  const full = all && defaultSizes;
+  return { parts, messages, deadLetters, reps, rounds, waitForQuiet, reseed, write, full, defaultSizes };
 }

@@ -57,6 +57,8 @@ export interface Report {
   machine: Machine;
   command: string;
   full: boolean;
+  defaultSizes: boolean;
+  parts: string[];
   messages: number;
   pipeline: PipelineOutcome[];
   readPath?: ReadPathOutcome;
@@ -117,7 +119,11 @@ export function renderReport(report: Report): string {
   const out: string[] = [HEADER, ''];
   out.push(
     `Run on ${report.date.toISOString().replace('T', ' ').slice(0, 16)} UTC with \`${report.command}\`` +
-      (report.full ? '.' : ' (a partial or reduced run: not the full workload).'),
+      (report.full
+        ? '.'
+        : report.defaultSizes
+          ? ` (parts: ${report.parts.join(', ')}; sections of other parts are kept from their last run).`
+          : ' (a reduced run: not the full workload).'),
     '',
   );
   out.push(...machineSection(report));
