@@ -16,7 +16,16 @@
  * size, so reruns skip this; `--reseed` rebuilds it. Prints the seed's description as its
  * result. Options: `--dead-letters N`, `--reseed`.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -267,6 +276,22 @@ function writeDeath(
   }
 }
 
+/**
+ * Deletes cached seeds of the same size made for another schema or seed version: each is
+ * gigabytes and no current code can use it. (A process still holding one open keeps reading it.)
+ */
+function removeStaleSeeds(current: string, deadLetters: number): void {
+  const dir = join(tmpdir(), 'deadletter-bench');
+  const pattern = new RegExp(`^read-path-schema\\d+-seed\\d+-${deadLetters}\\.db`);
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (pattern.test(name) && !path.startsWith(current)) {
+      rmSync(path, { force: true });
+      log(`read path: removed the stale seed ${path}`);
+    }
+  }
+}
+
 /** Returns the cached seed if it is complete, else (re)builds it. */
 export async function ensureSeed(deadLetters: number, reseed: boolean): Promise<SeedDescription> {
   const file = seedFile(deadLetters);
@@ -277,6 +302,7 @@ export async function ensureSeed(deadLetters: number, reseed: boolean): Promise<
     return { ...meta, file, cached: true };
   }
   mkdirSync(join(tmpdir(), 'deadletter-bench'), { recursive: true });
+  removeStaleSeeds(file, deadLetters);
   const building = `${file}.building`;
   for (const path of [file, metaFile, building, `${building}-wal`, `${building}-shm`])
     rmSync(path, { force: true });
