@@ -76,8 +76,8 @@ export async function runPipeline(
   const loadedRssMb = megabytes(process.memoryUsage.rss());
   const expected = expectedEndState(messages);
   const handler = new WorkloadHandler();
-  const versions = await sut.describe();
   try {
+    const versions = await sut.describe();
     await sut.start(handler);
     log(`${system}: workers started, sending ${messages} messages`);
     const loopDelay = monitorEventLoopDelay({ resolution: 10 });
