@@ -140,6 +140,7 @@ export class Worker {
     this.shutdownMs = parseDuration(options.shutdownTimeout ?? 30_000, 'shutdown timeout');
     this.drain = options.drain ?? false;
     this.graceMs = this.shutdownMs;
+    this.refillAt = Math.max(1, Math.ceil(Math.min(this.batchSize, this.concurrency) / 2));
     this.onError = options.onError ?? ((error) => console.error('deadletter worker:', error));
     this.onAttempt = options.onAttempt;
     this.identity = {
@@ -170,6 +171,8 @@ export class Worker {
   }
 
   private graceMs: number;
+  /** Free slots that make a worker with running handlers claim again. */
+  private readonly refillAt: number;
   /** Set once shutdown has released what was left: a handler finishing later changes nothing. */
   private finished = false;
 
@@ -184,6 +187,12 @@ export class Worker {
       while (!this.stopping) {
         try {
           const free = this.concurrency - this.inflight.size;
+          // Refill in batches: with handlers running, wait until half a batch of slots is free
+          // instead of claiming one message each time one handler ends (a claim per message).
+          if (this.inflight.size > 0 && free < this.refillAt) {
+            await this.waitForSlot();
+            continue;
+          }
           let claimed: ClaimedMessage[] = [];
           if (free > 0) {
             claimed = await this.deps.store.messageClaim({
