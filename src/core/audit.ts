@@ -9,6 +9,10 @@ export const AUDIT_ACTIONS = [
   'queue.update',
   'queue.docs',
   'group.status',
+  /** Groups merged into a target: sources, dead letters moved, aliases re-pointed. */
+  'group.merge',
+  'group_rule.create',
+  'group_rule.remove',
   'dead_letter.edit',
   'discard',
   'replay.create',

@@ -38,3 +38,37 @@ export interface GroupFilter {
 }
 
 export type GroupSort = 'count' | 'lastSeen';
+
+/**
+ * A group that was merged into another. Its row left the group list; its dead letters moved to
+ * `targetId`, and deaths whose fingerprint still computes its id land in `targetId` too (an
+ * alias). The other fields are what the group was when it was merged.
+ */
+export interface MergedGroup {
+  id: string;
+  /** The live group it now belongs to (re-pointed when that group is merged in turn). */
+  targetId: string;
+  fingerprint: string;
+  errorName: string;
+  normalizedMessage: string;
+  tier: Tier;
+  /** Dead letters it had seen when it was merged. */
+  count: number;
+  firstSeen: number;
+  lastSeen: number;
+  mergedAt: number;
+  mergedBy: string;
+}
+
+/** What a merge did (or, with `dryRun`, would do). */
+export interface GroupMergeResult {
+  /** The target after the merge (unchanged on a dry run). */
+  target: Group;
+  /** The groups merged into it, as they were. */
+  merged: MergedGroup[];
+  /** Dead letters in the DLQ that moved to the target. */
+  moved: number;
+  /** Earlier aliases into a source that now point at the target (A into B, then B into C: A's). */
+  repointed: number;
+  dryRun: boolean;
+}

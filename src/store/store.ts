@@ -17,7 +17,15 @@ import type {
 } from '../core/dead-letter.ts';
 import type { Tombstone } from '../core/discard.ts';
 import type { FailureInfo } from '../core/failure.ts';
-import type { Group, GroupFilter, GroupSort, GroupStatus } from '../core/group.ts';
+import type {
+  Group,
+  GroupFilter,
+  GroupMergeResult,
+  GroupSort,
+  GroupStatus,
+  MergedGroup,
+} from '../core/group.ts';
+import type { GroupRule } from '../core/group-rule.ts';
 import type { DeadLetterLineage, ReplayedDeadLetter } from '../core/lineage.ts';
 import type { Attempt, ClaimedMessage, Json, WorkerIdentity } from '../core/message.ts';
 import type { QueueDocs, QueueDocsInput } from '../core/queue-docs.ts';
@@ -359,6 +367,41 @@ export interface Store {
    * status a group already has changes nothing and records nothing.
    */
   groupStatusSet(params: { id: string; status: GroupStatus; now: number; actor?: string }): Promise<Group>;
+  /**
+   * Merges `sources` into `target` in ONE transaction: the sources' dead letters (in the DLQ)
+   * move to the target; the target's count, deadCount and queues are the sums, its firstSeen the
+   * earliest (with that group's sample), lastSeen the latest; its status and tier stay. Each
+   * source leaves `groups` and becomes an alias to the target (so later deaths that compute its
+   * id land in the target), and aliases into a source are re-pointed to the target. Replay
+   * history and tombstones keep the group id they were written with. Appends a `group.merge`
+   * audit entry (target: the target; details: sources, moved, repointed). Throws
+   * `ValidationError` for no sources or the target among them, `NotFoundError` for an unknown
+   * group, `ConflictError` for a group that was merged already (naming where). With `dryRun`,
+   * returns the same result and changes nothing.
+   */
+  groupMerge(params: {
+    target: string;
+    sources: string[];
+    actor: string;
+    now: number;
+    dryRun?: boolean;
+  }): Promise<GroupMergeResult>;
+  /** The groups merged into `target` (directly or through a chain), latest merge first. */
+  groupListMerged(params: { target: string }): Promise<MergedGroup[]>;
+  /** The alias of a merged group, or undefined when `id` was never merged. */
+  groupAliasGet(params: { id: string }): Promise<MergedGroup | undefined>;
+  /**
+   * Stores a fingerprint rule and appends a `group_rule.create` audit entry by `actor` in the
+   * same transaction. Throws `ConflictError` if a rule has the same name or id.
+   */
+  groupRuleCreate(params: { rule: GroupRule; actor: string }): Promise<GroupRule>;
+  /** Every stored fingerprint rule, oldest first (the order the engine tries them). */
+  groupRuleList(): Promise<GroupRule[]>;
+  /**
+   * Deletes a rule and appends a `group_rule.remove` audit entry in the same transaction.
+   * Throws `NotFoundError` for an unknown id.
+   */
+  groupRuleRemove(params: { id: string; actor: string; now: number }): Promise<GroupRule>;
 
   // ---- API tokens (the server's bearer tokens; see core/api-token.ts)
   /**

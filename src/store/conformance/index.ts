@@ -11,6 +11,7 @@ import { describeDiscard } from './discard.ts';
 import { describeFailures, describeStats } from './failures.ts';
 import { describeFidelity } from './fidelity.ts';
 import { type StoreFactory, useStore } from './fixtures.ts';
+import { describeGroupMerge } from './group-merge.ts';
 import { describeGroups } from './groups.ts';
 import { describeLeadership } from './leadership.ts';
 import { describeLeases, describeMessageClaim, describeMessageInsert } from './messages.ts';
@@ -47,6 +48,7 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
     describeDeadLetters(ctx);
     describeDeadLetterSelectors(ctx);
     describeGroups(ctx);
+    describeGroupMerge(ctx);
     describeLeadership(ctx);
     describeAuditLog(ctx);
     describeApiTokens(ctx);

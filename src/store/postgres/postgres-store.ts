@@ -2,7 +2,8 @@ import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
 import type { AuditEntry, AuditEntryInput, AuditFilter } from '../../core/audit.ts';
 import type { DeadLetter, DeadLetterSummary } from '../../core/dead-letter.ts';
 import { ConflictError, NotFoundError } from '../../core/errors.ts';
-import type { Group, GroupStatus } from '../../core/group.ts';
+import type { Group, GroupMergeResult, GroupStatus, MergedGroup } from '../../core/group.ts';
+import type { GroupRule } from '../../core/group-rule.ts';
 import { QUEUE_DEFAULTS, type QueueRecord } from '../../core/queue-settings.ts';
 import { queueChanges, queueSettingsForAudit } from '../sqlite/audited-changes.ts';
 import type { QueueStats, Store, StoreCapabilities } from '../store.ts';
@@ -21,6 +22,7 @@ import { type PgDb, type Queryable, UNPREPARED } from './db.ts';
 import type { Values } from './lease-batches.ts';
 import { deadLetterListQuery, groupListQuery, type ListQuery } from './list-queries.ts';
 import { NotificationListener, type Subscription } from './listener.ts';
+import { PostgresGroupMerge } from './group-merge.ts';
 import { PostgresMessages } from './messages.ts';
 import type { PostgresTarget } from './postgres-url.ts';
 import { PostgresReplay } from './replay.ts';
@@ -85,6 +87,7 @@ export class PostgresStore implements Store {
   private readonly replays: PostgresReplay;
   private readonly retention: PostgresRetention;
   private readonly alerts: PostgresAlerts;
+  private readonly groupMerges: PostgresGroupMerge;
   private readonly inflight = new Set<Promise<unknown>>();
   private closing: Promise<void> | undefined;
 
@@ -108,6 +111,7 @@ export class PostgresStore implements Store {
     this.replayJobs = new PostgresReplayJobs(this.db, target.schema);
     this.retention = new PostgresRetention(this.db, target.schema);
     this.alerts = new PostgresAlerts(this.db, target.schema);
+    this.groupMerges = new PostgresGroupMerge(this.db, target.schema);
     this.replays = new PostgresReplay(this.db, target.schema, this.replayJobs, channelOf(target.schema));
   }
 
@@ -358,6 +362,32 @@ export class PostgresStore implements Store {
       }
       return group;
     });
+  }
+
+  // ---- group merge, aliases and stored fingerprint rules (postgres/group-merge.ts)
+
+  groupMerge(params: Parameters<Store['groupMerge']>[0]): Promise<GroupMergeResult> {
+    return this.groupMerges.merge(params);
+  }
+
+  groupListMerged(params: { target: string }): Promise<MergedGroup[]> {
+    return this.groupMerges.listMerged(params.target);
+  }
+
+  groupAliasGet(params: { id: string }): Promise<MergedGroup | undefined> {
+    return this.groupMerges.aliasGet(params.id);
+  }
+
+  groupRuleCreate(params: { rule: GroupRule; actor: string }): Promise<GroupRule> {
+    return this.groupMerges.ruleCreate(params.rule, params.actor);
+  }
+
+  groupRuleList(): Promise<GroupRule[]> {
+    return this.groupMerges.ruleList();
+  }
+
+  groupRuleRemove(params: { id: string; actor: string; now: number }): Promise<GroupRule> {
+    return this.groupMerges.ruleRemove(params);
   }
 
   // ---- PostgreSQL only: inspection for tests and `dlq doctor` (not part of the Store interface)

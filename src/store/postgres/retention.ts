@@ -265,7 +265,7 @@ export class PostgresRetention {
     const archivedHere = new Map<string, boolean>();
     const counters = new Map<string, { dead: number; restored: number }>();
     const imported: string[] = [];
-    for (const record of params.records) {
+    for (let record of params.records) {
       const found = await tx.query<{ reason: ImportSkipReason }>(
         'retention_where_is',
         `(SELECT 'dead' AS reason FROM ${s}.dead_letters WHERE id = $1) UNION ALL ` +
@@ -280,6 +280,16 @@ export class PostgresRetention {
         continue;
       }
       imported.push(record.id);
+      if (record.state === 'dead') {
+        // A dead letter of a group merged since it was archived comes back in the merged group.
+        const alias = await tx.query<{ target_id: string }>(
+          'retention_alias_target',
+          `SELECT target_id FROM ${s}.group_aliases WHERE source_id = $1`,
+          [record.groupId],
+        );
+        const target = alias.rows[0]?.target_id;
+        if (target !== undefined) record = { ...record, groupId: target };
+      }
       if (record.state === 'replayed') {
         await tx.query(
           'retention_insert_replayed',

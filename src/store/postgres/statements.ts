@@ -184,7 +184,9 @@ export function postgresStatements(schema: string, channel: string) {
       `m.idempotency_key, m.enqueued_at, ${appendJson('m.attempts', 'i.attempt')} AS attempts, ` +
       'json_array_length(m.attempts) + 1 AS attempt_count, m.replay_count, m.replay_of, i.lease_token AS token, ' +
       'i.ord, i.tier, i.error_name, i.error_message, i.error_stack, i.error_code, i.error_status, i.fingerprint, ' +
-      'i.group_id, i.normalized_message), ' +
+      // A merged group's id resolves to the group it was merged into: one primary-key probe per death.
+      `COALESCE((SELECT a.target_id FROM ${s}.group_aliases a WHERE a.source_id = i.group_id), i.group_id) AS group_id, ` +
+      'i.normalized_message), ' +
       `letters AS (INSERT INTO ${s}.dead_letters (id, queue, body, headers, idempotency_key, enqueued_at, attempts, ` +
       'attempt_count, error_name, error_message, error_stack, error_code, error_status, tier, fingerprint, group_id, ' +
       'died_at, replay_count, previous_id) SELECT id, queue, body, headers, idempotency_key, enqueued_at, ' +

@@ -189,6 +189,9 @@ export class SqliteRetention {
         'UPDATE groups SET dead_count = dead_count + ? WHERE id = ?',
       ),
       queueExists: db.prepare<[string], { name: string }>('SELECT name FROM queues WHERE name = ?'),
+      aliasTarget: db.prepare<[string], { target_id: string }>(
+        'SELECT target_id FROM group_aliases WHERE source_id = ?',
+      ),
       whereIs: db.prepare<{ id: string }, { reason: ImportSkipReason }>(WHERE_IS_SQL),
       archivedHere: db.prepare<[string, string], { found: number }>(ARCHIVED_HERE_SQL),
       insertDead: db.prepare<LetterInsertRow>(
@@ -363,7 +366,9 @@ export class SqliteRetention {
             continue;
           }
           imported.push(record.id);
-          const row = toInsertRow(record);
+          // A dead letter of a group merged since it was archived comes back in the merged group.
+          const groupId = this.sql.aliasTarget.get(record.groupId)?.target_id ?? record.groupId;
+          const row = { ...toInsertRow(record), group_id: groupId };
           if (record.state === 'replayed') {
             this.sql.insertReplayed.run({
               ...row,
@@ -391,7 +396,7 @@ export class SqliteRetention {
           else result.added++;
           // A restored dead letter was counted by its group when it died; a new one is counted now.
           this.sql.groupInsertOrCount.run({
-            id: record.groupId,
+            id: groupId,
             fingerprint: record.fingerprint,
             errorName: record.error.name,
             normalizedMessage: record.normalizedMessage,
@@ -401,7 +406,7 @@ export class SqliteRetention {
             added: restored ? 0 : 1,
           });
           this.sql.groupQueueInsertOrCount.run({
-            groupId: record.groupId,
+            groupId,
             queue: record.queue,
             added: restored ? 0 : 1,
           });

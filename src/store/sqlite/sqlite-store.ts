@@ -4,7 +4,8 @@ import type { AuditEntry, AuditEntryInput, AuditFilter } from '../../core/audit.
 import type { DeadLetter, DeadLetterSummary } from '../../core/dead-letter.ts';
 import type { Tombstone } from '../../core/discard.ts';
 import { ConflictError, NotFoundError } from '../../core/errors.ts';
-import type { Group, GroupStatus } from '../../core/group.ts';
+import type { Group, GroupMergeResult, GroupStatus, MergedGroup } from '../../core/group.ts';
+import type { GroupRule } from '../../core/group-rule.ts';
 import type { DeadLetterLineage, ReplayedDeadLetter } from '../../core/lineage.ts';
 import type { Attempt, ClaimedMessage, WorkerIdentity } from '../../core/message.ts';
 import type { QueueDocs } from '../../core/queue-docs.ts';
@@ -29,6 +30,7 @@ import { SqliteAuditLog } from './audit.ts';
 import { queueChanges, queueSettingsForAudit } from './audited-changes.ts';
 import { SqliteDeadLetterEdit } from './dead-letter-edit.ts';
 import { SqliteDiscard } from './discard.ts';
+import { SqliteGroupMerge } from './group-merge.ts';
 import { deadLetterListQuery, groupListQuery, type ListQuery } from './list-queries.ts';
 import { SqliteQueueDocs } from './queue-docs.ts';
 import { SqliteQueueSamples } from './queue-samples.ts';
@@ -100,6 +102,7 @@ export class SqliteStore implements Store {
   private readonly queueSamples: SqliteQueueSamples;
   private readonly alerts: SqliteAlerts;
   private readonly discards: SqliteDiscard;
+  private readonly groupMerges: SqliteGroupMerge;
   private readonly edits: SqliteDeadLetterEdit;
   private readonly docs: SqliteQueueDocs;
   private readonly triageCounts: SqliteTriageCounts;
@@ -118,6 +121,7 @@ export class SqliteStore implements Store {
     this.queueSamples = new SqliteQueueSamples(db);
     this.alerts = new SqliteAlerts(db, this.audit);
     this.discards = new SqliteDiscard(db, this.audit);
+    this.groupMerges = new SqliteGroupMerge(db, this.audit);
     this.edits = new SqliteDeadLetterEdit(db, this.audit);
     this.docs = new SqliteQueueDocs(db, this.audit);
     this.triageCounts = new SqliteTriageCounts(db);
@@ -352,6 +356,7 @@ export class SqliteStore implements Store {
       return true;
     }
     const { death } = item;
+    const groupId = this.sql.groupAliasTarget.get(death.groupId)?.target_id ?? death.groupId;
     const attempts = JSON.parse(row.attempts) as Attempt[];
     attempts.push(item.attempt);
     this.sql.deadLetterInsert.run({
@@ -370,13 +375,13 @@ export class SqliteStore implements Store {
       errorStatus: death.error.status ?? null,
       tier: death.tier,
       fingerprint: death.fingerprint,
-      groupId: death.groupId,
+      groupId,
       diedAt: now,
       replayCount: row.replay_count,
       previousId: row.replay_of,
     });
     this.sql.groupUpsert.run({
-      groupId: death.groupId,
+      groupId,
       fingerprint: death.fingerprint,
       errorName: death.error.name,
       normalizedMessage: death.normalizedMessage,
@@ -384,7 +389,7 @@ export class SqliteStore implements Store {
       sampleId: row.id,
       now,
     });
-    this.sql.groupQueueUpsert.run(death.groupId, row.queue);
+    this.sql.groupQueueUpsert.run(groupId, row.queue);
     this.sql.countersAddDead.run(1, row.queue);
     return true;
   }
@@ -599,6 +604,32 @@ export class SqliteStore implements Store {
         return this.toGroupWithQueues(row);
       })
       .immediate();
+  }
+
+  // ---- group merge, aliases and stored fingerprint rules (sqlite/group-merge.ts)
+
+  async groupMerge(params: Parameters<Store['groupMerge']>[0]): Promise<GroupMergeResult> {
+    return this.groupMerges.merge(params);
+  }
+
+  async groupListMerged(params: { target: string }): Promise<MergedGroup[]> {
+    return this.groupMerges.listMerged(params.target);
+  }
+
+  async groupAliasGet(params: { id: string }): Promise<MergedGroup | undefined> {
+    return this.groupMerges.aliasGet(params.id);
+  }
+
+  async groupRuleCreate(params: { rule: GroupRule; actor: string }): Promise<GroupRule> {
+    return this.groupMerges.ruleCreate(params.rule, params.actor);
+  }
+
+  async groupRuleList(): Promise<GroupRule[]> {
+    return this.groupMerges.ruleList();
+  }
+
+  async groupRuleRemove(params: { id: string; actor: string; now: number }): Promise<GroupRule> {
+    return this.groupMerges.ruleRemove(params);
   }
 
   private toGroupWithQueues(row: GroupRow): Group {

@@ -232,6 +232,10 @@ export function prepareStatements(db: Database.Database) {
       'INSERT INTO group_queues (group_id, queue, count) VALUES (?, ?, 1) ' +
         'ON CONFLICT (group_id, queue) DO UPDATE SET count = count + 1',
     ),
+    // A merged group's id resolves to the group it was merged into (one primary-key probe per death).
+    groupAliasTarget: db.prepare<[string], { target_id: string }>(
+      'SELECT target_id FROM group_aliases WHERE source_id = ?',
+    ),
     groupGet: db.prepare<[string], GroupRow>('SELECT * FROM groups WHERE id = ?'),
     groupQueues: db.prepare<[string], { queue: string }>(
       'SELECT queue FROM group_queues WHERE group_id = ? ORDER BY queue',

@@ -1,0 +1,265 @@
+import { ConflictError, NotFoundError } from '../../core/errors.ts';
+import type { Group, GroupMergeResult, MergedGroup } from '../../core/group.ts';
+import type { GroupRule } from '../../core/group-rule.ts';
+import {
+  type AliasRow,
+  type GroupRuleRow,
+  mergeSources,
+  missingGroupError,
+  toGroupRule,
+  toMergedGroup,
+} from '../group-merge-rows.ts';
+import { type GroupRow, toGroup } from '../group-row.ts';
+import { appendAudit } from './audit.ts';
+import { quoteIdent } from './connection.ts';
+import type { PgDb } from './db.ts';
+import { GROUP_COLUMNS, queuesOf } from './statements.ts';
+
+const ALIAS_COLUMNS =
+  'source_id, target_id, fingerprint, error_name, normalized_message, tier, count, first_seen, last_seen, ' +
+  'merged_at, merged_by';
+const RULE_COLUMNS = 'id, name, queue, match, fingerprint, created_at, created_by';
+
+/** Thrown inside a merge's transaction to roll a dry run back. */
+class DryRunRollback extends Error {}
+
+/**
+ * Group merge, aliases and stored fingerprint rules on PostgreSQL. A death resolves its group's
+ * alias inside its own statement (statements.ts, `messageDead`); a merge first takes a SHARE ROW
+ * EXCLUSIVE lock on `dead_letters`, which waits for the transactions writing dead letters at
+ * that moment and holds new ones back until the merge commits. Those then take their snapshot
+ * after the commit and see the alias: no death can land in a group that is being merged away.
+ * Readers are never blocked.
+ */
+export class PostgresGroupMerge {
+  private readonly s: string;
+
+  constructor(
+    private readonly db: PgDb,
+    private readonly schema: string,
+  ) {
+    this.s = quoteIdent(schema);
+  }
+
+  async merge(params: {
+    target: string;
+    sources: string[];
+    actor: string;
+    now: number;
+    dryRun?: boolean;
+  }): Promise<GroupMergeResult> {
+    const sources = mergeSources(params.target, params.sources);
+    const s = this.s;
+    let dryRunResult: GroupMergeResult | undefined;
+    try {
+      return await this.db.transaction(async (tx) => {
+        await tx.query(undefined, `LOCK TABLE ${s}.dead_letters IN SHARE ROW EXCLUSIVE MODE`);
+        const ids = [params.target, ...sources];
+        const { rows } = await tx.query<GroupRow>(
+          'group_merge_lock',
+          `SELECT * FROM ${s}.groups WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`,
+          [ids],
+        );
+        const byId = new Map(rows.map((row) => [row.id, row]));
+        for (const [index, id] of ids.entries()) {
+          if (byId.has(id)) continue;
+          const alias = (
+            await tx.query<AliasRow>(
+              'group_alias_get',
+              `SELECT ${ALIAS_COLUMNS} FROM ${s}.group_aliases WHERE source_id = $1`,
+              [id],
+            )
+          ).rows[0];
+          throw missingGroupError(id, alias, index === 0 ? 'target' : 'source');
+        }
+        const target = byId.get(params.target) as GroupRow;
+        const sourceRows = sources.map((id) => byId.get(id) as GroupRow);
+        const moved =
+          (
+            await tx.query(
+              'group_merge_move',
+              `UPDATE ${s}.dead_letters SET group_id = $1 WHERE group_id = ANY($2::text[])`,
+              [target.id, sources],
+            )
+          ).rowCount ?? 0;
+        await tx.query(
+          'group_merge_queues',
+          `INSERT INTO ${s}.group_queues AS gq (group_id, queue, count) SELECT $1, queue, sum(count) ` +
+            `FROM ${s}.group_queues WHERE group_id = ANY($2::text[]) GROUP BY queue ORDER BY queue ` +
+            'ON CONFLICT (group_id, queue) DO UPDATE SET count = gq.count + excluded.count',
+          [target.id, sources],
+        );
+        await tx.query(
+          'group_merge_queues_delete',
+          `DELETE FROM ${s}.group_queues WHERE group_id = ANY($1::text[])`,
+          [sources],
+        );
+        const repointed =
+          (
+            await tx.query(
+              'group_merge_repoint',
+              `UPDATE ${s}.group_aliases SET target_id = $1 WHERE target_id = ANY($2::text[])`,
+              [target.id, sources],
+            )
+          ).rowCount ?? 0;
+        const aliases: AliasRow[] = sourceRows.map((row) => ({
+          source_id: row.id,
+          target_id: target.id,
+          fingerprint: row.fingerprint,
+          error_name: row.error_name,
+          normalized_message: row.normalized_message,
+          tier: row.tier,
+          count: Number(row.count),
+          first_seen: Number(row.first_seen),
+          last_seen: Number(row.last_seen),
+          merged_at: params.now,
+          merged_by: params.actor,
+        }));
+        await tx.query(
+          'group_merge_alias_insert',
+          `INSERT INTO ${s}.group_aliases (${ALIAS_COLUMNS}) SELECT * FROM unnest($1::text[], $2::text[], ` +
+            '$3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bigint[], $9::bigint[], ' +
+            '$10::bigint[], $11::text[])',
+          [
+            aliases.map((a) => a.source_id),
+            aliases.map((a) => a.target_id),
+            aliases.map((a) => a.fingerprint),
+            aliases.map((a) => a.error_name),
+            aliases.map((a) => a.normalized_message),
+            aliases.map((a) => a.tier),
+            aliases.map((a) => a.count),
+            aliases.map((a) => a.first_seen),
+            aliases.map((a) => a.last_seen),
+            aliases.map((a) => a.merged_at),
+            aliases.map((a) => a.merged_by),
+          ],
+        );
+        await tx.query('group_merge_delete', `DELETE FROM ${s}.groups WHERE id = ANY($1::text[])`, [sources]);
+        let earliest = target;
+        let count = Number(target.count);
+        let deadCount = Number(target.dead_count);
+        let lastSeen = Number(target.last_seen);
+        for (const row of sourceRows) {
+          count += Number(row.count);
+          deadCount += Number(row.dead_count);
+          lastSeen = Math.max(lastSeen, Number(row.last_seen));
+          if (Number(row.first_seen) < Number(earliest.first_seen)) earliest = row;
+        }
+        const updated = await tx.query<GroupRow & { queues: string[] }>(
+          'group_merge_target',
+          `UPDATE ${s}.groups g SET count = $2, dead_count = $3, first_seen = $4, last_seen = $5, sample_id = $6 ` +
+            `WHERE g.id = $1 RETURNING ${GROUP_COLUMNS}, ${queuesOf(s, 'g')} AS queues`,
+          [target.id, count, deadCount, Number(earliest.first_seen), lastSeen, earliest.sample_id],
+        );
+        await appendAudit(tx, this.schema, [
+          {
+            at: params.now,
+            actor: params.actor,
+            action: 'group.merge',
+            targetType: 'group',
+            targetId: target.id,
+            details: { sources, moved, repointed },
+          },
+        ]);
+        const row = updated.rows[0] as GroupRow & { queues: string[] };
+        const group: Group = toGroup(row, row.queues);
+        const result: GroupMergeResult = {
+          target: group,
+          merged: aliases.map(toMergedGroup),
+          moved,
+          repointed,
+          dryRun: params.dryRun === true,
+        };
+        if (params.dryRun) {
+          dryRunResult = result;
+          throw new DryRunRollback();
+        }
+        return result;
+      });
+    } catch (error) {
+      if (error instanceof DryRunRollback && dryRunResult) return dryRunResult;
+      throw error;
+    }
+  }
+
+  async listMerged(target: string): Promise<MergedGroup[]> {
+    const { rows } = await this.db.query<AliasRow>(
+      'group_aliases_of',
+      `SELECT ${ALIAS_COLUMNS} FROM ${this.s}.group_aliases WHERE target_id = $1 ORDER BY merged_at DESC, source_id`,
+      [target],
+    );
+    return rows.map(toMergedGroup);
+  }
+
+  async aliasGet(id: string): Promise<MergedGroup | undefined> {
+    const { rows } = await this.db.query<AliasRow>(
+      'group_alias_get',
+      `SELECT ${ALIAS_COLUMNS} FROM ${this.s}.group_aliases WHERE source_id = $1`,
+      [id],
+    );
+    return rows[0] ? toMergedGroup(rows[0]) : undefined;
+  }
+
+  async ruleCreate(rule: GroupRule, actor: string): Promise<GroupRule> {
+    return this.db.transaction(async (tx) => {
+      const inserted = await tx.query(
+        'group_rule_insert',
+        `INSERT INTO ${this.s}.group_rules (${RULE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
+        [
+          rule.id,
+          rule.name,
+          rule.queue,
+          JSON.stringify(rule.match),
+          rule.fingerprint,
+          rule.createdAt,
+          rule.createdBy,
+        ],
+      );
+      if (inserted.rowCount !== 1) {
+        throw new ConflictError(`a group rule named "${rule.name}" exists already`);
+      }
+      await appendAudit(tx, this.schema, [
+        {
+          at: rule.createdAt,
+          actor,
+          action: 'group_rule.create',
+          targetType: 'group_rule',
+          targetId: rule.id,
+          details: { name: rule.name, queue: rule.queue, match: rule.match, fingerprint: rule.fingerprint },
+        },
+      ]);
+      return rule;
+    });
+  }
+
+  async ruleList(): Promise<GroupRule[]> {
+    const { rows } = await this.db.query<GroupRuleRow>(
+      'group_rule_list',
+      `SELECT ${RULE_COLUMNS} FROM ${this.s}.group_rules ORDER BY created_at, id`,
+    );
+    return rows.map(toGroupRule);
+  }
+
+  async ruleRemove(params: { id: string; actor: string; now: number }): Promise<GroupRule> {
+    return this.db.transaction(async (tx) => {
+      const { rows } = await tx.query<GroupRuleRow>(
+        'group_rule_delete',
+        `DELETE FROM ${this.s}.group_rules WHERE id = $1 RETURNING ${RULE_COLUMNS}`,
+        [params.id],
+      );
+      if (!rows[0]) throw new NotFoundError(`unknown group rule "${params.id}"`);
+      const rule = toGroupRule(rows[0]);
+      await appendAudit(tx, this.schema, [
+        {
+          at: params.now,
+          actor: params.actor,
+          action: 'group_rule.remove',
+          targetType: 'group_rule',
+          targetId: rule.id,
+          details: { name: rule.name, queue: rule.queue, match: rule.match, fingerprint: rule.fingerprint },
+        },
+      ]);
+      return rule;
+    });
+  }
+}
