@@ -19,10 +19,10 @@ import {
 } from './audit.ts';
 import { clientConfig, quoteIdent } from './connection.ts';
 import { type PgDb, type Queryable, UNPREPARED } from './db.ts';
+import { PostgresGroupMerge } from './group-merge.ts';
 import type { Values } from './lease-batches.ts';
 import { deadLetterListQuery, groupListQuery, type ListQuery } from './list-queries.ts';
 import { NotificationListener, type Subscription } from './listener.ts';
-import { PostgresGroupMerge } from './group-merge.ts';
 import { PostgresMessages } from './messages.ts';
 import type { PostgresTarget } from './postgres-url.ts';
 import { PostgresReplay } from './replay.ts';
