@@ -61,11 +61,32 @@ const SYSCALL_ADDRESS_PATTERN =
   /(?<![A-Za-z0-9<>])([a-z][A-Za-z]{1,29}) (E[A-Z0-9_]{1,29}) ([A-Za-z0-9._%[\]:-]{0,299}[A-Za-z0-9\]])(?![A-Za-z0-9._%[\]:<>-])/g;
 /** Stripe-like ids with a type prefix: `cus_NffrFeUfNV2Hib` keeps `cus_`. */
 const PREFIXED_ID_PATTERN = /(?<![A-Za-z0-9_<>])([a-z]{1,12}_)([A-Za-z0-9]{8,})(?![A-Za-z0-9_<>])/g;
-/** `0x1F`, and hex ids of 7+ characters holding a digit (`8f14e45f`): `<n>`, like numbers. */
+/**
+ * `0x1F`, hex ids of 7+ characters holding a digit (`8f14e45f`), and letters-only hex ids (see
+ * {@link isLettersOnlyHexId}): `<n>`, like numbers.
+ */
 const HEX_PATTERN = /(?<![A-Za-z0-9<>])(?:0x[0-9a-fA-F]+|[0-9a-fA-F]{7,})(?![A-Za-z0-9<>])/g;
 /** Random tokens (nanoid, ULID, session ids): 16+ characters mixing letters and digits. */
 const RANDOM_ID_PATTERN = /(?<![A-Za-z0-9_<>-])[A-Za-z0-9][A-Za-z0-9_-]{14,}[A-Za-z0-9](?![A-Za-z0-9_<>-])/g;
 const NUMBER_PATTERN = /(?<![A-Za-z0-9<>])-?\d+(?:[.,]\d+)*/g;
+
+const LOWER_HEX_LETTERS = /^[a-f]+$/;
+const UPPER_HEX_LETTERS = /^[A-F]+$/;
+
+/**
+ * A hex id that happens to hold no digit (`fabdcfcd`, `deadbeefcafe`, `FEEDFACE`): 8 or more
+ * of the letters a-f in one case, at least 4 different ones. English has no common word that
+ * long made of a-f only (`defaced` and `effaced` have 7 letters), and the distinct-letter
+ * floor keeps runs such as `aaaaaaaa` or `abababab` (padding, test data) as they are. Mixed
+ * case (`BadCafe`, `FaceBeef`) reads as a name, not an id, and is kept.
+ */
+export function isLettersOnlyHexId(token: string): boolean {
+  return (
+    token.length >= 8 &&
+    (LOWER_HEX_LETTERS.test(token) || UPPER_HEX_LETTERS.test(token)) &&
+    new Set(token.toLowerCase()).size >= 4
+  );
+}
 
 const HAS_DIGIT = /\d/;
 const ALL_DIGITS = /^\d+$/;
@@ -97,7 +118,9 @@ function normalizeTokens(text: string): string {
       )
       // All-digit runs are left to NUMBER_PATTERN, which also takes their sign (`-1000000`).
       .replace(HEX_PATTERN, (hex) =>
-        hex.startsWith('0x') || (HAS_DIGIT.test(hex) && !ALL_DIGITS.test(hex)) ? '<n>' : hex,
+        hex.startsWith('0x') || (HAS_DIGIT.test(hex) && !ALL_DIGITS.test(hex)) || isLettersOnlyHexId(hex)
+          ? '<n>'
+          : hex,
       )
       .replace(RANDOM_ID_PATTERN, (token) =>
         HAS_DIGIT.test(token) && HAS_LETTER.test(token) && !CONSTANT_CASE.test(token) ? '<id>' : token,
@@ -415,6 +438,82 @@ export function stackFrames(stack: string | undefined, limit = 3): string[] {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Validation issue lists (Zod)
+// ---------------------------------------------------------------------------------------------
+
+/** Longest message parsed as an issue list, and most issues summarised. */
+const MAX_ISSUES_MESSAGE = 100_000;
+const MAX_ISSUES = 10;
+
+interface Issue {
+  path: (string | number)[];
+  message: string;
+  code?: string;
+  expected?: string;
+}
+
+function parseIssues(message: string): Issue[] | undefined {
+  const text = message.trim();
+  if (!text.startsWith('[') || !text.endsWith(']') || text.length > MAX_ISSUES_MESSAGE) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(parsed) || parsed.length === 0) return undefined;
+  const issues: Issue[] = [];
+  for (const item of parsed) {
+    if (item === null || typeof item !== 'object') return undefined;
+    const { path, message: text, code, expected } = item as Record<string, unknown>;
+    if (!Array.isArray(path) || typeof text !== 'string') return undefined;
+    if (!path.every((part) => typeof part === 'string' || typeof part === 'number')) return undefined;
+    issues.push({
+      path: path as (string | number)[],
+      message: text,
+      ...(typeof code === 'string' && { code }),
+      ...(typeof expected === 'string' && { expected }),
+    });
+  }
+  return issues;
+}
+
+/** `customer.email`, `items.<n>.price` (indexes vary per message), `(root)` for an empty path. */
+function issuePath(path: (string | number)[]): string {
+  if (path.length === 0) return '(root)';
+  return path.map((part) => (typeof part === 'number' || ALL_DIGITS.test(part) ? '<n>' : part)).join('.');
+}
+
+function uniqueJoined(parts: string[]): string {
+  const unique = [...new Set(parts)];
+  const shown = unique.slice(0, MAX_ISSUES).join('; ');
+  return unique.length > MAX_ISSUES ? `${shown}; …${unique.length - MAX_ISSUES} more` : shown;
+}
+
+/**
+ * A schema-validation error whose message is its JSON list of issues (Zod's `ZodError`: an
+ * array of `{ code, path, message, ... }`) summarised for people and for grouping:
+ * - `title`: `path: message; path: message` (`customer.email: Required`), each message
+ *   normalised, array indexes as `<n>`, repeated issues once, at most 10;
+ * - `key`: `path: code` instead (`customer.email: invalid_type (expected string)`), since the
+ *   issue's message changes with the value received (`Required` for undefined, `Expected string,
+ *   received null` for null) while the bug is the same.
+ * Undefined when the message is not such a list.
+ */
+export function summarizeIssues(message: string): { title: string; key: string } | undefined {
+  const issues = parseIssues(message);
+  if (!issues) return undefined;
+  const title = uniqueJoined(issues.map((i) => `${issuePath(i.path)}: ${normalizeMessage(i.message)}`));
+  const key = uniqueJoined(
+    issues.map((i) => {
+      const kind = i.code ?? normalizeMessage(i.message);
+      return `${issuePath(i.path)}: ${kind}${i.expected === undefined ? '' : ` (expected ${i.expected})`}`;
+    }),
+  );
+  return { title, key };
+}
+
+// ---------------------------------------------------------------------------------------------
 // Fingerprint
 // ---------------------------------------------------------------------------------------------
 
@@ -435,10 +534,15 @@ function groupIdOf(fingerprint: string): string {
 /**
  * rules first (first match wins; groupId derived from the rule's fingerprint), else computed
  * from the error's name, `code`, HTTP `status`, normalised message and top
- * {@link stackFrames}. groupId = first 16 hex chars of sha256(fingerprint).
+ * {@link stackFrames}. groupId = first 16 hex chars of sha256(fingerprint). A message that is
+ * a list of validation issues (Zod) is summarised instead ({@link summarizeIssues}): its
+ * `path: message` summary is the group's title, its `path: code` summary the fingerprint's
+ * message part.
  */
 export function fingerprintFailure(failure: FailureInfo, rules?: readonly FingerprintRule[]): Fingerprint {
-  const normalizedMessage = normalizeMessage(failure.message);
+  const issues = summarizeIssues(failure.message);
+  const normalizedMessage = issues ? issues.title : normalizeMessage(failure.message);
+  const messageKey = issues ? issues.key : normalizedMessage;
   for (const rule of rules ?? []) {
     if (matchesFailure(rule.match, failure)) {
       return { fingerprint: rule.fingerprint, groupId: groupIdOf(rule.fingerprint), normalizedMessage };
@@ -448,7 +552,7 @@ export function fingerprintFailure(failure: FailureInfo, rules?: readonly Finger
     failure.name,
     failure.code ?? '',
     failure.status === undefined ? '' : String(failure.status),
-    normalizedMessage.slice(0, MAX_FINGERPRINT_MESSAGE),
+    messageKey.slice(0, MAX_FINGERPRINT_MESSAGE),
     stackFrames(failure.stack).join(';'),
   ]
     .map(escapePart)

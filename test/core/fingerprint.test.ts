@@ -210,6 +210,12 @@ describe('normalizeMessage', () => {
     ],
     // Apostrophes are not quotes.
     ["can't reach user's inbox 'box-7'", "can't reach user's inbox '<str>'"],
+    // Hex ids without a digit: 8+ letters a-f in one case, at least 4 different ones.
+    ['object fabdcfcd not found', 'object <n> not found'],
+    ['trace deadbeefcafe and FEEDFACECAFE', 'trace <n> and <n>'],
+    ['the page was defaced and effaced by a facade', 'the page was defaced and effaced by a facade'],
+    ['padding aaaaaaaa abababab kept', 'padding aaaaaaaa abababab kept'],
+    ['class BadCafeFeed and Deadbeef kept', 'class BadCafeFeed and Deadbeef kept'],
   ])('normalises %j', (message, expected) => {
     expect(normalizeMessage(message)).toBe(expected);
   });
@@ -219,6 +225,66 @@ describe('normalizeMessage', () => {
     const b = normalizeMessage('duplicate key value violates unique constraint "orders_pkey"');
     expect(a).not.toBe(b);
     expect(normalizeMessage("(reading 'id')")).not.toBe(normalizeMessage("(reading 'email')"));
+  });
+});
+
+describe('validation issue lists (Zod)', () => {
+  const zodIssues = (issues: object[]) => JSON.stringify(issues, null, 2);
+  const zodFixtures = fixtures.filter((f) => f.name === 'ZodError');
+
+  it('titles a ZodError group "path: message" instead of the raw JSON', () => {
+    expect(zodFixtures.length).toBeGreaterThan(0);
+    const titles = zodFixtures.map((f) => fingerprintFailure(f).normalizedMessage);
+    expect(new Set(titles)).toEqual(
+      new Set([
+        'customer.email: Required',
+        'customer.email: Expected string, received null',
+        'customer.email: Expected string, received number',
+      ]),
+    );
+  });
+
+  it('groups by path and issue code, so the received value does not split a group', () => {
+    const ids = new Set(zodFixtures.map((f) => fingerprintFailure(f).groupId));
+    expect(ids.size).toBe(1);
+    const [first] = zodFixtures;
+    expect(fingerprintFailure(first as FailureInfo).fingerprint).toContain(
+      '|customer.email: invalid_type (expected string)|',
+    );
+  });
+
+  it('summarises several issues, array indexes as <n>, each issue once', () => {
+    const message = zodIssues([
+      { code: 'too_small', minimum: 1, path: ['items', 3, 'qty'], message: 'Number must be greater than 0' },
+      { code: 'too_small', minimum: 1, path: ['items', 7, 'qty'], message: 'Number must be greater than 0' },
+      { code: 'invalid_string', validation: 'email', path: [], message: 'Invalid email' },
+    ]);
+    const result = fingerprintFailure({ name: 'ZodError', message });
+    expect(result.normalizedMessage).toBe(
+      'items.<n>.qty: Number must be greater than <n>; (root): Invalid email',
+    );
+    const other = fingerprintFailure({
+      name: 'ZodError',
+      message: zodIssues([
+        {
+          code: 'too_small',
+          minimum: 1,
+          path: ['items', 0, 'qty'],
+          message: 'Number must be greater than 0',
+        },
+        { code: 'invalid_string', validation: 'email', path: [], message: 'Invalid email' },
+      ]),
+    });
+    expect(other.groupId).toBe(result.groupId);
+  });
+
+  it('leaves other JSON arrays and unparsable text to the usual normalisation', () => {
+    expect(fingerprintFailure({ name: 'Error', message: '[1, 2, 3]' }).normalizedMessage).toBe(
+      '[<n>, <n>, <n>]',
+    );
+    expect(fingerprintFailure({ name: 'Error', message: '[{"path": 1}' }).normalizedMessage).toBe(
+      normalizeMessage('[{"path": 1}'),
+    );
   });
 });
 
@@ -285,7 +351,11 @@ describe('stackFrames', () => {
 
 // --- Properties ------------------------------------------------------------------------------
 
-const hexId = fc.stringMatching(/^[0-9a-f]{7,40}$/).filter((s) => /\d/.test(s));
+const hexId = fc.oneof(
+  fc.stringMatching(/^[0-9a-f]{7,40}$/).filter((s) => /\d/.test(s)),
+  // Letters-only hex ids (`fabdcfcd`): 8+ letters a-f, at least 4 different ones.
+  fc.stringMatching(/^[a-f]{8,40}$/).filter((s) => new Set(s).size >= 4),
+);
 const email = fc
   .tuple(fc.stringMatching(/^[a-z0-9][a-z0-9._+-]{0,15}$/), fc.domain())
   .map(([local, domain]) => `${local}@${domain}`);
