@@ -1,6 +1,7 @@
 /**
- * `npm run bench`: Deadletter against BullMQ and pg-boss on the pipeline workload, then the
- * read path on a million dead letters; writes `bench/RESULTS.md`. Each system runs in its own
+ * `npm run bench`: Deadletter (on SQLite, and on PostgreSQL with several worker processes)
+ * against BullMQ and pg-boss on the pipeline workload, then the read path on a million dead
+ * letters (on SQLite, then on PostgreSQL); writes `bench/RESULTS.md`. Each system runs in its own
  * child process, one after the other. Options: see `lib/options.ts` and `README.md`.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -93,6 +94,32 @@ async function main(): Promise<number> {
     }
   }
 
+  let readPathPg: ReadPathOutcome | undefined;
+  if (options.parts.has('read-path-pg')) {
+    console.log(`\n== read path on PostgreSQL: ${options.deadLetters.toLocaleString('en-US')} dead letters`);
+    readPathPg = {};
+    try {
+      readPathPg.seed = await runChild<SeedDescription>('read-path/seed-pg.ts', [
+        '--dead-letters',
+        String(options.deadLetters),
+        ...(options.reseed ? ['--reseed'] : []),
+      ]);
+      await quiet();
+      readPathPg.result = await runChild<ReadPathResult>('read-path/read-path.ts', [
+        '--store',
+        readPathPg.seed.file,
+        '--reps',
+        String(options.reps),
+      ]);
+      for (const r of readPathPg.result.reads) {
+        console.log(`${r.read}: p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms`);
+      }
+    } catch (err) {
+      readPathPg.error = errorText(err);
+      console.log(`read path on PostgreSQL: did not finish: ${readPathPg.error}`);
+    }
+  }
+
   let serverLoad: ServerLoadOutcome | undefined;
   if (options.parts.has('server-load')) {
     console.log(`\n== server under load: ${options.deadLetters.toLocaleString('en-US')} dead letters`);
@@ -115,6 +142,7 @@ async function main(): Promise<number> {
     messages: options.messages,
     pipeline,
     ...(readPath ? { readPath } : {}),
+    ...(readPathPg ? { readPathPg } : {}),
     ...(serverLoad ? { serverLoad } : {}),
     ...(replay ? { replay } : {}),
   });
@@ -132,6 +160,7 @@ async function main(): Promise<number> {
   const broken =
     pipeline.some((p) => p.rounds.some((r) => !r.result || r.result.problems.length > 0)) ||
     (readPath !== undefined && !readPath.result) ||
+    (readPathPg !== undefined && !readPathPg.result) ||
     (serverLoad !== undefined && !serverLoad.result) ||
     (replay !== undefined &&
       (replay.error !== undefined || replay.results.some((r) => r.problems.length > 0)));

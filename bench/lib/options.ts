@@ -1,13 +1,14 @@
 /**
  * Command-line options of `npm run bench` (after `--`):
  *
- * - `--only deadletter,bullmq,pg-boss,read-path,server-load,replay`: run some parts only (comma separated or repeated).
+ * - `--only deadletter,bullmq,deadletter-pg,pg-boss,read-path,read-path-pg,server-load,replay`: run some
+ *   parts only (comma separated or repeated).
  * - `--messages N`: messages in the pipeline workload (default 100 000).
  * - `--dead-letters N`: dead letters seeded for the read path (default 1 000 000).
  * - `--reps N`: repetitions of each read (default 200).
  * - `--rounds N`: pipeline runs per system, interleaved (default 3); the report keeps the best.
  * - `--no-wait`: do not wait for a quiet machine before each run (see `lib/cpu.ts`).
- * - `--reseed`: rebuild the cached read-path database even if a matching one exists.
+ * - `--reseed`: rebuild the cached read-path database (and PostgreSQL schema) even if a matching one exists.
  * - `--write`: write `bench/RESULTS.md` even for a partial run (a full run always writes it).
  */
 export interface BenchOptions {
@@ -25,9 +26,15 @@ export interface BenchOptions {
   defaultSizes: boolean;
 }
 
-export const PIPELINE_SYSTEMS = ['deadletter', 'bullmq', 'pg-boss'] as const;
+export const PIPELINE_SYSTEMS = ['deadletter', 'bullmq', 'deadletter-pg', 'pg-boss'] as const;
 export type PipelineSystem = (typeof PIPELINE_SYSTEMS)[number];
-export const BENCH_PARTS = [...PIPELINE_SYSTEMS, 'read-path', 'server-load', 'replay'] as const;
+export const BENCH_PARTS = [
+  ...PIPELINE_SYSTEMS,
+  'read-path',
+  'read-path-pg',
+  'server-load',
+  'replay',
+] as const;
 export type BenchPart = (typeof BENCH_PARTS)[number];
 
 export const DEFAULT_MESSAGES = 100_000;

@@ -13,9 +13,10 @@ import Database from 'better-sqlite3';
 import { Deadletter, type Worker } from '../../src/index.ts';
 import { childMain, log } from '../lib/child.ts';
 import { packageVersion } from '../lib/versions.ts';
+import { checkDeadLetters } from './dead-check.ts';
 import { runPipeline, type SystemCounts, type SystemUnderTest } from './harness.ts';
 import { traceStore } from './store-trace.ts';
-import { fails, MAX_ATTEMPTS, type WorkloadBody, type WorkloadHandler } from './workload.ts';
+import { MAX_ATTEMPTS, type WorkloadBody, type WorkloadHandler } from './workload.ts';
 
 const QUEUE = 'bench';
 const ROOT = new URL('../../', import.meta.url);
@@ -76,40 +77,7 @@ class DeadletterSystem implements SystemUnderTest {
   }
 
   async checkDead(expectedDead: number): Promise<string[]> {
-    const dl = this.handle();
-    const problems: string[] = [];
-    let seen = 0;
-    let notFailing = 0;
-    let withoutContext = 0;
-    let cursor: string | undefined;
-    const groups = new Set<string>();
-    do {
-      const page = await dl.listDeadLetters({ queue: QUEUE, limit: 1000, ...(cursor ? { cursor } : {}) });
-      for (const summary of page.items) {
-        seen++;
-        groups.add(summary.groupId);
-        const letter = await dl.getDeadLetter(summary.id);
-        const body = letter.body as unknown as WorkloadBody;
-        if (!fails(body.i)) notFailing++;
-        const attemptsOk =
-          letter.attempts.length === MAX_ATTEMPTS &&
-          letter.attempts.every(
-            (a, k) => a.number === k + 1 && a.error.message.startsWith('boom') && a.error.stack,
-          );
-        if (!attemptsOk || !letter.error.message.startsWith('boom') || !letter.tier || !letter.groupId) {
-          withoutContext++;
-        }
-      }
-      cursor = page.nextCursor ?? undefined;
-    } while (cursor);
-    if (seen !== expectedDead) problems.push(`${seen} dead letters listed, expected ${expectedDead}`);
-    if (notFailing > 0) problems.push(`${notFailing} dead letters are messages that should have succeeded`);
-    if (withoutContext > 0) {
-      problems.push(`${withoutContext} dead letters lack their 5 attempts, error, stack, tier or group`);
-    }
-    // One bug (one throw site, numbers normalised away) must be one group.
-    if (groups.size !== 1) problems.push(`dead letters fell into ${groups.size} groups, expected 1`);
-    return problems;
+    return checkDeadLetters(this.handle(), QUEUE, expectedDead);
   }
 
   async stop(): Promise<void> {

@@ -47,11 +47,31 @@ export interface PipelineResult {
   eventLoopDelay: { p99Ms: number; maxMs: number };
   /** CPU time of this process during the timed run, in cores (1 = one core busy throughout). */
   cpuCores: number;
+  /**
+   * Systems that run in several processes (the parent sends, children work): each process's
+   * role, peak RSS and CPU over the timed run. The top-level RSS and CPU are the parent's.
+   */
+  processes?: ProcessUsage[];
+  /**
+   * CPU of the PostgreSQL backends serving this system over the timed run, in cores; with the
+   * Node processes' CPU it gives the CPU per message, which outside load does not change much.
+   */
+  databaseCpuCores?: number;
   handlerCalls: number;
   counts: SystemCounts;
   expected: { done: number; dead: number; handlerCalls: number };
   /** Empty when the end state is right. */
   problems: string[];
+}
+
+/** One process of a system that runs in several. */
+export interface ProcessUsage {
+  role: string;
+  peakRssMb: number;
+  loadedRssMb: number;
+  /** CPU time over the timed run, in cores. */
+  cpuCores: number;
+  handlerCalls: number;
 }
 
 /** Longest a run may take before it is declared stuck: generous, a slow system still finishes. */

@@ -15,6 +15,7 @@
  */
 import PgBoss from 'pg-boss';
 import { childMain, log } from '../lib/child.ts';
+import { backendCpu, cpuSince } from '../lib/pg-cpu.ts';
 import { packageVersion } from '../lib/versions.ts';
 import { runPipeline, type SystemCounts, type SystemUnderTest } from './harness.ts';
 import { fails, MAX_ATTEMPTS, type WorkloadBody, type WorkloadHandler } from './workload.ts';
@@ -25,6 +26,11 @@ const DATABASE = { host: '127.0.0.1', port: 5432, user: process.env.PGUSER ?? 'p
 class PgBossSystem implements SystemUnderTest {
   private readonly schema = `dlbench_${process.pid}_${Date.now()}`;
   private readonly boss: PgBoss;
+  /** Every connection of this run carries it, so its backends can be found (CPU). */
+  private readonly application = `dlbench_pgboss_${process.pid}`;
+  private cpuBefore = new Map<number, number>();
+  /** CPU seconds of the PostgreSQL backends over the run, filled by `stop()`. */
+  databaseCpuSeconds = 0;
 
   constructor(
     private readonly workers: number,
@@ -33,6 +39,7 @@ class PgBossSystem implements SystemUnderTest {
     this.boss = new PgBoss({
       ...DATABASE,
       schema: this.schema,
+      application_name: this.application,
       // One connection per worker's fetch plus room for sends, completes and fails.
       max: workers + 6,
       // The shortest interval pg-boss accepts: an idle worker asks again after 0.5 s.
@@ -80,6 +87,7 @@ class PgBossSystem implements SystemUnderTest {
         },
       );
     }
+    this.cpuBefore = await backendCpu(this.application);
   }
 
   /** PostgreSQL's version, read once connected. */
@@ -128,6 +136,7 @@ class PgBossSystem implements SystemUnderTest {
   }
 
   async stop(): Promise<void> {
+    this.databaseCpuSeconds = cpuSince(this.cpuBefore, await backendCpu(this.application));
     await this.boss.offWork(QUEUE);
   }
 
@@ -149,5 +158,6 @@ childMain(async () => {
   const system = new PgBossSystem(intArg('workers', 32), intArg('batch', 100));
   const result = await runPipeline('pg-boss', system, intArg('messages', 100_000));
   result.versions.postgresql = system.postgres;
+  result.databaseCpuCores = system.databaseCpuSeconds / result.seconds;
   return result;
 });

@@ -10,7 +10,8 @@
  * - `stats` (every queue's counts).
  *
  * Reads are interleaved (one of each kind per round) after a warm-up round, so no kind is
- * timed only with its own pages in cache. Options: `--file F`, `--reps N`.
+ * timed only with its own pages in cache. Options: `--file F` (a SQLite file) or `--store URL`
+ * (any store, e.g. the PostgreSQL seed of `seed-pg.ts`), `--reps N`.
  */
 import { decodeCursor } from '../../src/core/dead-letter.ts';
 import { Deadletter, type Tier } from '../../src/index.ts';
@@ -48,9 +49,9 @@ export interface ReadPathResult {
 const PAGE = 50;
 const DEEP_FROM_PAGE = 100;
 
-async function measure(file: string, reps: number): Promise<ReadPathResult> {
+async function measure(store: string, reps: number): Promise<ReadPathResult> {
   const rss = new PeakRss();
-  const dl = await Deadletter.open({ store: `sqlite:${file}` });
+  const dl = await Deadletter.open({ store });
   try {
     const queues = (await dl.stats()).map((s) => s.queue);
     const groups = await dl.listGroups({ limit: 1000 });
@@ -139,6 +140,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     return at > 0 ? process.argv[at + 1] : undefined;
   };
   const file = arg('file');
-  if (!file) throw new Error('--file is required');
-  childMain(() => measure(file, Number(arg('reps') ?? 200)));
+  const store = arg('store') ?? (file ? `sqlite:${file}` : undefined);
+  if (!store) throw new Error('--file (a SQLite file) or --store (a store URL) is required');
+  childMain(() => measure(store, Number(arg('reps') ?? 200)));
 }

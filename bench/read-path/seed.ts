@@ -39,12 +39,12 @@ import { childMain, log } from '../lib/child.ts';
 import { buildCatalog, type CatalogGroup, QUEUES, seededRandom } from './catalog.ts';
 
 /** Bump when the seeded data changes shape, so old caches are not reused. */
-const SEED_VERSION = 3;
-const DAY = 86_400_000;
+export const SEED_VERSION = 3;
+export const DAY = 86_400_000;
 /** Dead letters per write transaction. */
 const CHUNK = 5_000;
-const LIVE_WAITING_PER_QUEUE = 1_000;
-const LIVE_DELAYED_PER_QUEUE = 200;
+export const LIVE_WAITING_PER_QUEUE = 1_000;
+export const LIVE_DELAYED_PER_QUEUE = 200;
 
 export interface SeedDescription {
   file: string;
@@ -69,12 +69,12 @@ export function seedFile(deadLetters: number): string {
   );
 }
 
-const WORKERS: WorkerIdentity[] = [1, 2, 3, 4].map((k) => ({
+export const WORKERS: WorkerIdentity[] = [1, 2, 3, 4].map((k) => ({
   workerId: `bench-host-${k}:4242:a1b2c${k}`,
   workerVersion: '2.14.0',
   host: `bench-host-${k}`,
 }));
-function queueRecord(name: string, now: number): QueueRecord {
+export function queueRecord(name: string, now: number): QueueRecord {
   return {
     name,
     maxReceives: 5,
@@ -86,7 +86,7 @@ function queueRecord(name: string, now: number): QueueRecord {
     updatedAt: now,
   };
 }
-function orderBody(n: number, random: () => number) {
+export function orderBody(n: number, random: () => number) {
   return {
     orderId: `ord_${n.toString(36).padStart(8, '0')}`,
     customerId: `cus_${Math.floor(random() * 1e9).toString(36)}`,
@@ -124,6 +124,44 @@ function allocate(catalog: CatalogGroup[], total: number): { group: number; queu
   return pairs;
 }
 
+/**
+ * The deaths of a seed of `total`, shared by the SQLite seed and the PostgreSQL one
+ * (`seed-pg.ts`) so both hold the same data: `deathOf(n)` for n = 0, 1, ... in order (each
+ * draws from `random`, which the caller goes on using afterwards for the live backlog).
+ */
+export function planDeaths(
+  total: number,
+  records: Map<string, QueueRecord>,
+  start: number,
+  step: number,
+): { random: () => number; deathOf: (n: number) => PlannedDeath } {
+  const random = seededRandom(42);
+  const catalog = buildCatalog(7);
+  const pairs = allocate(catalog, total);
+  // Every message's (group, queue) pair, shuffled so deaths interleave over time.
+  const order = new Uint16Array(total);
+  let at = 0;
+  pairs.forEach((pair, index) => {
+    order.fill(index, at, at + pair.count);
+    at += pair.count;
+  });
+  for (let k = total - 1; k > 0; k--) {
+    const j = Math.floor(random() * (k + 1));
+    const t = order[k] as number;
+    order[k] = order[j] as number;
+    order[j] = t;
+  }
+  return {
+    random,
+    deathOf(n: number): PlannedDeath {
+      const pair = pairs[order[n] as number] as (typeof pairs)[number];
+      const group = catalog[pair.group] as CatalogGroup;
+      const queue = records.get(pair.queue) as QueueRecord;
+      return planDeath(queue, group, n, Math.floor(start + n * step), random);
+    },
+  };
+}
+
 async function seed(file: string, total: number): Promise<Omit<SeedDescription, 'cached' | 'file'>> {
   const started = performance.now();
   const end = Date.now();
@@ -143,29 +181,9 @@ async function seed(file: string, total: number): Promise<Omit<SeedDescription, 
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   const sql = prepareStatements(db);
-  const random = seededRandom(42);
-  const catalog = buildCatalog(7);
-  const pairs = allocate(catalog, total);
-  // Every message's (group, queue) pair, shuffled so deaths interleave over time.
-  const order = new Uint16Array(total);
-  let at = 0;
-  pairs.forEach((pair, index) => {
-    order.fill(index, at, at + pair.count);
-    at += pair.count;
-  });
-  for (let k = total - 1; k > 0; k--) {
-    const j = Math.floor(random() * (k + 1));
-    const t = order[k] as number;
-    order[k] = order[j] as number;
-    order[j] = t;
-  }
+  const { random, deathOf } = planDeaths(total, records, start, step);
   const writeChunk = db.transaction((first: number, last: number) => {
-    for (let n = first; n < last; n++) {
-      const pair = pairs[order[n] as number] as (typeof pairs)[number];
-      const group = catalog[pair.group] as CatalogGroup;
-      const queue = records.get(pair.queue) as QueueRecord;
-      writeDeath(sql, queue, group, n, Math.floor(start + n * step), random);
-    }
+    for (let n = first; n < last; n++) writeDeath(sql, deathOf(n));
   });
   let lastLog = performance.now();
   for (let first = 0; first < total; first += CHUNK) {
@@ -213,18 +231,43 @@ async function seed(file: string, total: number): Promise<Omit<SeedDescription, 
   };
 }
 
+/** One dead letter of the seed: the row of `dead_letters` and what its group needs. */
+export interface PlannedDeath {
+  row: {
+    id: string;
+    queue: string;
+    body: string;
+    headers: string;
+    idempotencyKey: string;
+    enqueuedAt: number;
+    attempts: string;
+    attemptCount: number;
+    errorName: string;
+    errorMessage: string;
+    errorStack: string | null;
+    errorCode: string | null;
+    errorStatus: number | null;
+    tier: string;
+    fingerprint: string;
+    groupId: string;
+    diedAt: number;
+    replayCount: number;
+    previousId: null;
+  };
+  normalizedMessage: string;
+}
+
 /**
  * Message `n` of `group` fails receive after receive, as `planFailure` decides, until it dies
- * at `diedAt`; writes what `messageFail` writes for a death.
+ * at `diedAt`: what `messageFail` writes for that death.
  */
-function writeDeath(
-  sql: Statements,
+function planDeath(
   queue: QueueRecord,
   group: CatalogGroup,
   n: number,
   diedAt: number,
   random: () => number,
-): void {
+): PlannedDeath {
   const error = group.failure(n, random);
   const worker = WORKERS[n % WORKERS.length] as WorkerIdentity;
   const attempts: Attempt[] = [];
@@ -240,40 +283,47 @@ function writeDeath(
       throw new Error(`queue ${queue.name} dropped a failure: its DLQ should be on`);
     const { death } = plan;
     const id = newId();
-    sql.deadLetterInsert.run({
-      id,
-      queue: queue.name,
-      body: JSON.stringify(orderBody(n, random)),
-      headers: JSON.stringify({ 'content-type': 'application/json', 'x-tenant': `t${n % 37}` }),
-      idempotencyKey: `order-${n}`,
-      enqueuedAt: diedAt - 2_500,
-      attempts: JSON.stringify(attempts),
-      attemptCount: attempts.length,
-      errorName: death.error.name,
-      errorMessage: death.error.message,
-      errorStack: death.error.stack ?? null,
-      errorCode: death.error.code ?? null,
-      errorStatus: death.error.status ?? null,
-      tier: death.tier,
-      fingerprint: death.fingerprint,
-      groupId: death.groupId,
-      diedAt,
-      replayCount: 0,
-      previousId: null,
-    });
-    sql.groupUpsert.run({
-      groupId: death.groupId,
-      fingerprint: death.fingerprint,
-      errorName: death.error.name,
+    return {
+      row: {
+        id,
+        queue: queue.name,
+        body: JSON.stringify(orderBody(n, random)),
+        headers: JSON.stringify({ 'content-type': 'application/json', 'x-tenant': `t${n % 37}` }),
+        idempotencyKey: `order-${n}`,
+        enqueuedAt: diedAt - 2_500,
+        attempts: JSON.stringify(attempts),
+        attemptCount: attempts.length,
+        errorName: death.error.name,
+        errorMessage: death.error.message,
+        errorStack: death.error.stack ?? null,
+        errorCode: death.error.code ?? null,
+        errorStatus: death.error.status ?? null,
+        tier: death.tier,
+        fingerprint: death.fingerprint,
+        groupId: death.groupId,
+        diedAt,
+        replayCount: 0,
+        previousId: null,
+      },
       normalizedMessage: death.normalizedMessage,
-      tier: death.tier,
-      sampleId: id,
-      now: diedAt,
-    });
-    sql.groupQueueUpsert.run(death.groupId, queue.name);
-    sql.countersAddDead.run(1, queue.name);
-    return;
+    };
   }
+}
+
+/** Writes one planned death with the SQLite store's own statements for a death. */
+function writeDeath(sql: Statements, { row, normalizedMessage }: PlannedDeath): void {
+  sql.deadLetterInsert.run(row);
+  sql.groupUpsert.run({
+    groupId: row.groupId,
+    fingerprint: row.fingerprint,
+    errorName: row.errorName,
+    normalizedMessage,
+    tier: row.tier,
+    sampleId: row.id,
+    now: row.diedAt,
+  });
+  sql.groupQueueUpsert.run(row.groupId, row.queue);
+  sql.countersAddDead.run(1, row.queue);
 }
 
 /**
