@@ -27,6 +27,7 @@ export const AUDIT_ACTIONS = [
   'token.create',
   'token.revoke',
   'alert_rule.create',
+  'alert_rule.update',
   'alert_rule.remove',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

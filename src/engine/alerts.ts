@@ -97,6 +97,77 @@ export async function removeAlertRule(
   return store.alertRuleRemove({ id: rule.id, actor: params.actor, now: params.now });
 }
 
+/** What `dlq alert rule update` and `PATCH /alert-rules/:rule` change; absent fields keep their value. */
+export type AlertRuleChanges = Partial<Omit<AlertRuleInput, 'kind'>>;
+
+/**
+ * Changes the settings of the rule named (or with the id) `ref`, validated as on create and
+ * audited as `alert_rule.update`. Its kind stays (remove it and add another). A disabled rule
+ * resolves what it had firing at the next evaluation; a rule enabled again fires anew.
+ */
+export async function updateAlertRule(
+  store: Store,
+  params: { ref: string; changes: AlertRuleChanges; actor: string; now: number },
+): Promise<AlertRule> {
+  const current = await findAlertRule(store, params.ref);
+  const { changes } = params;
+  if (Object.values(changes).every((value) => value === undefined)) {
+    throw new ValidationError('nothing to change: give at least one setting');
+  }
+  const queue = changes.queue === undefined ? current.queue : changes.queue;
+  if (queue !== null && queue !== current.queue && !(await store.queueGet({ name: queue }))) {
+    throw new NotFoundError(`queue "${queue}" does not exist`);
+  }
+  const rule: AlertRule = {
+    ...current,
+    name: changes.name ?? current.name,
+    queue,
+    threshold:
+      changes.threshold === undefined ? current.threshold : parseThreshold(current.kind, changes.threshold),
+    windowMs:
+      changes.window === undefined
+        ? current.windowMs
+        : changes.window === null
+          ? null
+          : parseDuration(changes.window, 'window'),
+    cooldownMs:
+      changes.cooldown === undefined ? current.cooldownMs : parseDuration(changes.cooldown, 'cooldown'),
+    channels:
+      changes.channels === undefined
+        ? current.channels
+        : changes.channels.map((c) =>
+            c.url === undefined ? { type: c.type } : { type: c.type, url: c.url },
+          ),
+    enabled: changes.enabled ?? current.enabled,
+  };
+  return store.alertRuleUpdate({ rule: validateAlertRule(rule), actor: params.actor, now: params.now });
+}
+
+/** How long resolved alerts and their notifications are kept by default. */
+export const DEFAULT_ALERT_HISTORY_MS = 30 * 86_400_000;
+
+/** Alerts (and deliveries) pruned per transaction. */
+const PRUNE_BATCH = 1_000;
+
+/**
+ * Deletes the alert history older than `keepMs` (default 30 days): alerts resolved before
+ * `now - keepMs` with their notifications, and sent or failed review reports created before
+ * it. Firing alerts and pending notifications stay whatever their age. Runs in batches of 1,000.
+ */
+export async function pruneAlertHistory(
+  store: Store,
+  params: { now: number; keepMs?: number },
+): Promise<{ alerts: number; deliveries: number; before: number }> {
+  const before = params.now - (params.keepMs ?? DEFAULT_ALERT_HISTORY_MS);
+  const total = { alerts: 0, deliveries: 0, before };
+  for (;;) {
+    const pruned = await store.alertPrune({ before, limit: PRUNE_BATCH });
+    total.alerts += pruned.alerts;
+    total.deliveries += pruned.deliveries;
+    if (pruned.alerts < PRUNE_BATCH && pruned.deliveries < PRUNE_BATCH) return total;
+  }
+}
+
 /** An alert of the history with its notifications (newest first). */
 export interface AlertHistoryEntry extends Alert {
   deliveries: Omit<AlertDelivery, 'payload'>[];

@@ -445,6 +445,19 @@ export interface Store {
    * entry. Throws `NotFoundError` for an unknown id.
    */
   alertRuleRemove(params: { id: string; actor: string; now: number }): Promise<AlertRule>;
+  /**
+   * Replaces the settings of the rule with `rule.id` (its `createdAt` and `createdBy` stay) and
+   * appends an `alert_rule.update` audit entry (the settings after, and `before`) in the same
+   * transaction. Throws `NotFoundError` for an unknown id, `ConflictError` when another rule
+   * has the name.
+   */
+  alertRuleUpdate(params: { rule: AlertRule; actor: string; now: number }): Promise<AlertRule>;
+  /**
+   * Deletes at most `limit` alerts resolved before `before`, oldest first, with their
+   * deliveries, and at most `limit` finished (delivered or failed) deliveries of no alert (review
+   * reports) created before `before`. Firing alerts and pending deliveries are never deleted.
+   */
+  alertPrune(params: { before: number; limit: number }): Promise<{ alerts: number; deliveries: number }>;
   /** Alerts newest first (by firedAt, then id), optionally only those in `state`. */
   alertList(params: { state?: AlertState; limit: number }): Promise<Alert[]>;
   /** For each key that has a resolved alert, when the latest one resolved (for the cooldown). */

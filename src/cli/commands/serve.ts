@@ -30,6 +30,7 @@ interface ServeFlags {
   logRequests?: boolean;
   cacheTtl: string;
   alertInterval: string;
+  alertHistory: string;
   dashboardUrl?: string;
   reviewWebhook: string[];
   reviewSlack: string[];
@@ -68,6 +69,11 @@ export function registerServeCommand(program: Command, io: CliIo): void {
       '1s',
     )
     .option('--alert-interval <duration>', 'how often the alert rules are evaluated', '30s')
+    .option(
+      '--alert-history <duration>',
+      'keep resolved alerts and their notifications this long (0: forever)',
+      '30d',
+    )
     .option('--dashboard-url <url>', 'public address of the dashboard, for links in alert notifications')
     .option(
       '--review-webhook <url>',
@@ -98,6 +104,10 @@ export function registerServeCommand(program: Command, io: CliIo): void {
       if (cacheTtlMs > 60_000) throw new ValidationError('invalid --cache-ttl: use at most 1m');
       if (parseDuration(flags.alertInterval, '--alert-interval') < 1000) {
         throw new ValidationError('invalid --alert-interval: use at least 1s');
+      }
+      const historyMs = parseDuration(flags.alertHistory, '--alert-history');
+      if (historyMs !== 0 && historyMs < 3_600_000) {
+        throw new ValidationError('invalid --alert-history: use at least 1h, or 0 to keep alerts forever');
       }
       if (parseDuration(flags.reviewEvery, '--review-every') < 60_000) {
         throw new ValidationError('invalid --review-every: use at least 1m');
@@ -137,6 +147,8 @@ async function serve(
   const dl = await Deadletter.open({
     store,
     actor: 'dlq serve',
+    // The archive files the API lists, reads and imports, and where its retention sweeps write.
+    archiveDir: ctx.archiveDir,
     onAttempt: metrics.observeAttempt,
     maintenance: {
       onError,
@@ -147,6 +159,7 @@ async function serve(
           clock: systemClock,
           logger,
           evaluateEveryMs: parseDuration(flags.alertInterval, '--alert-interval'),
+          historyMs: parseDuration(flags.alertHistory, '--alert-history'),
           ...(flags.dashboardUrl !== undefined && { dashboardUrl: flags.dashboardUrl }),
           review: {
             channels: [

@@ -217,5 +217,80 @@ export function describeAlerts(ctx: StoreContext): void {
         late.id,
       ]);
     });
+    it('updates a rule in place, audited with what it was; a taken name conflicts', async () => {
+      const r = rule();
+      const other = rule({ name: 'other' });
+      await ctx.store.alertRuleCreate({ rule: r, actor: 'alice' });
+      await ctx.store.alertRuleCreate({ rule: other, actor: 'alice' });
+      const changed: AlertRule = {
+        ...r,
+        name: 'orders-deep',
+        threshold: 500,
+        cooldownMs: 5_000,
+        channels: [{ type: 'log' }],
+        enabled: false,
+        // What was created, by whom and when, is not for an update to change.
+        createdAt: T0 + 99,
+        createdBy: 'mallory',
+      };
+      const updated = await ctx.store.alertRuleUpdate({ rule: changed, actor: 'bob', now: T0 + 50 });
+      expect(updated).toEqual({ ...changed, createdAt: r.createdAt, createdBy: r.createdBy });
+      expect(await ctx.store.alertRuleList()).toEqual([updated, other]);
+      const [entry] = await ctx.store.auditList({ limit: 1 });
+      expect([entry?.action, entry?.actor, entry?.targetId, entry?.at]).toEqual([
+        'alert_rule.update',
+        'bob',
+        'orders-deep',
+        T0 + 50,
+      ]);
+      expect(entry?.details.threshold).toBe(500);
+      expect((entry?.details.before as { threshold?: number } | undefined)?.threshold).toBe(100);
+
+      await expect(
+        ctx.store.alertRuleUpdate({ rule: { ...updated, name: 'other' }, actor: 'bob', now: T0 + 51 }),
+      ).rejects.toBeInstanceOf(ConflictError);
+      await expect(
+        ctx.store.alertRuleUpdate({ rule: { ...updated, id: 'missing' }, actor: 'bob', now: T0 + 51 }),
+      ).rejects.toBeInstanceOf(NotFoundError);
+      expect(await ctx.store.alertRuleList()).toEqual([updated, other]);
+    });
+
+    it('prunes resolved alerts before a time with their deliveries, never firing ones or pending reports', async () => {
+      const r = rule();
+      await ctx.store.alertRuleCreate({ rule: r, actor: 'alice' });
+      const old = alert(r, { firedAt: T0 });
+      await ctx.store.alertFire({ alert: old, deliveries: [delivery(old.id)] });
+      await ctx.store.alertResolve({ id: old.id, now: T0 + 100, deliveries: [delivery(old.id)] });
+      const recent = alert(r, { firedAt: T0 + 200 });
+      await ctx.store.alertFire({ alert: recent, deliveries: [] });
+      await ctx.store.alertResolve({ id: recent.id, now: T0 + 1000, deliveries: [delivery(recent.id)] });
+      const firing = alert(r, { firedAt: T0 + 300, groupId: 'g' });
+      await ctx.store.alertFire({ alert: firing, deliveries: [delivery(firing.id)] });
+      const oldReport = delivery(null, { event: 'review', status: 'delivered', createdAt: T0 + 10 });
+      const pendingReport = delivery(null, { event: 'review', createdAt: T0 + 10 });
+      const newReport = delivery(null, { event: 'review', status: 'failed', createdAt: T0 + 900 });
+      await ctx.store.alertDeliveryInsert({ deliveries: [oldReport, pendingReport, newReport] });
+
+      expect(await ctx.store.alertPrune({ before: T0 + 500, limit: 100 })).toEqual({
+        alerts: 1,
+        deliveries: 3,
+      });
+      expect((await ctx.store.alertList({ limit: 10 })).map((a) => a.id)).toEqual([firing.id, recent.id]);
+      expect(await ctx.store.alertDeliveryList({ alertIds: [old.id], limit: 10 })).toEqual([]);
+      expect(
+        (await ctx.store.alertDeliveryList({ event: 'review', limit: 10 })).map((d) => d.id).sort(),
+      ).toEqual([pendingReport.id, newReport.id].sort());
+      // Nothing more is that old; the resolve of `old` still counts for nothing (it is gone).
+      expect(await ctx.store.alertPrune({ before: T0 + 500, limit: 100 })).toEqual({
+        alerts: 0,
+        deliveries: 0,
+      });
+      // A limit prunes the oldest first.
+      expect(await ctx.store.alertPrune({ before: T0 + 5000, limit: 1 })).toEqual({
+        alerts: 1,
+        deliveries: 2,
+      });
+      expect((await ctx.store.alertList({ limit: 10 })).map((a) => a.id)).toEqual([firing.id]);
+    });
   });
 }

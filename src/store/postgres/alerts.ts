@@ -170,6 +170,95 @@ export class PostgresAlerts {
     });
   }
 
+  async ruleUpdate(rule: AlertRule, actor: string, now: number): Promise<AlertRule> {
+    return this.db.transaction(async (tx) => {
+      const found = await tx.query<AlertRuleRow>(
+        'alert_rule_lock',
+        `SELECT ${RULE_COLUMNS} FROM ${this.s}.alert_rules WHERE id = $1 FOR UPDATE`,
+        [rule.id],
+      );
+      const before = found.rows[0];
+      if (!before) throw new NotFoundError(`no alert rule with id "${rule.id}"`);
+      const clash = await tx.query<{ id: string }>(
+        'alert_rule_by_name',
+        `SELECT id FROM ${this.s}.alert_rules WHERE name = $1 AND id <> $2`,
+        [rule.name, rule.id],
+      );
+      if (clash.rows.length > 0) {
+        throw new ConflictError(`an alert rule named "${rule.name}" exists: pick another name`);
+      }
+      const { rows } = await tx.query<AlertRuleRow>(
+        'alert_rule_update',
+        `UPDATE ${this.s}.alert_rules SET name = $2, queue = $3, kind = $4, threshold = $5, window_ms = $6,
+           cooldown_ms = $7, channels = $8, enabled = $9
+         WHERE id = $1 RETURNING ${RULE_COLUMNS}`,
+        [
+          rule.id,
+          rule.name,
+          rule.queue,
+          rule.kind,
+          rule.threshold,
+          rule.windowMs,
+          rule.cooldownMs,
+          JSON.stringify(rule.channels),
+          rule.enabled,
+        ],
+      );
+      const updated = toRule(rows[0] as AlertRuleRow);
+      await appendAudit(tx, this.schema, [
+        {
+          at: now,
+          actor,
+          action: 'alert_rule.update',
+          targetType: 'alert_rule',
+          targetId: updated.name,
+          details: { ...ruleForAudit(updated), before: ruleForAudit(toRule(before)) },
+        },
+      ]);
+      return updated;
+    });
+  }
+
+  async prune(before: number, limit: number): Promise<{ alerts: number; deliveries: number }> {
+    return this.db.transaction(async (tx) => {
+      const { rows } = await tx.query<{ id: string }>(
+        'alert_prunable',
+        `SELECT id FROM ${this.s}.alerts WHERE state = 'resolved' AND resolved_at < $1
+         ORDER BY resolved_at, id LIMIT $2 FOR UPDATE`,
+        [before, limit],
+      );
+      const ids = rows.map((row) => row.id);
+      let deliveries = 0;
+      let alerts = 0;
+      if (ids.length > 0) {
+        deliveries +=
+          (
+            await tx.query(
+              'alert_prune_deliveries',
+              `DELETE FROM ${this.s}.alert_deliveries WHERE alert_id = ANY($1::text[])`,
+              [ids],
+            )
+          ).rowCount ?? 0;
+        alerts +=
+          (await tx.query('alert_prune', `DELETE FROM ${this.s}.alerts WHERE id = ANY($1::text[])`, [ids]))
+            .rowCount ?? 0;
+      }
+      // Review reports belong to no alert: finished ones go by their age.
+      deliveries +=
+        (
+          await tx.query(
+            'alert_prune_reviews',
+            `DELETE FROM ${this.s}.alert_deliveries WHERE id IN (
+               SELECT id FROM ${this.s}.alert_deliveries
+               WHERE alert_id IS NULL AND status <> 'pending' AND created_at < $1
+               ORDER BY created_at LIMIT $2)`,
+            [before, limit],
+          )
+        ).rowCount ?? 0;
+      return { alerts, deliveries };
+    });
+  }
+
   async ruleList(): Promise<AlertRule[]> {
     const { rows } = await this.db.query<AlertRuleRow>(
       'alert_rule_list',

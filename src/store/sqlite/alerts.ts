@@ -116,6 +116,8 @@ export class SqliteAlerts {
   private readonly ruleByNameOrId: Database.Statement<[string, string], AlertRuleRow>;
   private readonly ruleAll: Database.Statement<[], AlertRuleRow>;
   private readonly ruleDelete: Database.Statement<[string], AlertRuleRow>;
+  private readonly ruleUpdateById: Database.Statement<[AlertRuleRow]>;
+  private readonly prunableAlerts: Database.Statement<[number, number], { id: string }>;
   private readonly resolveByRule: Database.Statement<[number, string]>;
   private readonly alertInsert: Database.Statement<[AlertRow]>;
   private readonly alertFiringByKey: Database.Statement<[string], { id: string }>;
@@ -137,6 +139,14 @@ export class SqliteAlerts {
     this.ruleByNameOrId = db.prepare('SELECT * FROM alert_rules WHERE name = ? OR id = ?');
     this.ruleAll = db.prepare('SELECT * FROM alert_rules ORDER BY name');
     this.ruleDelete = db.prepare('DELETE FROM alert_rules WHERE id = ? RETURNING *');
+    this.ruleUpdateById = db.prepare(
+      `UPDATE alert_rules SET name = @name, queue = @queue, kind = @kind, threshold = @threshold,
+         window_ms = @window_ms, cooldown_ms = @cooldown_ms, channels = @channels, enabled = @enabled
+       WHERE id = @id AND created_at = @created_at AND created_by = @created_by`,
+    );
+    this.prunableAlerts = db.prepare(
+      `SELECT id FROM alerts WHERE state = 'resolved' AND resolved_at < ? ORDER BY resolved_at, id LIMIT ?`,
+    );
     this.resolveByRule = db.prepare(
       `UPDATE alerts SET state = 'resolved', resolved_at = ?,
          details = json_set(details, '$.resolvedBy', 'rule removed')
@@ -197,6 +207,70 @@ export class SqliteAlerts {
           details: ruleForAudit(rule),
         });
         return rule;
+      })
+      .immediate();
+  }
+
+  ruleUpdate(rule: AlertRule, actor: string, now: number): AlertRule {
+    return this.db
+      .transaction(() => {
+        const before = this.ruleByNameOrId.get(rule.id, rule.id);
+        if (!before || before.id !== rule.id) throw new NotFoundError(`no alert rule with id "${rule.id}"`);
+        const clash = this.ruleByNameOrId.get(rule.name, rule.name);
+        if (clash && clash.id !== rule.id) {
+          throw new ConflictError(`an alert rule named "${rule.name}" exists: pick another name`);
+        }
+        this.ruleUpdateById.run({
+          id: rule.id,
+          name: rule.name,
+          queue: rule.queue,
+          kind: rule.kind,
+          threshold: rule.threshold,
+          window_ms: rule.windowMs,
+          cooldown_ms: rule.cooldownMs,
+          channels: JSON.stringify(rule.channels),
+          enabled: rule.enabled ? 1 : 0,
+          created_at: before.created_at,
+          created_by: before.created_by,
+        });
+        const updated = toRule(this.ruleByNameOrId.get(rule.id, rule.id) as AlertRuleRow);
+        this.audit.append({
+          at: now,
+          actor,
+          action: 'alert_rule.update',
+          targetType: 'alert_rule',
+          targetId: updated.name,
+          details: { ...ruleForAudit(updated), before: ruleForAudit(toRule(before)) },
+        });
+        return updated;
+      })
+      .immediate();
+  }
+
+  prune(before: number, limit: number): { alerts: number; deliveries: number } {
+    return this.db
+      .transaction(() => {
+        const ids = this.prunableAlerts.all(before, limit).map((row) => row.id);
+        let deliveries = 0;
+        let alerts = 0;
+        if (ids.length > 0) {
+          const list = JSON.stringify(ids);
+          deliveries += this.db
+            .prepare('DELETE FROM alert_deliveries WHERE alert_id IN (SELECT value FROM json_each(?))')
+            .run(list).changes;
+          alerts = this.db
+            .prepare('DELETE FROM alerts WHERE id IN (SELECT value FROM json_each(?))')
+            .run(list).changes;
+        }
+        // Review reports belong to no alert: finished ones go by their age.
+        deliveries += this.db
+          .prepare(
+            `DELETE FROM alert_deliveries WHERE id IN (
+               SELECT id FROM alert_deliveries WHERE alert_id IS NULL AND status <> 'pending' AND created_at < ?
+               ORDER BY created_at LIMIT ?)`,
+          )
+          .run(before, limit).changes;
+        return { alerts, deliveries };
       })
       .immediate();
   }

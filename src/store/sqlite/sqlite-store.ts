@@ -767,6 +767,16 @@ export class SqliteStore implements Store {
     return this.alerts.ruleRemove(params.id, params.actor, params.now);
   }
 
+  async alertRuleUpdate(
+    params: Parameters<Store['alertRuleUpdate']>[0],
+  ): ReturnType<Store['alertRuleUpdate']> {
+    return this.alerts.ruleUpdate(params.rule, params.actor, params.now);
+  }
+
+  async alertPrune(params: Parameters<Store['alertPrune']>[0]): ReturnType<Store['alertPrune']> {
+    return this.alerts.prune(params.before, params.limit);
+  }
+
   async alertList(params: Parameters<Store['alertList']>[0]): ReturnType<Store['alertList']> {
     return this.alerts.list(params);
   }
