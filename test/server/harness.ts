@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import type { ApiRole } from '../../src/core/api-token.ts';
 import { PermanentError, TransientError } from '../../src/core/errors.ts';
@@ -17,6 +20,8 @@ export interface ServerFixture {
   metrics: ServerMetrics;
   /** The SQLite store's URL, for the CLI run against the store itself. */
   storeUrl: string;
+  /** The server's archive directory (a temp directory of its own unless given). */
+  archiveDir: string;
   /** Secrets by role; each token is named after its role. */
   tokens: Record<ApiRole, string>;
   /** `inject` with `Authorization: Bearer <token of role>` (no header for `none`). */
@@ -25,11 +30,21 @@ export interface ServerFixture {
 }
 
 /** Opens a fresh store, creates viewer/operator/admin tokens and a server on it. */
-export async function startServer(deps: Omit<ServerDeps, 'dl'> = {}): Promise<ServerFixture> {
+export async function startServer(
+  deps: Omit<ServerDeps, 'dl'> = {},
+  options: { archiveDir?: string } = {},
+): Promise<ServerFixture> {
   const path = tempDbPath('deadletter-server');
   const store = await openStore(`sqlite:${path}`, { migrate: true });
   const metrics = new ServerMetrics();
-  const dl = await Deadletter.open({ store, maintenance: false, onAttempt: metrics.observeAttempt });
+  const ownArchiveDir = options.archiveDir === undefined;
+  const archiveDir = options.archiveDir ?? (await mkdtemp(join(tmpdir(), 'deadletter-server-archive-')));
+  const dl = await Deadletter.open({
+    store,
+    maintenance: false,
+    onAttempt: metrics.observeAttempt,
+    archiveDir,
+  });
   const tokens = {} as Record<ApiRole, string>;
   for (const role of ['viewer', 'operator', 'admin'] as const) {
     tokens[role] = (
@@ -44,6 +59,7 @@ export async function startServer(deps: Omit<ServerDeps, 'dl'> = {}): Promise<Se
     dl,
     metrics,
     storeUrl: `sqlite:${path}`,
+    archiveDir,
     tokens,
     call: (role, options) =>
       app.inject({
@@ -58,6 +74,7 @@ export async function startServer(deps: Omit<ServerDeps, 'dl'> = {}): Promise<Se
       await dl.close();
       await store.close();
       await removeDb(path);
+      if (ownArchiveDir) await rm(archiveDir, { recursive: true, force: true });
     },
   };
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ALERT_CHANNEL_TYPES, ALERT_KINDS } from '../../core/alert.ts';
-import { createAlertRule, listAlertHistory, removeAlertRule } from '../../engine/alerts.ts';
+import type { AlertRuleChanges } from '../../engine/alerts.ts';
+import { createAlertRule, listAlertHistory, removeAlertRule, updateAlertRule } from '../../engine/alerts.ts';
 import { AUTH_ERRORS, errorResponses } from '../errors.ts';
 import { actorOf } from './actor.ts';
 import type { RouteModule } from './context.ts';
@@ -37,6 +38,18 @@ const ruleInputSchema = z
     window: durationSchema.nullable().optional(),
     cooldown: durationSchema.optional(),
     channels: z.array(channelSchema).min(1).max(10),
+    enabled: z.boolean().optional(),
+  })
+  .strict();
+
+const ruleChangesSchema = z
+  .object({
+    name: z.string().min(1).max(100).optional(),
+    queue: z.string().min(1).max(200).nullable().optional().describe('null: every queue'),
+    threshold: z.union([z.number().int().min(0), z.string().min(1).max(40)]).optional(),
+    window: durationSchema.nullable().optional(),
+    cooldown: durationSchema.optional(),
+    channels: z.array(channelSchema).min(1).max(10).optional(),
     enabled: z.boolean().optional(),
   })
   .strict();
@@ -110,6 +123,34 @@ export const alertRoutes: RouteModule = (app, { dl }) => {
         now: dl.clock.now(),
       });
       return reply.code(201).send(rule);
+    },
+  });
+
+  app.patch('/api/alert-rules/:rule', {
+    config: { access: 'admin' },
+    schema: {
+      tags: ['alerts'],
+      summary:
+        'Change an alert rule (by id or name): the settings given, others kept; enabled false disables it (audited)',
+      params: z.object({ rule: z.string().min(1).max(200) }),
+      body: ruleChangesSchema,
+      response: { 200: alertRuleSchema, ...errorResponses(...AUTH_ERRORS, 404, 409, 422) },
+    },
+    handler: async (request) => {
+      const { channels, ...rest } = request.body;
+      return updateAlertRule(dl.store, {
+        ref: request.params.rule,
+        changes: {
+          ...rest,
+          ...(channels !== undefined && {
+            channels: channels.map((c) =>
+              c.url === undefined ? { type: c.type } : { type: c.type, url: c.url },
+            ),
+          }),
+        } as AlertRuleChanges,
+        actor: actorOf(request),
+        now: dl.clock.now(),
+      });
     },
   });
 

@@ -1,4 +1,5 @@
 import { alertRoutes } from './alerts.ts';
+import { archiveRoutes } from './archives.ts';
 import { auditRoutes } from './audit.ts';
 import type { RouteModule } from './context.ts';
 import { deadLetterRoutes } from './dead-letters.ts';
@@ -35,4 +36,5 @@ export const ROUTE_MODULES: readonly RouteModule[] = [
   discardRoutes,
   triageRoutes,
   alertRoutes,
+  archiveRoutes,
 ];

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { DeadLetterFilter } from '../../core/dead-letter.ts';
+import { REPLAY_JOB_STATUSES } from '../../core/replay.ts';
 import type { ReplayOptions } from '../../engine/replays.ts';
 import { AUTH_ERRORS, errorResponses } from '../errors.ts';
 import { idSchema, queueNameSchema } from '../schemas.ts';
@@ -90,12 +91,22 @@ export const replayRoutes: RouteModule = (app, { dl }) => {
       summary: 'Replay jobs, newest first',
       querystring: z.object({
         limit: z.coerce.number().int().min(1).max(1000).optional().describe('default 50'),
+        status: z
+          .union([z.enum(REPLAY_JOB_STATUSES), z.array(z.enum(REPLAY_JOB_STATUSES)).max(8)])
+          .optional()
+          .describe('only jobs in this status (repeat for several)'),
       }),
       response: { 200: z.object({ jobs: z.array(replayJobSchema) }), ...errorResponses(...AUTH_ERRORS, 422) },
     },
-    handler: async (request) => ({
-      jobs: await dl.listReplayJobs(request.query.limit === undefined ? {} : { limit: request.query.limit }),
-    }),
+    handler: async (request) => {
+      const { limit, status } = request.query;
+      return {
+        jobs: await dl.listReplayJobs({
+          ...(limit !== undefined && { limit }),
+          ...(status !== undefined && { status }),
+        }),
+      };
+    },
   });
 
   app.get('/api/replays/:id', {

@@ -42,6 +42,7 @@ export const triageRoutes: RouteModule = (app, { dl }) => {
       response: {
         200: z.object({
           deadLetter: deadLetterSchema,
+          previousBody: jsonSchema.describe('the body before this edit'),
           changes: z.array(
             z.object({
               path: z.string(),
@@ -58,7 +59,7 @@ export const triageRoutes: RouteModule = (app, { dl }) => {
       const result = await dl.editDeadLetter(request.params.id, request.body.body as never, {
         actor: actorOf(request),
       });
-      return { deadLetter: result.deadLetter, changes: result.changes };
+      return { deadLetter: result.deadLetter, previousBody: result.previousBody, changes: result.changes };
     },
   });
 
