@@ -10,6 +10,11 @@ import type { Tier } from './tier.ts';
 export interface FailureRules {
   classifierRules?: readonly ClassifierRule[];
   fingerprintRules?: readonly FingerprintRule[];
+  /**
+   * The stored fingerprint rules (`dlq group rule add`) that apply now, tried after
+   * `fingerprintRules`; a function because they change while a worker runs.
+   */
+  storedFingerprintRules?: () => readonly FingerprintRule[];
   /** Overrides the queue's stored backoff. */
   backoff?: BackoffFunction;
   /** Source of randomness for jitter; injectable for tests. */
@@ -61,7 +66,11 @@ export function planFailure(params: {
     return { outcome: 'retry', visibleAt: now + decision.delayMs, tier: classification.tier };
   }
   if (decision.kind === 'drop') return { outcome: 'drop', tier: decision.tier };
-  const fp = fingerprintFailure(failure, rules.fingerprintRules);
+  const stored = rules.storedFingerprintRules?.() ?? [];
+  const fp = fingerprintFailure(
+    failure,
+    stored.length === 0 ? rules.fingerprintRules : [...(rules.fingerprintRules ?? []), ...stored],
+  );
   return {
     outcome: 'dead',
     death: {

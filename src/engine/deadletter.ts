@@ -17,9 +17,12 @@ import {
   GROUP_STATUSES,
   type Group,
   type GroupFilter,
+  type GroupMergeResult,
   type GroupSort,
   type GroupStatus,
+  type MergedGroup,
 } from '../core/group.ts';
+import { type GroupRule, type GroupRuleInput, validateGroupRuleInput } from '../core/group-rule.ts';
 import { newId } from '../core/ids.ts';
 import type { DeadLetterLineage, ReplayedDeadLetter } from '../core/lineage.ts';
 import type { Json, NewMessage } from '../core/message.ts';
@@ -48,6 +51,7 @@ import { type AuditListParams, type AuditPage, listAuditEntries } from './audit-
 import { type DeadLetterEditResult, editDeadLetterBody } from './dead-letter-edit.ts';
 import { type DiscardOptions, type DiscardReport, discardDeadLetters } from './discard.ts';
 import { gatherDoctor } from './doctor.ts';
+import { StoredGroupRules } from './group-rules.ts';
 import { type LeaseSweepResult, sweepExpiredLeases } from './lease-sweeper.ts';
 import { type MaintenanceOptions, MaintenanceRunner, type MaintenanceService } from './maintenance.ts';
 import type { ReplayRunResult } from './replay-runner.ts';
@@ -78,6 +82,11 @@ export interface DeadletterOptions {
   rules?: FailureRules;
   /** Per-queue rules, by queue name. */
   queues?: Record<string, FailureRules>;
+  /**
+   * How often this process reloads the stored fingerprint rules (`dlq group rule add`), which
+   * apply after the rules above. Default 2s; 0 loads them once, when the first worker starts.
+   */
+  groupRuleRefresh?: Duration;
   /** Largest accepted body, serialised as JSON. Default 1 MiB. */
   maxBodyBytes?: number;
   /**
@@ -168,12 +177,18 @@ export class Deadletter {
   private readonly replays: Replays;
   private retentionSweeper: RetentionSweeper | undefined;
   private readonly listening = new Map<string, Promise<{ close: () => Promise<void> } | undefined>>();
+  private readonly groupRules: StoredGroupRules;
 
   private constructor(store: Store, ownsStore: boolean, options: DeadletterOptions) {
     this.store = store;
     this.ownsStore = ownsStore;
     this.options = options;
     this.clock = options.clock ?? systemClock;
+    this.groupRules = new StoredGroupRules(
+      store,
+      parseDuration(options.groupRuleRefresh ?? 2_000, 'group rule refresh'),
+      (error) => console.error('deadletter: cannot load the stored group rules:', error),
+    );
     this.sent.setMaxListeners(0);
     this.replays = new Replays(
       {
@@ -339,6 +354,7 @@ export class Deadletter {
     options: WorkerOptions = {},
   ): Promise<Worker> {
     const record = await this.getQueue(queue);
+    await this.groupRules.start();
     const worker = new Worker(
       {
         store: this.store,
@@ -368,6 +384,8 @@ export class Deadletter {
   startMaintenance(): MaintenanceRunner {
     if (!this.maintenance) {
       const options = this.options.maintenance || {};
+      // The lease-expiry sweep dead-letters too: it applies the stored group rules.
+      this.groupRules.start().catch((error: unknown) => console.error('deadletter group rules:', error));
       this.maintenance = new MaintenanceRunner(
         this.store,
         this.clock,
@@ -452,8 +470,78 @@ export class Deadletter {
 
   async getGroup(id: string): Promise<Group> {
     const group = await this.store.groupGet({ id });
-    if (!group) throw new NotFoundError(`unknown group "${id}"`);
-    return group;
+    if (group) return group;
+    const alias = await this.store.groupAliasGet({ id });
+    throw new NotFoundError(
+      alias ? `group "${id}" was merged into "${alias.targetId}"` : `unknown group "${id}"`,
+    );
+  }
+
+  /**
+   * Merges groups into `target`: their dead letters move to it, its counts, times, queues and
+   * sample take theirs in, and they leave the group list. Later failures that compute a merged
+   * group's id land in `target` (an alias; a chain A into B, then B into C, sends A to C). The
+   * target keeps its status. Replay history and tombstones keep the group id they had. Audited
+   * (`group.merge`). `dryRun` reports the same result and changes nothing.
+   */
+  mergeGroups(
+    target: string,
+    sources: string[],
+    options: ActorOptions & { dryRun?: boolean } = {},
+  ): Promise<GroupMergeResult> {
+    if (!Array.isArray(sources) || sources.some((s) => typeof s !== 'string' || s.length === 0)) {
+      throw new ValidationError('sources must be group ids');
+    }
+    return this.store.groupMerge({
+      target,
+      sources,
+      actor: this.actorOf(options),
+      now: this.clock.now(),
+      ...(options.dryRun !== undefined && { dryRun: options.dryRun }),
+    });
+  }
+
+  /** The groups merged into a group (directly or through a chain), latest merge first. */
+  async listMergedGroups(target: string): Promise<MergedGroup[]> {
+    await this.getGroup(target);
+    return this.store.groupListMerged({ target });
+  }
+
+  /**
+   * Stores a fingerprint rule (data, applied in every process after the rules given in code;
+   * see {@link StoredGroupRules}). Audited (`group_rule.create`). ValidationError for a bad
+   * name, match (a regex that does not compile) or fingerprint; NotFoundError for an unknown
+   * queue; ConflictError for a name in use.
+   */
+  async addGroupRule(input: GroupRuleInput, options: ActorOptions = {}): Promise<GroupRule> {
+    const valid = validateGroupRuleInput(input);
+    if (valid.queue !== null) await this.getQueue(valid.queue);
+    const actor = this.actorOf(options);
+    const rule = await this.store.groupRuleCreate({
+      rule: { id: newId(), ...valid, createdAt: this.clock.now(), createdBy: actor },
+      actor,
+    });
+    await this.groupRules.reload();
+    return rule;
+  }
+
+  /** The stored fingerprint rules, in the order they are tried (oldest first). */
+  listGroupRules(): Promise<GroupRule[]> {
+    return this.store.groupRuleList();
+  }
+
+  /** Removes a stored fingerprint rule by id or name; audited (`group_rule.remove`). */
+  async removeGroupRule(idOrName: string, options: ActorOptions = {}): Promise<GroupRule> {
+    const rules = await this.store.groupRuleList();
+    const rule = rules.find((r) => r.id === idOrName) ?? rules.find((r) => r.name === idOrName);
+    if (!rule) throw new NotFoundError(`unknown group rule "${idOrName}"`);
+    const removed = await this.store.groupRuleRemove({
+      id: rule.id,
+      actor: this.actorOf(options),
+      now: this.clock.now(),
+    });
+    await this.groupRules.reload();
+    return removed;
   }
 
   /**
@@ -689,6 +777,7 @@ export class Deadletter {
     await this.replays.stop();
     await this.retentionSweeper?.stop();
     await this.sweeping?.catch(() => undefined);
+    await this.groupRules.stop();
     const subscriptions = await Promise.all(this.listening.values());
     await Promise.allSettled(subscriptions.map((s) => s?.close()));
     if (this.ownsStore) await this.store.close();
@@ -706,7 +795,11 @@ export class Deadletter {
   }
 
   private rulesFor(queue: string): FailureRules {
-    return { ...this.options.rules, ...this.options.queues?.[queue] };
+    return {
+      ...this.options.rules,
+      ...this.options.queues?.[queue],
+      storedFingerprintRules: () => this.groupRules.forQueue(queue),
+    };
   }
 
   private async queueSettings(name: string): Promise<QueueRecord> {
