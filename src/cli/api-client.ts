@@ -1,14 +1,35 @@
-import type { DeadLetter } from '../core/dead-letter.ts';
+import type { AlertRule, AlertState } from '../core/alert.ts';
+import type { DeadLetter, DeadLetterFilter } from '../core/dead-letter.ts';
+import type { DoctorReport } from '../core/doctor.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../core/errors.ts';
 import type { Group, GroupStatus } from '../core/group.ts';
-import type { NewMessage } from '../core/message.ts';
+import type { Json, NewMessage } from '../core/message.ts';
+import type { QueueDocs, QueueDocsInput } from '../core/queue-docs.ts';
 import { formatBackoff, type QueueRecord, type QueueSettingsInput } from '../core/queue-settings.ts';
+import {
+  isFinalReplayStatus,
+  type ReplayJob,
+  type ReplayJobStatus,
+  type ReplayPlan,
+  type ReplaySkip,
+} from '../core/replay.ts';
+import type { ReviewReport } from '../core/review.ts';
+import type { AlertHistoryEntry, AlertRuleChanges, AlertRuleInput } from '../engine/alerts.ts';
+import type { ApiTokenInfo, CreatedApiToken } from '../engine/api-tokens.ts';
+import type { ArchiveImportResult } from '../engine/archive-import.ts';
+import type { AuditListParams, AuditPage } from '../engine/audit-listing.ts';
+import type { DeadLetterEditResult } from '../engine/dead-letter-edit.ts';
 import type {
   DeadLetterListParams,
   DeadLetterPage,
   Deadletter,
   QueueStatsReport,
 } from '../engine/deadletter.ts';
+import type { DiscardOptions, DiscardReport } from '../engine/discard.ts';
+import type { ReplayRunResult } from '../engine/replay-runner.ts';
+import type { ReplayOptions, ReplayOutcome, ResumeOptions } from '../engine/replays.ts';
+import type { RetentionRunOptions, RetentionSweepResult } from '../engine/retention-sweeper.ts';
+import type { ReviewOptions } from '../engine/review.ts';
 import type { MessageInsertResult } from '../store/store.ts';
 
 /**
@@ -28,7 +49,52 @@ export type DeadletterApi = Pick<
   | 'listGroups'
   | 'getGroup'
   | 'setGroupStatus'
+  | 'editDeadLetter'
+  | 'getQueueDocs'
+  | 'setQueueDocs'
+  | 'listAudit'
+  | 'doctor'
+  | 'review'
+  | 'discard'
+  | 'replayDryRun'
+  | 'replay'
+  | 'getReplayJob'
+  | 'listReplayJobs'
+  | 'listReplaySkips'
+  | 'pauseReplay'
+  | 'resumeReplay'
+  | 'cancelReplay'
+  | 'sweepRetention'
+  | 'importArchive'
 >;
+
+/**
+ * The admin calls the CLI makes through the server or, locally, through {@link LocalAdmin}
+ * (src/cli/local-admin.ts): alert rules, the alert history and API tokens.
+ */
+export type AdminApi = Pick<
+  ApiClient,
+  | 'listAlertRules'
+  | 'addAlertRule'
+  | 'updateAlertRule'
+  | 'removeAlertRule'
+  | 'listAlertHistory'
+  | 'listTokens'
+  | 'createToken'
+  | 'revokeToken'
+>;
+
+/** An archive file as the API lists it: its name (`orders/2026-01-01.jsonl.gz`), not a path. */
+export interface RemoteArchiveFile {
+  file: string;
+  queue: string;
+  day: string;
+  records: number;
+  bytes: number;
+}
+
+/** How often a foreground replay through a server polls its job. */
+export const REPLAY_POLL_MS = 500;
 
 /** Where a server is and the token to call it with. */
 export interface ServerTarget {
@@ -126,6 +192,209 @@ export class ApiClient implements DeadletterApi {
     return this.request('POST', `/api/groups/${encodeURIComponent(id)}/status`, { body: { status } });
   }
 
+  async editDeadLetter(id: string, body: Json): Promise<DeadLetterEditResult> {
+    return this.request('PUT', `/api/dead-letters/${encodeURIComponent(id)}/body`, { body: { body } });
+  }
+
+  getQueueDocs(queue: string): Promise<QueueDocs> {
+    return this.request('GET', `/api/queues/${encodeURIComponent(queue)}/docs`);
+  }
+
+  setQueueDocs(queue: string, docs: QueueDocsInput): Promise<QueueDocs> {
+    return this.request('PUT', `/api/queues/${encodeURIComponent(queue)}/docs`, { body: docs });
+  }
+
+  listAudit(params: AuditListParams = {}): Promise<AuditPage> {
+    return this.request('GET', '/api/audit', {
+      query: {
+        action: params.action,
+        actor: params.actor,
+        target: params.targetId,
+        since: isoOf(params.since),
+        until: isoOf(params.until),
+        limit: params.limit,
+        cursor: params.cursor,
+      },
+    });
+  }
+
+  doctor(): Promise<DoctorReport> {
+    return this.request('GET', '/api/doctor');
+  }
+
+  review(options: ReviewOptions = {}): Promise<ReviewReport> {
+    return this.request('GET', '/api/review', {
+      query: { since: isoOf(options.since), until: isoOf(options.until) },
+    });
+  }
+
+  /** A discard or its dry run; the server discards in its own batches (`batchSize` and progress are local only). */
+  discard(filter: DeadLetterFilter, options: DiscardOptions = {}): Promise<DiscardReport> {
+    return this.request('POST', '/api/discards', {
+      body: {
+        selector: selectorBody(filter),
+        ...(options.reason !== undefined && { reason: options.reason }),
+        ...(options.dryRun !== undefined && { dryRun: options.dryRun }),
+      },
+    });
+  }
+
+  replayDryRun(filter: DeadLetterFilter, options: { to?: string } = {}): Promise<ReplayPlan> {
+    return this.request('POST', '/api/replays/dry-run', {
+      body: { selector: selectorBody(filter), ...(options.to !== undefined && { to: options.to }) },
+    });
+  }
+
+  /**
+   * Creates a replay job on the server (its replay runner runs it). With `detach` the job is
+   * returned at once (`pending`); else it is followed by polling until it ends or pauses,
+   * calling `onProgress`; aborting `signal` pauses it (as Ctrl-C does in the foreground).
+   */
+  async replay(filter: DeadLetterFilter, options: ReplayOptions = {}): Promise<ReplayOutcome> {
+    const body: Record<string, unknown> = { selector: selectorBody(filter) };
+    if (options.to !== undefined) body.to = options.to;
+    if (options.rate !== undefined) body.rate = options.rate;
+    if (options.batchSize !== undefined) body.batchSize = options.batchSize;
+    if (options.canary !== undefined) body.canary = options.canary;
+    if (options.canaryMaxFailureRate !== undefined) body.canaryMaxFailureRate = options.canaryMaxFailureRate;
+    if (options.canaryTimeout !== undefined) body.canaryTimeout = options.canaryTimeout;
+    const created = await this.request<{ job: ReplayJob; plan: ReplayPlan }>('POST', '/api/replays', {
+      body,
+    });
+    if (options.detach === true) return { job: created.job, plan: created.plan, skipped: [] };
+    return { ...(await this.follow(created.job, options)), plan: created.plan };
+  }
+
+  getReplayJob(id: string): Promise<ReplayJob> {
+    return this.request('GET', `/api/replays/${encodeURIComponent(id)}`);
+  }
+
+  async listReplayJobs(
+    params: { status?: ReplayJobStatus | ReplayJobStatus[]; limit?: number } = {},
+  ): Promise<ReplayJob[]> {
+    const query = { status: params.status, limit: params.limit };
+    return (await this.request<{ jobs: ReplayJob[] }>('GET', '/api/replays', { query })).jobs;
+  }
+
+  async listReplaySkips(id: string): Promise<ReplaySkip[]> {
+    const path = `/api/replays/${encodeURIComponent(id)}/skips`;
+    return (await this.request<{ skips: ReplaySkip[] }>('GET', path)).skips;
+  }
+
+  pauseReplay(id: string): Promise<ReplayJob> {
+    return this.request('POST', `/api/replays/${encodeURIComponent(id)}/pause`, { body: {} });
+  }
+
+  cancelReplay(id: string): Promise<ReplayJob> {
+    return this.request('POST', `/api/replays/${encodeURIComponent(id)}/cancel`, { body: {} });
+  }
+
+  /** Resumes a paused job on the server; followed as {@link replay} does unless `detach`. */
+  async resumeReplay(id: string, options: ResumeOptions = {}): Promise<ReplayRunResult> {
+    const job = await this.request<ReplayJob>('POST', `/api/replays/${encodeURIComponent(id)}/resume`, {
+      body: {},
+    });
+    if (options.detach === true) return { job, skipped: [] };
+    return this.follow(job, options);
+  }
+
+  /** Polls a job until it is final or paused; aborting `signal` pauses it and keeps following. */
+  private async follow(
+    start: ReplayJob,
+    options: Pick<ReplayOptions, 'onProgress' | 'signal'>,
+  ): Promise<ReplayRunResult> {
+    let job = start;
+    let pausing = false;
+    for (;;) {
+      options.onProgress?.(job, []);
+      if (isFinalReplayStatus(job.status) || job.status === 'paused') break;
+      if (options.signal?.aborted && !pausing) {
+        pausing = true;
+        job = await this.pauseReplay(job.id).catch((error: unknown) => {
+          // It ended meanwhile: what it ended as is read below.
+          if (error instanceof ConflictError) return job;
+          throw error;
+        });
+        continue;
+      }
+      await sleep(REPLAY_POLL_MS, options.signal && !pausing ? options.signal : undefined);
+      job = await this.getReplayJob(job.id);
+    }
+    return { job, skipped: job.skipped > 0 ? await this.listReplaySkips(job.id) : [] };
+  }
+
+  /** One sweep on the server (its archive directory); progress is not reported. */
+  sweepRetention(options: RetentionRunOptions = {}): Promise<RetentionSweepResult> {
+    return this.request('POST', '/api/retention/run', {
+      body: {
+        ...(options.dryRun === true && { dryRun: true }),
+        ...(options.queue !== undefined && { queue: options.queue }),
+      },
+    });
+  }
+
+  /** Imports one of the server's archive files, named as {@link listArchives} names it. */
+  importArchive(file: string, options: { dryRun?: boolean } = {}): Promise<ArchiveImportResult> {
+    return this.request('POST', '/api/archives/import', {
+      body: { file, ...(options.dryRun === true && { dryRun: true }) },
+    });
+  }
+
+  /** The server's archive files. */
+  async listArchives(params: { queue?: string } = {}): Promise<RemoteArchiveFile[]> {
+    const query = { queue: params.queue };
+    return (await this.request<{ files: RemoteArchiveFile[] }>('GET', '/api/archives', { query })).files;
+  }
+
+  /** The records of one of the server's archive files, a page at a time, in file order. */
+  async *readArchive(file: string, pageSize = 1000): AsyncGenerator<Record<string, unknown>> {
+    let offset: number | null = 0;
+    while (offset !== null) {
+      const page: { records: Record<string, unknown>[]; nextOffset: number | null } = await this.request(
+        'GET',
+        `/api/archives/${encodeURIComponent(file)}`,
+        { query: { offset, limit: pageSize } },
+      );
+      yield* page.records;
+      offset = page.nextOffset;
+    }
+  }
+
+  // ---- alert rules, alert history and tokens (admin; engine/alerts.ts and api-tokens.ts locally)
+
+  async listAlertRules(): Promise<AlertRule[]> {
+    return (await this.request<{ rules: AlertRule[] }>('GET', '/api/alert-rules')).rules;
+  }
+
+  addAlertRule(input: AlertRuleInput): Promise<AlertRule> {
+    return this.request('POST', '/api/alert-rules', { body: input });
+  }
+
+  updateAlertRule(ref: string, changes: AlertRuleChanges): Promise<AlertRule> {
+    return this.request('PATCH', `/api/alert-rules/${encodeURIComponent(ref)}`, { body: changes });
+  }
+
+  removeAlertRule(ref: string): Promise<AlertRule> {
+    return this.request('DELETE', `/api/alert-rules/${encodeURIComponent(ref)}`);
+  }
+
+  async listAlertHistory(params: { state?: AlertState; limit?: number }): Promise<AlertHistoryEntry[]> {
+    const query = { state: params.state, limit: params.limit };
+    return (await this.request<{ alerts: AlertHistoryEntry[] }>('GET', '/api/alerts', { query })).alerts;
+  }
+
+  async listTokens(): Promise<ApiTokenInfo[]> {
+    return (await this.request<{ tokens: ApiTokenInfo[] }>('GET', '/api/tokens')).tokens;
+  }
+
+  createToken(params: { name: string; role: string }): Promise<CreatedApiToken> {
+    return this.request('POST', '/api/tokens', { body: { name: params.name, role: params.role } });
+  }
+
+  revokeToken(name: string): Promise<ApiTokenInfo> {
+    return this.request('DELETE', `/api/tokens/${encodeURIComponent(name)}`);
+  }
+
   private async request<T>(
     method: string,
     path: string,
@@ -178,6 +447,35 @@ function errorOf(status: number, text: string, what: string): Error {
   if (status === 400 || status === 413 || status === 415 || status === 422)
     return new ValidationError(message);
   return new Error(`the server failed (${status}): ${message}`);
+}
+
+/** A selection as the API's JSON selector takes it (times as ISO, `where` values as JSON). */
+export function selectorBody(filter: DeadLetterFilter): Record<string, unknown> {
+  const body: Record<string, unknown> = {};
+  if (filter.queue !== undefined) body.queue = filter.queue;
+  if (filter.tier !== undefined) body.tier = filter.tier;
+  if (filter.groupId !== undefined) body.group = filter.groupId;
+  if (filter.since !== undefined) body.since = isoOf(filter.since);
+  if (filter.until !== undefined) body.until = isoOf(filter.until);
+  if (filter.grep !== undefined) body.grep = filter.grep;
+  if (filter.where !== undefined) {
+    body.where = filter.where.map((w) => `body.${w.path.join('.')}=${JSON.stringify(w.value)}`);
+  }
+  if (filter.ids !== undefined) body.ids = filter.ids;
+  return body;
+}
+
+/** Waits `ms`, or less when `signal` aborts. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }
 
 function isoOf(ms: number | undefined): string | undefined {

@@ -9,8 +9,9 @@ import type { ReplaySettings } from '../engine/replays.ts';
 import { DEFAULT_ARCHIVE_DIR } from '../engine/retention-sweeper.ts';
 import { openStore, resolveStoreUrl } from '../store/open.ts';
 import type { Store } from '../store/store.ts';
-import { ApiClient, type DeadletterApi, type ServerTarget } from './api-client.ts';
+import { type AdminApi, ApiClient, type DeadletterApi, type ServerTarget } from './api-client.ts';
 import { reasonFor } from './errors.ts';
+import { LocalAdmin } from './local-admin.ts';
 import { type TextSink, writeJson, writeLine } from './output.ts';
 import { resolveServerTarget, storeOnlyError } from './server-target.ts';
 
@@ -108,9 +109,26 @@ export class CliContext {
    * Runs `use` against the server when `--server` is given (an {@link ApiClient}), else against
    * the store as {@link withDeadletter} does. For the commands that work both ways.
    */
-  withApi<T>(use: (api: DeadletterApi) => Promise<T>, options: { create?: boolean } = {}): Promise<T> {
+  withApi<T>(
+    use: (api: DeadletterApi) => Promise<T>,
+    options: { create?: boolean; replay?: ReplaySettings } = {},
+  ): Promise<T> {
     if (this.server) return use(new ApiClient(this.server));
     return this.withDeadletter(use, options);
+  }
+
+  /**
+   * Runs `use` with the admin calls (alert rules and history, tokens) against the server when
+   * `--server` is given, else against the store, as this CLI's actor.
+   */
+  withAdmin<T>(use: (admin: AdminApi) => Promise<T>, options: { create?: boolean } = {}): Promise<T> {
+    if (this.server) return use(new ApiClient(this.server));
+    return this.withDeadletter((dl) => use(new LocalAdmin(dl, this.actor)), options);
+  }
+
+  /** The client of the server given by `--server`, or undefined when the CLI uses the store. */
+  remote(): ApiClient | undefined {
+    return this.server ? new ApiClient(this.server) : undefined;
   }
 
   /**

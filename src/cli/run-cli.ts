@@ -65,7 +65,7 @@ function buildProgram(io: CliIo): Command {
     )
     .option(
       '--server <url>',
-      'talk to a running `dlq serve` instead of the store (default: $DEADLETTER_SERVER); list, show, groups, group, stats, queue, send',
+      'talk to a running `dlq serve` instead of the store (default: $DEADLETTER_SERVER); every command but migrate, work, serve and demo',
     )
     .option('--token <token>', 'API token for --server (default: $DEADLETTER_TOKEN)')
     // Settings below are inherited by every command added after them.

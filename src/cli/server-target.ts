@@ -1,8 +1,8 @@
 import { ValidationError } from '../core/errors.ts';
 import type { ServerTarget } from './api-client.ts';
 
-/** The commands that can run against a server instead of the store (`--server`). */
-export const SERVER_COMMANDS = 'list, show, groups, group, stats, queue and send';
+/** The commands that need the store itself and cannot go through a server (`--server`). */
+export const STORE_ONLY_COMMANDS = 'migrate, work, serve and demo';
 
 /**
  * The server to talk to: `--server`/`--token`, else `DEADLETTER_SERVER`/`DEADLETTER_TOKEN`;
@@ -36,6 +36,6 @@ export function resolveServerTarget(
 /** The refusal of a command that needs the store while a server is given. */
 export function storeOnlyError(): ValidationError {
   return new ValidationError(
-    `this command needs the store and cannot go through --server (or DEADLETTER_SERVER); those that can: ${SERVER_COMMANDS}`,
+    `this command needs the store and cannot go through --server (or DEADLETTER_SERVER); only ${STORE_ONLY_COMMANDS} do: run it where the store is`,
   );
 }

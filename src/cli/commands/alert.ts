@@ -8,12 +8,7 @@ import {
 } from '../../core/alert.ts';
 import { formatDuration } from '../../core/duration.ts';
 import { ValidationError } from '../../core/errors.ts';
-import {
-  type AlertHistoryEntry,
-  createAlertRule,
-  listAlertHistory,
-  removeAlertRule,
-} from '../../engine/alerts.ts';
+import type { AlertHistoryEntry, AlertRuleChanges } from '../../engine/alerts.ts';
 import { CliContext, type CliIo } from '../cli-context.ts';
 import { parseIntOption } from '../option-parsers.ts';
 import { formatAgo, formatTable } from '../output.ts';
@@ -31,6 +26,44 @@ interface AddFlags {
   disabled?: boolean;
 }
 
+interface UpdateFlags {
+  name?: string;
+  queue?: string;
+  threshold?: string;
+  window?: string;
+  cooldown?: string;
+  webhook: string[];
+  slack: string[];
+  log?: boolean;
+  enable?: boolean;
+  disable?: boolean;
+}
+
+/** The changes of `dlq alert rule update`'s flags (exit 2 when none, or both --enable and --disable). */
+function ruleChangesFrom(flags: UpdateFlags): AlertRuleChanges {
+  if (flags.enable && flags.disable) throw new ValidationError('give --enable or --disable, not both');
+  const changes: AlertRuleChanges = {};
+  if (flags.name !== undefined) changes.name = flags.name;
+  if (flags.queue !== undefined) changes.queue = flags.queue === 'all' ? null : flags.queue;
+  if (flags.threshold !== undefined) changes.threshold = flags.threshold;
+  if (flags.window !== undefined) changes.window = flags.window === 'none' ? null : flags.window;
+  if (flags.cooldown !== undefined) changes.cooldown = flags.cooldown;
+  const channels: AlertChannel[] = [
+    ...flags.webhook.map((url) => ({ type: 'webhook' as const, url })),
+    ...flags.slack.map((url) => ({ type: 'slack' as const, url })),
+    ...(flags.log ? [{ type: 'log' as const }] : []),
+  ];
+  if (channels.length > 0) changes.channels = channels;
+  if (flags.enable) changes.enabled = true;
+  if (flags.disable) changes.enabled = false;
+  if (Object.keys(changes).length === 0) {
+    throw new ValidationError(
+      'nothing to change: give --name, --queue, --threshold, --window, --cooldown, channels, --enable or --disable',
+    );
+  }
+  return changes;
+}
+
 interface ListFlags {
   state?: string;
   limit: string;
@@ -39,14 +72,14 @@ interface ListFlags {
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 /**
- * `dlq alert rule add|list|remove` and `dlq alert list`: alert rules and the alert history.
+ * `dlq alert rule add|list|update|remove` and `dlq alert list`: alert rules and the alert history.
  * Rules are evaluated by `dlq serve` (the alert evaluator and delivery services).
  */
 export function registerAlertCommands(program: Command, io: CliIo): void {
   const alert = program
     .command('alert')
     .description('alert rules and the alert history (evaluated by `dlq serve`)');
-  const rule = alert.command('rule').description('alert rules: add, list, remove');
+  const rule = alert.command('rule').description('alert rules: add, list, update, remove');
 
   rule
     .command('add')
@@ -76,20 +109,16 @@ export function registerAlertCommands(program: Command, io: CliIo): void {
       ];
       if (channels.length === 0)
         throw new ValidationError('give at least one of --webhook URL, --slack URL, --log');
-      const created = await ctx.withDeadletter((dl) =>
-        createAlertRule(dl.store, {
-          input: {
-            name: flags.name,
-            queue: flags.queue ?? null,
-            kind: flags.kind as AlertKind,
-            ...(flags.threshold !== undefined && { threshold: flags.threshold }),
-            window: flags.window ?? null,
-            ...(flags.cooldown !== undefined && { cooldown: flags.cooldown }),
-            channels,
-            enabled: flags.disabled !== true,
-          },
-          actor: ctx.actor,
-          now: ctx.now(),
+      const created = await ctx.withAdmin((admin) =>
+        admin.addAlertRule({
+          name: flags.name,
+          queue: flags.queue ?? null,
+          kind: flags.kind as AlertKind,
+          ...(flags.threshold !== undefined && { threshold: flags.threshold }),
+          window: flags.window ?? null,
+          ...(flags.cooldown !== undefined && { cooldown: flags.cooldown }),
+          channels,
+          enabled: flags.disabled !== true,
         }),
       );
       if (ctx.json) return ctx.printJson(created);
@@ -101,7 +130,7 @@ export function registerAlertCommands(program: Command, io: CliIo): void {
     .description('list the alert rules')
     .action(async (_flags: unknown, command: Command) => {
       const ctx = CliContext.of(command, io);
-      const rules = await ctx.withDeadletter((dl) => dl.store.alertRuleList());
+      const rules = await ctx.withAdmin((admin) => admin.listAlertRules());
       if (ctx.json) return ctx.printJson(rules);
       if (rules.length === 0) return ctx.print('no alert rules yet: add one with `dlq alert rule add`');
       ctx.print(
@@ -125,14 +154,36 @@ export function registerAlertCommands(program: Command, io: CliIo): void {
     });
 
   rule
+    .command('update')
+    .description('change an alert rule: the settings given, the others kept (its kind stays)')
+    .argument('<rule>', 'rule id or name')
+    .option('--name <name>', 'a new name')
+    .option('--queue <queue>', "the queue watched, or 'all' for every queue")
+    .option('--threshold <n>', 'dead letters, or a duration for oldest (2h)')
+    .option('--window <duration>', "the window; 'none' clears it (not for growth)")
+    .option('--cooldown <duration>', 'after a resolve, no new alert of the same key for this long')
+    .option('--webhook <url>', 'replace the channels: POST generic JSON here (repeatable)', collect, [])
+    .option('--slack <url>', 'replace the channels: a Slack-compatible webhook (repeatable)', collect, [])
+    .option('--log', 'replace the channels: a line in the server log')
+    .option('--enable', 'enable the rule')
+    .option('--disable', 'disable the rule: it fires nothing and its firing alerts resolve')
+    .action(async (ref: string, flags: UpdateFlags, command: Command) => {
+      const ctx = CliContext.of(command, io);
+      const changes = ruleChangesFrom(flags);
+      const updated = await ctx.withAdmin((admin) => admin.updateAlertRule(ref, changes));
+      if (ctx.json) return ctx.printJson(updated);
+      ctx.print(
+        `updated alert rule "${updated.name}": ${describeRule(updated)}, ${updated.enabled ? 'enabled' : 'disabled'}`,
+      );
+    });
+
+  rule
     .command('remove')
     .description('remove an alert rule (its firing alerts resolve without a notification)')
     .argument('<rule>', 'rule id or name')
     .action(async (ref: string, _flags: unknown, command: Command) => {
       const ctx = CliContext.of(command, io);
-      const removed = await ctx.withDeadletter((dl) =>
-        removeAlertRule(dl.store, { ref, actor: ctx.actor, now: ctx.now() }),
-      );
+      const removed = await ctx.withAdmin((admin) => admin.removeAlertRule(ref));
       if (ctx.json) return ctx.printJson(removed);
       ctx.print(`removed alert rule "${removed.name}"`);
     });
@@ -149,8 +200,8 @@ export function registerAlertCommands(program: Command, io: CliIo): void {
       }
       const limit = parseIntOption(flags.limit, '--limit', { min: 1, max: 10_000 });
       const state = flags.state as AlertState | undefined;
-      const history = await ctx.withDeadletter((dl) =>
-        listAlertHistory(dl.store, { limit, ...(state !== undefined && { state }) }),
+      const history = await ctx.withAdmin((admin) =>
+        admin.listAlertHistory({ limit, ...(state !== undefined && { state }) }),
       );
       if (ctx.json) return ctx.printJson(history);
       if (history.length === 0) return ctx.print('no alerts');

@@ -1,5 +1,6 @@
 import { relative } from 'node:path';
 import type { Command } from 'commander';
+import type { ArchiveRecord } from '../../core/archive-record.ts';
 import { listArchiveFiles, locateArchiveFile, readArchiveFile } from '../../engine/archive-file.ts';
 import type { ArchiveImportResult } from '../../engine/archive-import.ts';
 import { CliContext, type CliIo } from '../cli-context.ts';
@@ -38,9 +39,20 @@ export function registerArchiveCommands(program: Command, io: CliIo): void {
     .option('--queue <name>', 'only this queue')
     .action(async (flags: { queue?: string }, command: Command) => {
       const ctx = CliContext.of(command, io);
-      const files = await listArchiveFiles(ctx.archiveDir, flags.queue);
-      if (ctx.json) return ctx.printJson(files);
-      if (files.length === 0) return ctx.print(`no archive files in ${ctx.archiveDir}`);
+      const remote = ctx.remote();
+      // Through a server: its archive directory, files named relative to it.
+      const files: { queue: string; day: string; records: number; bytes: number; name: string }[] = remote
+        ? (await remote.listArchives(flags.queue === undefined ? {} : { queue: flags.queue })).map((f) => ({
+            ...f,
+            name: f.file,
+          }))
+        : (await listArchiveFiles(ctx.archiveDir, flags.queue)).map((f) => ({
+            ...f,
+            name: relative(ctx.archiveDir, f.path),
+          }));
+      const where = remote ? 'the server' : ctx.archiveDir;
+      if (ctx.json) return ctx.printJson(files.map(({ name: _name, ...file }) => file));
+      if (files.length === 0) return ctx.print(`no archive files in ${where}`);
       ctx.print(
         formatTable(
           [
@@ -55,12 +67,12 @@ export function registerArchiveCommands(program: Command, io: CliIo): void {
             file.day,
             String(file.records),
             formatBytes(file.bytes),
-            relative(ctx.archiveDir, file.path),
+            file.name,
           ]),
         ),
       );
       const records = files.reduce((sum, file) => sum + file.records, 0);
-      ctx.print(`\n${files.length} files, ${records} records in ${ctx.archiveDir}`);
+      ctx.print(`\n${files.length} files, ${records} records in ${where}`);
     });
 
   archive
@@ -74,10 +86,16 @@ export function registerArchiveCommands(program: Command, io: CliIo): void {
         flags.limit === undefined
           ? Number.POSITIVE_INFINITY
           : parseIntOption(flags.limit, '--limit', { min: 1, max: 10_000_000 });
-      const path = locateArchiveFile(file, ctx.archiveDir, ctx.cwd);
+      const remote = ctx.remote();
+      const path = remote ? file : locateArchiveFile(file, ctx.archiveDir, ctx.cwd);
+      const records = remote
+        ? (remote.readArchive(file) as AsyncGenerator<ArchiveRecord>)
+        : readArchiveFile(path);
       const rows: string[][] = [];
       let count = 0;
-      for await (const { line: _line, ...record } of readArchiveFile(path)) {
+      for await (const { line: _line, ...record } of records as AsyncGenerator<
+        ArchiveRecord & { line?: number }
+      >) {
         if (count >= limit) break;
         count++;
         // JSON lines, streamed: a large archive is never held in memory.
@@ -119,11 +137,12 @@ export function registerArchiveCommands(program: Command, io: CliIo): void {
     .option('--dry-run', 'only show what would be imported and skipped; change nothing')
     .action(async (file: string, flags: { dryRun?: boolean }, command: Command) => {
       const ctx = CliContext.of(command, io);
-      const path = locateArchiveFile(file, ctx.archiveDir, ctx.cwd);
-      const result = await ctx.withDeadletter(async (dl) => {
+      // Through a server the file is one of its archive files, named as `dlq archive list` shows.
+      const path = ctx.server ? file : locateArchiveFile(file, ctx.archiveDir, ctx.cwd);
+      const result = await ctx.withApi(async (api) => {
         const bar = progressBar(ctx, flags.dryRun ? 'checking' : 'importing');
         try {
-          return await dl.importArchive(path, {
+          return await api.importArchive(path, {
             actor: ctx.actor,
             dryRun: flags.dryRun === true,
             onProgress: (done, total) => bar.update(done, total),

@@ -35,7 +35,7 @@ export function registerAuditCommand(program: Command, io: CliIo): void {
       // `--actor` is the global option naming who makes changes; this command changes nothing,
       // so an explicit `--actor` (not $DEADLETTER_ACTOR or the OS user) filters by actor.
       const params = auditParamsFrom(command.optsWithGlobals<AuditFlags>(), ctx.now());
-      const page = await ctx.withDeadletter((dl) => dl.listAudit(params));
+      const page = await ctx.withApi((api) => api.listAudit(params));
       if (ctx.json) return ctx.printJson(page);
       if (page.items.length === 0)
         return ctx.print(params.cursor ? 'no more audit entries' : 'no audit entries');

@@ -51,8 +51,8 @@ export function registerDiscardCommand(program: Command, io: CliIo): void {
           ? undefined
           : parseIntOption(flags.batchSize, '--batch-size', { min: 1, max: 5000 });
 
-      const report = await ctx.withDeadletter(async (dl) => {
-        const plan = await dl.discard(filter, { dryRun: true, ...(reason !== undefined && { reason }) });
+      const report = await ctx.withApi(async (api) => {
+        const plan = await api.discard(filter, { dryRun: true, ...(reason !== undefined && { reason }) });
         if (dryRun) return plan;
         if (plan.matched === 0)
           throw new NotFoundError('no dead letter matches the selection: nothing was discarded');
@@ -63,7 +63,7 @@ export function registerDiscardCommand(program: Command, io: CliIo): void {
         }
         const bar = progressBar(ctx, 'discarding');
         try {
-          return await dl.discard(filter, {
+          return await api.discard(filter, {
             reason: reason as string,
             actor: ctx.actor,
             ...(batchSize !== undefined && { batchSize }),

@@ -37,7 +37,7 @@ export function registerDocsCommands(program: Command, io: CliIo): void {
     .argument('<queue>', 'queue name')
     .action(async (queue: string, _flags: unknown, command: Command) => {
       const ctx = CliContext.of(command, io);
-      const found = await ctx.withDeadletter((dl) => dl.getQueueDocs(queue));
+      const found = await ctx.withApi((api) => api.getQueueDocs(queue));
       if (ctx.json) return ctx.printJson(found);
       ctx.print(renderDocs(found, ctx.now()));
     });
@@ -56,7 +56,7 @@ export function registerDocsCommands(program: Command, io: CliIo): void {
     .action(async (queue: string, flags: DocsSetFlags, command: Command) => {
       const ctx = CliContext.of(command, io);
       const patch = await patchFrom(flags, io, ctx.cwd);
-      const updated = await ctx.withDeadletter((dl) => dl.setQueueDocs(queue, patch, { actor: ctx.actor }));
+      const updated = await ctx.withApi((api) => api.setQueueDocs(queue, patch, { actor: ctx.actor }));
       if (ctx.json) return ctx.printJson(updated);
       ctx.print(
         `updated the documentation of ${queue}: ${Object.keys(patch)

@@ -16,7 +16,7 @@ export function registerDoctorCommand(program: Command, io: CliIo): void {
     )
     .action(async (_flags: unknown, command: Command) => {
       const ctx = CliContext.of(command, io);
-      const report = await ctx.withDeadletter((dl) => dl.doctor());
+      const report = await ctx.withApi((api) => api.doctor());
       if (ctx.json) ctx.printJson(report);
       else ctx.print(renderDoctor(report));
       // A plain Error: exit 1 ("failed"), with `dlq: doctor found N problems` on stderr.

@@ -32,7 +32,7 @@ export function registerEditCommand(program: Command, io: CliIo): void {
         flags.body ?? (await readStdin(io)),
         flags.body !== undefined ? '--body' : 'stdin',
       );
-      const result = await ctx.withDeadletter((dl) => dl.editDeadLetter(id, body, { actor: ctx.actor }));
+      const result = await ctx.withApi((api) => api.editDeadLetter(id, body, { actor: ctx.actor }));
       if (ctx.json) return ctx.printJson(result);
       ctx.print(renderEdit(result));
     });

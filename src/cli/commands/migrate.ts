@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { migrateStore } from '../../store/open.ts';
 import { CliContext, type CliIo } from '../cli-context.ts';
+import { storeOnlyError } from '../server-target.ts';
 
 /**
  * `dlq migrate`: applies the pending schema migrations (creating a new store), the only way
@@ -12,6 +13,8 @@ export function registerMigrateCommand(program: Command, io: CliIo): void {
     .description('create the store or apply its pending schema migrations')
     .action(async (_flags: unknown, command: Command) => {
       const ctx = CliContext.of(command, io);
+      // Migrations run where the store is, never through a server.
+      if (ctx.server) throw storeOnlyError();
       const result = await migrateStore(ctx.storeUrl);
       if (ctx.json) return ctx.printJson({ store: ctx.storeUrl, ...result });
       if (result.applied.length === 0) {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { parseDuration } from '../../core/duration.ts';
-import { ValidationError } from '../../core/errors.ts';
+import { NotFoundError, ValidationError } from '../../core/errors.ts';
 import {
   isReplayJobStatus,
   MAX_CANARY_SIZE,
@@ -8,8 +8,8 @@ import {
   type ReplayJob,
   type ReplayJobStatus,
 } from '../../core/replay.ts';
-import type { Deadletter } from '../../engine/deadletter.ts';
 import type { ReplayOptions, ReplaySettings } from '../../engine/replays.ts';
+import type { DeadletterApi } from '../api-client.ts';
 import { CliContext, type CliIo } from '../cli-context.ts';
 import { parseIntOption } from '../option-parsers.ts';
 import { type Progress, progressBar } from '../progress.ts';
@@ -61,7 +61,10 @@ export function registerReplayCommands(program: Command, io: CliIo): void {
       'stop when more than this share of the canary dies again (default 0.2)',
     )
     .option('--canary-timeout <duration>', 'stop when the canary outcome is not known in time (default 15m)')
-    .option('--detach', "create the job and return: a running server's replay runner runs it")
+    .option(
+      '--detach',
+      "create the job and return: a running server's replay runner runs it (with --server: do not follow it)",
+    )
     .option(
       '--hold-lease <duration>',
       'if this process dies, another (dlq replay resume, a server) takes the job over after this (default 30s)',
@@ -77,15 +80,16 @@ export function registerReplayCommands(program: Command, io: CliIo): void {
       const options = replayOptionsFrom(flags);
       const settings = holdLeaseOf(flags);
       if (flags.dryRun === true) {
-        const { plan, groups } = await ctx.withDeadletter(async (dl) => {
-          const plan = await dl.replayDryRun(filter, flags.to === undefined ? {} : { to: flags.to });
-          return { plan, groups: await groupNames(dl, plan.byGroup.slice(0, 10)) };
+        const { plan, groups } = await ctx.withApi(async (api) => {
+          const plan = await api.replayDryRun(filter, flags.to === undefined ? {} : { to: flags.to });
+          return { plan, groups: await groupNames(api, plan.byGroup.slice(0, 10)) };
         });
         if (ctx.json) return ctx.printJson({ dryRun: true, ...plan });
         return ctx.print(renderPlan(plan, groups, ctx.now()));
       }
-      const outcome = await ctx.withDeadletter(
-        (dl) => foreground(ctx, (progress) => dl.replay(filter, { ...options, ...progress })),
+      // Through a server its replay runner runs the job; without --detach it is followed by polling.
+      const outcome = await ctx.withApi(
+        (api) => foreground(ctx, (progress) => api.replay(filter, { ...options, ...progress })),
         settings,
       );
       if (ctx.json) ctx.printJson(outcome);
@@ -99,9 +103,9 @@ export function registerReplayCommands(program: Command, io: CliIo): void {
     .argument('<job>', 'replay job id')
     .action(async (id: string, _flags: unknown, command: Command) => {
       const ctx = CliContext.of(command, io);
-      const shown = await ctx.withDeadletter(async (dl) => ({
-        job: await dl.getReplayJob(id),
-        skipped: await dl.listReplaySkips(id),
+      const shown = await ctx.withApi(async (api) => ({
+        job: await api.getReplayJob(id),
+        skipped: await api.listReplaySkips(id),
       }));
       if (ctx.json) return ctx.printJson(shown);
       ctx.print(renderJob(shown.job, shown.skipped, ctx.now()));
@@ -125,7 +129,7 @@ export function registerReplayCommands(program: Command, io: CliIo): void {
       }
       if (flags.limit !== undefined)
         params.limit = parseIntOption(flags.limit, '--limit', { min: 1, max: 1000 });
-      const jobs = await ctx.withDeadletter((dl) => dl.listReplayJobs(params));
+      const jobs = await ctx.withApi((api) => api.listReplayJobs(params));
       if (ctx.json) return ctx.printJson(jobs);
       ctx.print(jobs.length === 0 ? 'no replay jobs' : renderJobList(jobs, ctx.now()));
     });
@@ -136,7 +140,7 @@ export function registerReplayCommands(program: Command, io: CliIo): void {
     .argument('<job>', 'replay job id')
     .action(async (id: string, _flags: unknown, command: Command) => {
       const ctx = CliContext.of(command, io);
-      const job = await ctx.withDeadletter((dl) => dl.pauseReplay(id, { actor: ctx.actor }));
+      const job = await ctx.withApi((api) => api.pauseReplay(id, { actor: ctx.actor }));
       if (ctx.json) return ctx.printJson(job);
       ctx.print(
         `replay job ${job.id} paused after ${job.replayed} of ${job.planned}; resume: dlq replay resume ${job.id}`,
@@ -158,10 +162,10 @@ export function registerReplayCommands(program: Command, io: CliIo): void {
       const ctx = CliContext.of(command, io);
       // `replay` itself has --detach and --hold-lease too: after `resume` they may land on either.
       const flags = command.optsWithGlobals<{ detach?: boolean; holdLease?: string }>();
-      const outcome = await ctx.withDeadletter(
-        (dl) =>
+      const outcome = await ctx.withApi(
+        (api) =>
           foreground(ctx, (progress) =>
-            dl.resumeReplay(id, {
+            api.resumeReplay(id, {
               actor: ctx.actor,
               ...(flags.detach === true && { detach: true }),
               ...progress,
@@ -180,7 +184,7 @@ export function registerReplayCommands(program: Command, io: CliIo): void {
     .argument('<job>', 'replay job id')
     .action(async (id: string, _flags: unknown, command: Command) => {
       const ctx = CliContext.of(command, io);
-      const job = await ctx.withDeadletter((dl) => dl.cancelReplay(id, { actor: ctx.actor }));
+      const job = await ctx.withApi((api) => api.cancelReplay(id, { actor: ctx.actor }));
       if (ctx.json) return ctx.printJson(job);
       ctx.print(`replay job ${job.id} cancelled after ${job.replayed} of ${job.planned} replayed`);
     });
@@ -279,10 +283,13 @@ function holdLeaseOf(flags: { holdLease?: string }): { replay?: ReplaySettings }
 }
 
 /** `error name: normalised message` of each group, to say what the groups of a selection are. */
-async function groupNames(dl: Deadletter, groups: { groupId: string }[]): Promise<Map<string, string>> {
+async function groupNames(api: DeadletterApi, groups: { groupId: string }[]): Promise<Map<string, string>> {
   const names = new Map<string, string>();
   for (const { groupId } of groups) {
-    const group = await dl.store.groupGet({ id: groupId });
+    const group = await api.getGroup(groupId).catch((error: unknown) => {
+      if (error instanceof NotFoundError) return undefined;
+      throw error;
+    });
     if (group) names.set(groupId, `${group.errorName}: ${group.normalizedMessage}`);
   }
   return names;

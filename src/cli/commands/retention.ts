@@ -23,10 +23,11 @@ export function registerRetentionCommands(program: Command, io: CliIo): void {
     .option('--queue <name>', 'only this queue')
     .action(async (flags: { dryRun?: boolean; queue?: string }, command: Command) => {
       const ctx = CliContext.of(command, io);
-      const result = await ctx.withDeadletter(async (dl) => {
+      // Through a server the sweep runs there, into its archive directory.
+      const result = await ctx.withApi(async (api) => {
         const bar = progressBar(ctx, 'archiving');
         try {
-          return await dl.sweepRetention({
+          return await api.sweepRetention({
             actor: ctx.actor,
             ...(flags.dryRun && { dryRun: true }),
             ...(flags.queue !== undefined && { queue: flags.queue }),

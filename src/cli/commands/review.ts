@@ -35,7 +35,7 @@ export function registerReviewCommand(program: Command, io: CliIo): void {
       const now = ctx.now();
       const until = flags.until === undefined ? now : parseTimeOption(flags.until, '--until', now);
       const since = parseTimeOption(flags.since ?? '7d', '--since', now);
-      const report = await ctx.withDeadletter((dl) => dl.review({ since, until }));
+      const report = await ctx.withApi((api) => api.review({ since, until }));
       if (format === 'json') ctx.printJson(report);
       else io.stdout.write(`${renderReviewMarkdown(report).trimEnd()}\n`);
     });

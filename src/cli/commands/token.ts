@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { createApiToken, listApiTokens, revokeApiToken } from '../../engine/api-tokens.ts';
 import { CliContext, type CliIo } from '../cli-context.ts';
 import { formatAgo, formatTable } from '../output.ts';
 
@@ -19,10 +18,7 @@ export function registerTokenCommands(program: Command, io: CliIo): void {
     .requiredOption('--role <role>', 'viewer (read), operator (triage, send) or admin (queues, tokens)')
     .action(async (flags: CreateFlags, command: Command) => {
       const ctx = CliContext.of(command, io);
-      const created = await ctx.withDeadletter(
-        (dl) => createApiToken(dl.store, { ...flags, actor: ctx.actor, now: ctx.now() }),
-        { create: true },
-      );
+      const created = await ctx.withAdmin((admin) => admin.createToken(flags), { create: true });
       if (ctx.json) return ctx.printJson(created);
       ctx.print(`created ${created.token.role} token "${created.token.name}"; its secret (shown once):`);
       ctx.print(created.secret);
@@ -33,7 +29,7 @@ export function registerTokenCommands(program: Command, io: CliIo): void {
     .description('list tokens, active and revoked (never their secrets)')
     .action(async (_flags: unknown, command: Command) => {
       const ctx = CliContext.of(command, io);
-      const tokens = await ctx.withDeadletter((dl) => listApiTokens(dl.store));
+      const tokens = await ctx.withAdmin((admin) => admin.listTokens());
       if (ctx.json) return ctx.printJson(tokens);
       if (tokens.length === 0)
         return ctx.print('no tokens yet: `dlq serve` creates an admin token on its first start');
@@ -66,9 +62,7 @@ export function registerTokenCommands(program: Command, io: CliIo): void {
     .argument('<name>', 'token name (see `dlq token list`)')
     .action(async (name: string, _flags: unknown, command: Command) => {
       const ctx = CliContext.of(command, io);
-      const revoked = await ctx.withDeadletter((dl) =>
-        revokeApiToken(dl.store, { name, actor: ctx.actor, now: ctx.now() }),
-      );
+      const revoked = await ctx.withAdmin((admin) => admin.revokeToken(name));
       if (ctx.json) return ctx.printJson(revoked);
       ctx.print(`revoked token "${revoked.name}"`);
     });

@@ -9,6 +9,7 @@ import type { Handler, WorkerCounters, WorkerOptions } from '../../engine/worker
 import { CliContext, type CliIo } from '../cli-context.ts';
 import { reasonFor } from '../errors.ts';
 import { parseIntOption } from '../option-parsers.ts';
+import { storeOnlyError } from '../server-target.ts';
 
 interface WorkFlags {
   handler: string;
@@ -48,6 +49,8 @@ export function registerWorkCommand(program: Command, io: CliIo): void {
     .option('--shutdown-timeout <duration>', 'how long a stop waits for running handlers (default 30s)')
     .action(async (queue: string, flags: WorkFlags, command: Command) => {
       const ctx = CliContext.of(command, io);
+      // Workers run beside the store; refused before the handler module is loaded.
+      if (ctx.server) throw storeOnlyError();
       validateQueueName(queue);
       const options = workerOptionsFrom(flags, ctx);
       const handler = await loadHandler(flags.handler, ctx.cwd);
