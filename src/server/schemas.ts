@@ -140,6 +140,23 @@ export const groupSchema = z
   })
   .meta({ id: 'Group' });
 
+/** A group merged into another (`targetId`), as it was when merged. */
+export const mergedGroupSchema = z
+  .object({
+    id: z.string(),
+    targetId: z.string(),
+    fingerprint: z.string(),
+    errorName: z.string(),
+    normalizedMessage: z.string(),
+    tier: tierSchema,
+    count: z.number().int(),
+    firstSeen: epochMs,
+    lastSeen: epochMs,
+    mergedAt: epochMs,
+    mergedBy: z.string(),
+  })
+  .meta({ id: 'MergedGroup' });
+
 /** A token as the API shows it: never the secret, never the hash. */
 export const tokenSchema = z
   .object({

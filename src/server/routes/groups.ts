@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AUTH_ERRORS, errorResponses } from '../errors.ts';
-import { groupSchema, groupStatusSchema, idSchema, tierSchema } from '../schemas.ts';
+import { groupSchema, groupStatusSchema, idSchema, mergedGroupSchema, tierSchema } from '../schemas.ts';
 import { actorOf } from './actor.ts';
 import type { RouteModule } from './context.ts';
 
@@ -56,5 +56,53 @@ export const groupRoutes: RouteModule = (app, { dl }) => {
     },
     handler: async (request) =>
       dl.setGroupStatus(request.params.id, request.body.status, { actor: actorOf(request) }),
+  });
+
+  app.post('/api/groups/:id/merge', {
+    config: { access: 'operator' },
+    schema: {
+      tags: ['groups'],
+      summary:
+        'Merge groups into this one: their dead letters move here, they leave the group list, and later ' +
+        'failures that compute their id land here (audited as group.merge); dryRun only counts',
+      params: z.object({ id: idSchema }),
+      body: z
+        .object({
+          sources: z.array(idSchema).min(1).max(100).describe('the ids of the groups to merge into this one'),
+          dryRun: z.boolean().optional(),
+        })
+        .strict(),
+      response: {
+        200: z
+          .object({
+            target: groupSchema,
+            merged: z.array(mergedGroupSchema),
+            moved: z.number().int().describe('dead letters (in the DLQ) moved to the target'),
+            repointed: z.number().int().describe('earlier merges into a source, now into the target'),
+            dryRun: z.boolean(),
+          })
+          .meta({ id: 'GroupMergeResult' }),
+        ...errorResponses(...AUTH_ERRORS, 404, 409, 422),
+      },
+    },
+    handler: async (request) =>
+      dl.mergeGroups(request.params.id, request.body.sources, {
+        actor: actorOf(request),
+        ...(request.body.dryRun !== undefined && { dryRun: request.body.dryRun }),
+      }),
+  });
+
+  app.get('/api/groups/:id/merged', {
+    config: { access: 'viewer' },
+    schema: {
+      tags: ['groups'],
+      summary: 'The groups merged into this one (directly or through a chain), latest merge first',
+      params: z.object({ id: idSchema }),
+      response: {
+        200: z.object({ groups: z.array(mergedGroupSchema) }),
+        ...errorResponses(...AUTH_ERRORS, 404),
+      },
+    },
+    handler: async (request) => ({ groups: await dl.listMergedGroups(request.params.id) }),
   });
 };

@@ -4,6 +4,7 @@ import { auditRoutes } from './audit.ts';
 import type { RouteModule } from './context.ts';
 import { deadLetterRoutes } from './dead-letters.ts';
 import { discardRoutes } from './discards.ts';
+import { groupRuleRoutes } from './group-rules.ts';
 import { groupRoutes } from './groups.ts';
 import { healthRoutes } from './health.ts';
 import { messageRoutes } from './messages.ts';
@@ -28,6 +29,7 @@ export const ROUTE_MODULES: readonly RouteModule[] = [
   messageRoutes,
   deadLetterRoutes,
   groupRoutes,
+  groupRuleRoutes,
   auditRoutes,
   tokenRoutes,
   metricsRoutes,
