@@ -2,7 +2,8 @@ import type { AlertRule, AlertState } from '../core/alert.ts';
 import type { DeadLetter, DeadLetterFilter } from '../core/dead-letter.ts';
 import type { DoctorReport } from '../core/doctor.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../core/errors.ts';
-import type { Group, GroupStatus } from '../core/group.ts';
+import type { Group, GroupMergeResult, GroupStatus, MergedGroup } from '../core/group.ts';
+import type { GroupRule, GroupRuleInput } from '../core/group-rule.ts';
 import type { Json, NewMessage } from '../core/message.ts';
 import type { QueueDocs, QueueDocsInput } from '../core/queue-docs.ts';
 import { formatBackoff, type QueueRecord, type QueueSettingsInput } from '../core/queue-settings.ts';
@@ -49,6 +50,11 @@ export type DeadletterApi = Pick<
   | 'listGroups'
   | 'getGroup'
   | 'setGroupStatus'
+  | 'mergeGroups'
+  | 'listMergedGroups'
+  | 'addGroupRule'
+  | 'listGroupRules'
+  | 'removeGroupRule'
   | 'editDeadLetter'
   | 'getQueueDocs'
   | 'setQueueDocs'
@@ -190,6 +196,33 @@ export class ApiClient implements DeadletterApi {
 
   setGroupStatus(id: string, status: GroupStatus): Promise<Group> {
     return this.request('POST', `/api/groups/${encodeURIComponent(id)}/status`, { body: { status } });
+  }
+
+  mergeGroups(
+    target: string,
+    sources: string[],
+    options: { dryRun?: boolean } = {},
+  ): Promise<GroupMergeResult> {
+    return this.request('POST', `/api/groups/${encodeURIComponent(target)}/merge`, {
+      body: { sources, ...(options.dryRun !== undefined && { dryRun: options.dryRun }) },
+    });
+  }
+
+  async listMergedGroups(target: string): Promise<MergedGroup[]> {
+    const path = `/api/groups/${encodeURIComponent(target)}/merged`;
+    return (await this.request<{ groups: MergedGroup[] }>('GET', path)).groups;
+  }
+
+  addGroupRule(input: GroupRuleInput): Promise<GroupRule> {
+    return this.request('POST', '/api/group-rules', { body: input });
+  }
+
+  async listGroupRules(): Promise<GroupRule[]> {
+    return (await this.request<{ rules: GroupRule[] }>('GET', '/api/group-rules')).rules;
+  }
+
+  removeGroupRule(idOrName: string): Promise<GroupRule> {
+    return this.request('DELETE', `/api/group-rules/${encodeURIComponent(idOrName)}`);
   }
 
   async editDeadLetter(id: string, body: Json): Promise<DeadLetterEditResult> {
