@@ -20,6 +20,8 @@ export interface AlertWebhookPayload {
   firedAt: number;
   resolvedAt: number | null;
   summary: string;
+  /** True on a reminder that the alert is still firing (the rule's `renotifyMs`); `value` is then measured now. */
+  renotify?: boolean;
   url?: string;
 }
 
@@ -56,6 +58,8 @@ export function alertWebhookPayload(params: {
   rule: AlertRule;
   alert: Alert;
   dashboardUrl?: string;
+  /** A reminder of a still-firing alert (see {@link AlertWebhookPayload.renotify}). */
+  renotify?: boolean;
 }): AlertWebhookPayload {
   const { rule, alert } = params;
   const payload: AlertWebhookPayload = {
@@ -71,6 +75,10 @@ export function alertWebhookPayload(params: {
     resolvedAt: alert.resolvedAt,
     summary: alertSummary(rule, alert),
   };
+  if (params.renotify === true) {
+    payload.renotify = true;
+    payload.summary = `still firing since ${new Date(alert.firedAt).toISOString()}: ${payload.summary}`;
+  }
   if (params.dashboardUrl !== undefined) {
     const base = params.dashboardUrl.replace(/\/+$/, '');
     payload.url =
@@ -95,7 +103,11 @@ function slackEscape(text: string): string {
 /** The Slack-compatible body of an alert event. */
 export function alertSlackPayload(payload: AlertWebhookPayload): SlackPayload {
   const head =
-    payload.event === 'fired' ? ':rotating_light: Alert firing' : ':white_check_mark: Alert resolved';
+    payload.event === 'resolved'
+      ? ':white_check_mark: Alert resolved'
+      : payload.renotify === true
+        ? ':rotating_light: Alert still firing'
+        : ':rotating_light: Alert firing';
   const text = `${head}: ${payload.summary}`;
   const fields = [
     `*Queue:* ${slackEscape(payload.queue)}`,

@@ -139,6 +139,27 @@ export interface AlertDiff {
 }
 
 /**
+ * The firing alerts due for a reminder: their condition still holds (so they are in `desired`,
+ * whose rule is the current one), the rule has `renotifyMs`, and that long has passed since
+ * the alert was last notified. Each comes with its desired alert (the value measured now).
+ */
+export function alertsToRenotify(params: {
+  desired: DesiredAlert[];
+  firing: Alert[];
+  now: number;
+}): { alert: Alert; desired: DesiredAlert }[] {
+  const byKey = new Map(params.desired.map((d) => [d.key, d]));
+  const due: { alert: Alert; desired: DesiredAlert }[] = [];
+  for (const alert of params.firing) {
+    const desired = byKey.get(alert.key);
+    const every = desired?.rule.renotifyMs ?? null;
+    if (!desired || every === null) continue;
+    if (params.now - (alert.lastNotifiedAt ?? alert.firedAt) >= every) due.push({ alert, desired });
+  }
+  return due;
+}
+
+/**
  * Diffs the desired alerts with the firing ones by key. `lastResolvedAt` gives, per key, when
  * that key's last alert resolved (absent: never): a key fires again only once its rule's
  * cooldown has passed since then.

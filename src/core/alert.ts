@@ -37,6 +37,11 @@ export interface AlertRule {
   windowMs: number | null;
   /** After an alert resolves, the same rule, queue and group does not fire again for this long. */
   cooldownMs: number;
+  /**
+   * While an alert keeps firing, it is notified again once this long has passed since its last
+   * notification (a reminder: `renotify: true` in the payload); null: notified once.
+   */
+  renotifyMs: number | null;
   channels: AlertChannel[];
   /** A disabled rule fires nothing and resolves what it had firing. */
   enabled: boolean;
@@ -121,6 +126,9 @@ export function validateAlertRule(rule: AlertRule): AlertRule {
   if (!Number.isSafeInteger(rule.cooldownMs) || rule.cooldownMs < 0) {
     throw new ValidationError(`invalid cooldown ${rule.cooldownMs}: a duration >= 0`);
   }
+  if (rule.renotifyMs !== null && (!Number.isSafeInteger(rule.renotifyMs) || rule.renotifyMs < 60_000)) {
+    throw new ValidationError(`invalid renotify ${rule.renotifyMs}: at least 1m, or none`);
+  }
   if (rule.channels.length === 0) {
     throw new ValidationError('an alert rule needs at least one channel (webhook, slack or log)');
   }
@@ -162,6 +170,7 @@ export function ruleForAudit(rule: AlertRule): { [key: string]: Json } {
     threshold: rule.threshold,
     windowMs: rule.windowMs,
     cooldownMs: rule.cooldownMs,
+    renotifyMs: rule.renotifyMs,
     channels: rule.channels.map((c) => c.type),
   };
 }

@@ -1,6 +1,12 @@
 import type { Alert, AlertDelivery, AlertRule } from '../core/alert.ts';
 import { alertPayloadFor, alertWebhookPayload } from '../core/alert-payloads.ts';
-import { type AlertGrowth, diffAlerts, evaluateAlertRules, growthWindows } from '../core/alert-rules.ts';
+import {
+  type AlertGrowth,
+  alertsToRenotify,
+  diffAlerts,
+  evaluateAlertRules,
+  growthWindows,
+} from '../core/alert-rules.ts';
 import type { Clock } from '../core/clock.ts';
 import { newId } from '../core/ids.ts';
 import type { Store } from '../store/store.ts';
@@ -26,6 +32,8 @@ export interface AlertEvaluationResult {
   coolingDown: number;
   /** Alerts firing after the evaluation. */
   firing: number;
+  /** Still-firing alerts notified again (their rule's `renotifyMs` had passed). */
+  renotified: Alert[];
 }
 
 /** Firing alerts read per evaluation: far more than any deployment has rules × queues. */
@@ -37,7 +45,9 @@ const FIRING_LIMIT = 100_000;
  * rule's cooldown ago); a firing alert whose condition cleared (or whose rule was disabled)
  * resolves. Each fire and resolve writes its notifications to the outbox in the same
  * transaction; {@link deliverAlerts} sends them. An alert that is firing stays one alert, with
- * no further notification, however many dead letters arrive.
+ * no further notification however many dead letters arrive, unless its rule has `renotifyMs`:
+ * then it is notified again (a reminder, `renotify: true`) each time that long has passed
+ * since its last notification, while it still fires.
  */
 export async function evaluateAlerts(options: AlertEvaluatorOptions): Promise<AlertEvaluationResult> {
   const { store, clock } = options;
@@ -45,7 +55,13 @@ export async function evaluateAlerts(options: AlertEvaluatorOptions): Promise<Al
     store.alertRuleList(),
     store.alertList({ state: 'firing', limit: FIRING_LIMIT }),
   ]);
-  const result: AlertEvaluationResult = { fired: [], resolved: [], coolingDown: 0, firing: firing.length };
+  const result: AlertEvaluationResult = {
+    fired: [],
+    resolved: [],
+    coolingDown: 0,
+    firing: firing.length,
+    renotified: [],
+  };
   if (rules.length === 0 && firing.length === 0) return result;
 
   const now = clock.now();
@@ -109,6 +125,20 @@ export async function evaluateAlerts(options: AlertEvaluatorOptions): Promise<Al
       result.firing++;
     }
   }
+  for (const { alert, desired: d } of alertsToRenotify({ desired, firing, now })) {
+    // The reminder carries the value measured now; the alert keeps the one it fired with.
+    const deliveries = alertDeliveries(
+      d.rule,
+      { ...alert, value: d.value },
+      'fired',
+      now,
+      options.dashboardUrl,
+      true,
+    );
+    if (await store.alertRenotify({ id: alert.id, now, deliveries })) {
+      result.renotified.push({ ...alert, lastNotifiedAt: now });
+    }
+  }
   const rulesById = new Map(rules.map((r) => [r.id, r]));
   for (const alert of diff.resolve) {
     const rule = rulesById.get(alert.ruleId);
@@ -130,12 +160,14 @@ function alertDeliveries(
   event: 'fired' | 'resolved',
   now: number,
   dashboardUrl: string | undefined,
+  renotify = false,
 ): AlertDelivery[] {
   const generic = alertWebhookPayload({
     event,
     rule,
     alert,
     ...(dashboardUrl !== undefined && { dashboardUrl }),
+    ...(renotify && { renotify }),
   });
   return rule.channels.map((channel) => ({
     id: newId(),

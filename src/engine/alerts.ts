@@ -24,6 +24,8 @@ export interface AlertRuleInput {
   window?: Duration | null;
   /** Default 30 minutes. */
   cooldown?: Duration;
+  /** Notify a still-firing alert again after this long (at least 1m); absent or null: once. */
+  renotify?: Duration | null;
   channels: AlertChannel[];
   /** Default true. */
   enabled?: boolean;
@@ -62,6 +64,7 @@ export async function createAlertRule(
       input.window === undefined || input.window === null ? null : parseDuration(input.window, 'window'),
     cooldownMs:
       input.cooldown === undefined ? DEFAULT_ALERT_COOLDOWN_MS : parseDuration(input.cooldown, 'cooldown'),
+    renotifyMs: parseRenotify(input.renotify),
     channels: input.channels.map((c) =>
       c.url === undefined ? { type: c.type } : { type: c.type, url: c.url },
     ),
@@ -70,6 +73,13 @@ export async function createAlertRule(
     createdBy: params.actor,
   };
   return store.alertRuleCreate({ rule: validateAlertRule(rule), actor: params.actor });
+}
+
+/** A re-notification interval: null (or 0) is off. */
+function parseRenotify(value: Duration | null | undefined): number | null {
+  if (value === undefined || value === null) return null;
+  const ms = parseDuration(value, 'renotify');
+  return ms === 0 ? null : ms;
 }
 
 function parseThreshold(kind: AlertKind, value: number | string): number {
@@ -132,6 +142,7 @@ export async function updateAlertRule(
           : parseDuration(changes.window, 'window'),
     cooldownMs:
       changes.cooldown === undefined ? current.cooldownMs : parseDuration(changes.cooldown, 'cooldown'),
+    renotifyMs: changes.renotify === undefined ? current.renotifyMs : parseRenotify(changes.renotify),
     channels:
       changes.channels === undefined
         ? current.channels

@@ -472,6 +472,11 @@ export interface Store {
    * false, and writes nothing, when the alert is not firing (unknown or resolved already).
    */
   alertResolve(params: { id: string; now: number; deliveries: AlertDelivery[] }): Promise<boolean>;
+  /**
+   * Notifies a still-firing alert again: sets its `lastNotifiedAt` to `now` and inserts its
+   * deliveries in one transaction. Returns false, and writes nothing, when it is not firing.
+   */
+  alertRenotify(params: { id: string; now: number; deliveries: AlertDelivery[] }): Promise<boolean>;
   /** Inserts deliveries that no alert change carries (the scheduled review report). */
   alertDeliveryInsert(params: { deliveries: AlertDelivery[] }): Promise<void>;
   /** Pending deliveries due at `now` (`nextAttemptAt <= now`), oldest due first, at most `limit`. */

@@ -23,6 +23,7 @@ function rule(overrides: Partial<AlertRule> = {}): AlertRule {
     threshold: 10,
     windowMs: null,
     cooldownMs: 30 * MIN,
+    renotifyMs: null,
     channels: [{ type: 'log' }],
     enabled: true,
     createdAt: T,

@@ -43,6 +43,7 @@ async function addRule(channels: AlertChannel[], overrides: Partial<AlertRule> =
     threshold: 2,
     windowMs: null,
     cooldownMs: 30 * MIN,
+    renotifyMs: null,
     channels,
     enabled: true,
     createdAt: clock.now(),

@@ -124,4 +124,54 @@ describe('alert routes', () => {
     expect(after).toContain('deadletter_alerts_firing{rule="any-depth",queue="orders"} 1');
     expect(after).not.toContain('queue="emails"} 1');
   });
+  it('updates a rule by name (admin): the settings given, audited as the token; refusals say why', async () => {
+    const rule = {
+      name: 'orders-depth',
+      queue: 'orders',
+      kind: 'depth',
+      threshold: 10,
+      channels: [{ type: 'log' }],
+    };
+    expect(
+      (await server.call('admin', { method: 'POST', url: '/api/alert-rules', payload: rule })).statusCode,
+    ).toBe(201);
+    await server.call('admin', {
+      method: 'POST',
+      url: '/api/alert-rules',
+      payload: { ...rule, name: 'other' },
+    });
+    const patch = (
+      payload: Record<string, unknown>,
+      role: 'operator' | 'admin' = 'admin',
+      ref = 'orders-depth',
+    ) => server.call(role, { method: 'PATCH', url: `/api/alert-rules/${ref}`, payload });
+
+    const updated = await patch({ threshold: 50, renotify: '1h', enabled: false });
+    expect(updated.statusCode, updated.body).toBe(200);
+    expect(updated.json()).toMatchObject({
+      name: 'orders-depth',
+      threshold: 50,
+      renotifyMs: 3_600_000,
+      enabled: false,
+      cooldownMs: 1_800_000,
+    });
+    const [entry] = (await server.dl.listAudit({ action: 'alert_rule.update', limit: 1 })).items;
+    expect(entry).toMatchObject({ actor: 'admin', targetId: 'orders-depth' });
+    expect((await patch({ renotify: null, queue: null })).json()).toMatchObject({
+      renotifyMs: null,
+      queue: null,
+    });
+
+    expect((await patch({ threshold: 1 }, 'operator')).statusCode).toBe(403);
+    expect((await patch({ threshold: 1 }, 'admin', 'nope')).statusCode).toBe(404);
+    expect((await patch({ name: 'other' })).statusCode).toBe(409);
+    expect((await patch({ renotify: '10s' })).statusCode).toBe(422);
+    expect((await patch({ queue: 'no-such-queue' })).statusCode).toBe(404);
+    expect((await patch({})).statusCode).toBe(422);
+    expect((await patch({ kind: 'growth' })).statusCode).toBe(400);
+    expect((await server.dl.store.alertRuleList()).find((r) => r.name === 'orders-depth')).toMatchObject({
+      threshold: 50,
+      queue: null,
+    });
+  });
 });

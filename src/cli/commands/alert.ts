@@ -20,6 +20,7 @@ interface AddFlags {
   threshold?: string;
   window?: string;
   cooldown?: string;
+  renotify?: string;
   webhook: string[];
   slack: string[];
   log?: boolean;
@@ -32,6 +33,7 @@ interface UpdateFlags {
   threshold?: string;
   window?: string;
   cooldown?: string;
+  renotify?: string;
   webhook: string[];
   slack: string[];
   log?: boolean;
@@ -48,6 +50,7 @@ function ruleChangesFrom(flags: UpdateFlags): AlertRuleChanges {
   if (flags.threshold !== undefined) changes.threshold = flags.threshold;
   if (flags.window !== undefined) changes.window = flags.window === 'none' ? null : flags.window;
   if (flags.cooldown !== undefined) changes.cooldown = flags.cooldown;
+  if (flags.renotify !== undefined) changes.renotify = flags.renotify === 'none' ? null : flags.renotify;
   const channels: AlertChannel[] = [
     ...flags.webhook.map((url) => ({ type: 'webhook' as const, url })),
     ...flags.slack.map((url) => ({ type: 'slack' as const, url })),
@@ -58,7 +61,7 @@ function ruleChangesFrom(flags: UpdateFlags): AlertRuleChanges {
   if (flags.disable) changes.enabled = false;
   if (Object.keys(changes).length === 0) {
     throw new ValidationError(
-      'nothing to change: give --name, --queue, --threshold, --window, --cooldown, channels, --enable or --disable',
+      'nothing to change: give --name, --queue, --threshold, --window, --cooldown, --renotify, channels, --enable or --disable',
     );
   }
   return changes;
@@ -93,6 +96,7 @@ export function registerAlertCommands(program: Command, io: CliIo): void {
     )
     .option('--window <duration>', 'growth: the window (10m); new_group: how recent a group must be')
     .option('--cooldown <duration>', 'after a resolve, no new alert of the same key for this long', '30m')
+    .option('--renotify <duration>', 'notify a still-firing alert again after this long (default: once)')
     .option('--webhook <url>', 'POST generic JSON to this URL (repeatable)', collect, [])
     .option('--slack <url>', 'POST to this Slack-compatible incoming webhook (repeatable)', collect, [])
     .option('--log', 'write a line to the server log')
@@ -117,6 +121,7 @@ export function registerAlertCommands(program: Command, io: CliIo): void {
           ...(flags.threshold !== undefined && { threshold: flags.threshold }),
           window: flags.window ?? null,
           ...(flags.cooldown !== undefined && { cooldown: flags.cooldown }),
+          ...(flags.renotify !== undefined && { renotify: flags.renotify }),
           channels,
           enabled: flags.disabled !== true,
         }),
@@ -162,6 +167,7 @@ export function registerAlertCommands(program: Command, io: CliIo): void {
     .option('--threshold <n>', 'dead letters, or a duration for oldest (2h)')
     .option('--window <duration>', "the window; 'none' clears it (not for growth)")
     .option('--cooldown <duration>', 'after a resolve, no new alert of the same key for this long')
+    .option('--renotify <duration>', "notify a still-firing alert again after this long; 'none': once")
     .option('--webhook <url>', 'replace the channels: POST generic JSON here (repeatable)', collect, [])
     .option('--slack <url>', 'replace the channels: a Slack-compatible webhook (repeatable)', collect, [])
     .option('--log', 'replace the channels: a line in the server log')
@@ -231,8 +237,13 @@ export function registerAlertCommands(program: Command, io: CliIo): void {
     });
 }
 
-/** `depth > 100`, `growth > 50 in 10m`, `oldest > 2h`, `new group`... */
+/** `depth > 100`, `growth > 50 in 10m`, `oldest > 2h`, `new group`..., then `, again every 1h` when it re-notifies. */
 function describeRule(rule: AlertRule): string {
+  const again = rule.renotifyMs === null ? '' : `, again every ${formatDuration(rule.renotifyMs)}`;
+  return describeCondition(rule) + again;
+}
+
+function describeCondition(rule: AlertRule): string {
   switch (rule.kind) {
     case 'depth':
       return `depth > ${rule.threshold}`;

@@ -22,6 +22,10 @@ const alertRuleSchema = z
     threshold: z.number(),
     windowMs: z.number().nullable(),
     cooldownMs: z.number(),
+    renotifyMs: z
+      .number()
+      .nullable()
+      .describe('a still-firing alert is notified again after this long; null: once'),
     channels: z.array(channelSchema),
     enabled: z.boolean(),
     createdAt: z.number(),
@@ -37,6 +41,10 @@ const ruleInputSchema = z
     threshold: z.union([z.number().int().min(0), z.string().min(1).max(40)]).optional(),
     window: durationSchema.nullable().optional(),
     cooldown: durationSchema.optional(),
+    renotify: durationSchema
+      .nullable()
+      .optional()
+      .describe('notify a still-firing alert again after this long'),
     channels: z.array(channelSchema).min(1).max(10),
     enabled: z.boolean().optional(),
   })
@@ -49,6 +57,7 @@ const ruleChangesSchema = z
     threshold: z.union([z.number().int().min(0), z.string().min(1).max(40)]).optional(),
     window: durationSchema.nullable().optional(),
     cooldown: durationSchema.optional(),
+    renotify: durationSchema.nullable().optional().describe('null or 0: notify once'),
     channels: z.array(channelSchema).min(1).max(10).optional(),
     enabled: z.boolean().optional(),
   })
@@ -106,7 +115,7 @@ export const alertRoutes: RouteModule = (app, { dl }) => {
       response: { 201: alertRuleSchema, ...errorResponses(...AUTH_ERRORS, 404, 409, 422) },
     },
     handler: async (request, reply) => {
-      const { queue, window, cooldown, threshold, enabled, ...rest } = request.body;
+      const { queue, window, cooldown, renotify, threshold, enabled, ...rest } = request.body;
       const rule = await createAlertRule(dl.store, {
         input: {
           ...rest,
@@ -116,6 +125,7 @@ export const alertRoutes: RouteModule = (app, { dl }) => {
           queue: queue ?? null,
           window: window ?? null,
           ...(cooldown !== undefined && { cooldown }),
+          ...(renotify !== undefined && { renotify }),
           ...(threshold !== undefined && { threshold }),
           ...(enabled !== undefined && { enabled }),
         },

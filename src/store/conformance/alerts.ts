@@ -12,6 +12,7 @@ function rule(overrides: Partial<AlertRule> = {}): AlertRule {
     threshold: 100,
     windowMs: null,
     cooldownMs: 60_000,
+    renotifyMs: null,
     channels: [{ type: 'webhook', url: 'http://127.0.0.1:9/hook' }, { type: 'log' }],
     enabled: true,
     createdAt: T0,
@@ -227,6 +228,7 @@ export function describeAlerts(ctx: StoreContext): void {
         name: 'orders-deep',
         threshold: 500,
         cooldownMs: 5_000,
+        renotifyMs: 7_200_000,
         channels: [{ type: 'log' }],
         enabled: false,
         // What was created, by whom and when, is not for an update to change.
@@ -253,6 +255,26 @@ export function describeAlerts(ctx: StoreContext): void {
         ctx.store.alertRuleUpdate({ rule: { ...updated, id: 'missing' }, actor: 'bob', now: T0 + 51 }),
       ).rejects.toBeInstanceOf(NotFoundError);
       expect(await ctx.store.alertRuleList()).toEqual([updated, other]);
+    });
+
+    it('re-notifies a firing alert (lastNotifiedAt and its deliveries together), never a resolved one', async () => {
+      const r = rule({ renotifyMs: 3_600_000 });
+      await ctx.store.alertRuleCreate({ rule: r, actor: 'alice' });
+      expect(await ctx.store.alertRuleList()).toEqual([r]);
+      const a = alert(r);
+      await ctx.store.alertFire({ alert: a, deliveries: [] });
+      const again = delivery(a.id, { createdAt: T0 + 5000, nextAttemptAt: T0 + 5000 });
+      expect(await ctx.store.alertRenotify({ id: a.id, now: T0 + 5000, deliveries: [again] })).toBe(true);
+      expect(await ctx.store.alertList({ limit: 10 })).toEqual([{ ...a, lastNotifiedAt: T0 + 5000 }]);
+      expect(await ctx.store.alertDeliveryList({ alertIds: [a.id], limit: 10 })).toEqual([again]);
+
+      await ctx.store.alertResolve({ id: a.id, now: T0 + 6000, deliveries: [] });
+      expect(await ctx.store.alertRenotify({ id: a.id, now: T0 + 7000, deliveries: [delivery(a.id)] })).toBe(
+        false,
+      );
+      expect(await ctx.store.alertRenotify({ id: 'missing', now: T0 + 7000, deliveries: [] })).toBe(false);
+      expect(await ctx.store.alertDeliveryList({ alertIds: [a.id], limit: 10 })).toEqual([again]);
+      expect((await ctx.store.alertList({ limit: 10 }))[0]?.lastNotifiedAt).toBe(T0 + 5000);
     });
 
     it('prunes resolved alerts before a time with their deliveries, never firing ones or pending reports', async () => {

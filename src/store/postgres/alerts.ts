@@ -23,6 +23,7 @@ interface AlertRuleRow {
   threshold: number;
   window_ms: number | null;
   cooldown_ms: number;
+  renotify_ms: number | null;
   channels: string;
   enabled: boolean;
   created_at: number;
@@ -60,7 +61,7 @@ interface AlertDeliveryRow {
 }
 
 const RULE_COLUMNS =
-  'id, name, queue, kind, threshold, window_ms, cooldown_ms, channels, enabled, created_at, created_by';
+  'id, name, queue, kind, threshold, window_ms, cooldown_ms, channels, enabled, created_at, created_by, renotify_ms';
 const ALERT_COLUMNS =
   'id, rule_id, rule_name, queue, group_id, key, state, fired_at, resolved_at, last_notified_at, value, details';
 const DELIVERY_COLUMNS =
@@ -75,6 +76,7 @@ function toRule(row: AlertRuleRow): AlertRule {
     threshold: row.threshold,
     windowMs: row.window_ms,
     cooldownMs: row.cooldown_ms,
+    renotifyMs: row.renotify_ms === null ? null : Number(row.renotify_ms),
     channels: JSON.parse(row.channels) as AlertChannel[],
     enabled: row.enabled,
     createdAt: row.created_at,
@@ -135,7 +137,7 @@ export class PostgresAlerts {
     return this.db.transaction(async (tx) => {
       const inserted = await tx.query(
         'alert_rule_insert',
-        `INSERT INTO ${this.s}.alert_rules (${RULE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+        `INSERT INTO ${this.s}.alert_rules (${RULE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
          ON CONFLICT DO NOTHING`,
         [
           rule.id,
@@ -149,6 +151,7 @@ export class PostgresAlerts {
           rule.enabled,
           rule.createdAt,
           rule.createdBy,
+          rule.renotifyMs,
         ],
       );
       if (inserted.rowCount !== 1) {
@@ -190,7 +193,7 @@ export class PostgresAlerts {
       const { rows } = await tx.query<AlertRuleRow>(
         'alert_rule_update',
         `UPDATE ${this.s}.alert_rules SET name = $2, queue = $3, kind = $4, threshold = $5, window_ms = $6,
-           cooldown_ms = $7, channels = $8, enabled = $9
+           cooldown_ms = $7, channels = $8, enabled = $9, renotify_ms = $10
          WHERE id = $1 RETURNING ${RULE_COLUMNS}`,
         [
           rule.id,
@@ -202,6 +205,7 @@ export class PostgresAlerts {
           rule.cooldownMs,
           JSON.stringify(rule.channels),
           rule.enabled,
+          rule.renotifyMs,
         ],
       );
       const updated = toRule(rows[0] as AlertRuleRow);
@@ -344,6 +348,19 @@ export class PostgresAlerts {
         ],
       );
       if (inserted.rowCount !== 1) return false;
+      await this.insertDeliveries(tx, deliveries);
+      return true;
+    });
+  }
+
+  async renotify(id: string, now: number, deliveries: AlertDelivery[]): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const updated = await tx.query(
+        'alert_renotify',
+        `UPDATE ${this.s}.alerts SET last_notified_at = $1 WHERE id = $2 AND state = 'firing'`,
+        [now, id],
+      );
+      if (updated.rowCount !== 1) return false;
       await this.insertDeliveries(tx, deliveries);
       return true;
     });

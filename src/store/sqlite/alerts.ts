@@ -22,6 +22,7 @@ interface AlertRuleRow {
   threshold: number;
   window_ms: number | null;
   cooldown_ms: number;
+  renotify_ms: number | null;
   channels: string;
   enabled: number;
   created_at: number;
@@ -67,6 +68,7 @@ function toRule(row: AlertRuleRow): AlertRule {
     threshold: row.threshold,
     windowMs: row.window_ms,
     cooldownMs: row.cooldown_ms,
+    renotifyMs: row.renotify_ms,
     channels: JSON.parse(row.channels) as AlertChannel[],
     enabled: row.enabled === 1,
     createdAt: row.created_at,
@@ -122,6 +124,7 @@ export class SqliteAlerts {
   private readonly alertInsert: Database.Statement<[AlertRow]>;
   private readonly alertFiringByKey: Database.Statement<[string], { id: string }>;
   private readonly alertResolveById: Database.Statement<[number, string]>;
+  private readonly alertRenotifyById: Database.Statement<[number, string]>;
   private readonly lastResolved: Database.Statement<[string], { resolved_at: number | null }>;
   private readonly deliveryInsert: Database.Statement<[AlertDeliveryRow]>;
   private readonly deliveryDue: Database.Statement<[number, number], AlertDeliveryRow>;
@@ -133,15 +136,16 @@ export class SqliteAlerts {
     this.db = db;
     this.audit = audit;
     this.ruleInsert = db.prepare(
-      `INSERT INTO alert_rules (id, name, queue, kind, threshold, window_ms, cooldown_ms, channels, enabled, created_at, created_by)
-       VALUES (@id, @name, @queue, @kind, @threshold, @window_ms, @cooldown_ms, @channels, @enabled, @created_at, @created_by)`,
+      `INSERT INTO alert_rules (id, name, queue, kind, threshold, window_ms, cooldown_ms, renotify_ms, channels, enabled, created_at, created_by)
+       VALUES (@id, @name, @queue, @kind, @threshold, @window_ms, @cooldown_ms, @renotify_ms, @channels, @enabled, @created_at, @created_by)`,
     );
     this.ruleByNameOrId = db.prepare('SELECT * FROM alert_rules WHERE name = ? OR id = ?');
     this.ruleAll = db.prepare('SELECT * FROM alert_rules ORDER BY name');
     this.ruleDelete = db.prepare('DELETE FROM alert_rules WHERE id = ? RETURNING *');
     this.ruleUpdateById = db.prepare(
       `UPDATE alert_rules SET name = @name, queue = @queue, kind = @kind, threshold = @threshold,
-         window_ms = @window_ms, cooldown_ms = @cooldown_ms, channels = @channels, enabled = @enabled
+         window_ms = @window_ms, cooldown_ms = @cooldown_ms, renotify_ms = @renotify_ms, channels = @channels,
+         enabled = @enabled
        WHERE id = @id AND created_at = @created_at AND created_by = @created_by`,
     );
     this.prunableAlerts = db.prepare(
@@ -159,6 +163,9 @@ export class SqliteAlerts {
     this.alertFiringByKey = db.prepare("SELECT id FROM alerts WHERE key = ? AND state = 'firing'");
     this.alertResolveById = db.prepare(
       "UPDATE alerts SET state = 'resolved', resolved_at = ? WHERE id = ? AND state = 'firing'",
+    );
+    this.alertRenotifyById = db.prepare(
+      "UPDATE alerts SET last_notified_at = ? WHERE id = ? AND state = 'firing'",
     );
     this.lastResolved = db.prepare(
       "SELECT max(resolved_at) AS resolved_at FROM alerts WHERE key = ? AND state = 'resolved'",
@@ -193,6 +200,7 @@ export class SqliteAlerts {
           threshold: rule.threshold,
           window_ms: rule.windowMs,
           cooldown_ms: rule.cooldownMs,
+          renotify_ms: rule.renotifyMs,
           channels: JSON.stringify(rule.channels),
           enabled: rule.enabled ? 1 : 0,
           created_at: rule.createdAt,
@@ -228,6 +236,7 @@ export class SqliteAlerts {
           threshold: rule.threshold,
           window_ms: rule.windowMs,
           cooldown_ms: rule.cooldownMs,
+          renotify_ms: rule.renotifyMs,
           channels: JSON.stringify(rule.channels),
           enabled: rule.enabled ? 1 : 0,
           created_at: before.created_at,
@@ -337,6 +346,16 @@ export class SqliteAlerts {
           value: alert.value,
           details: JSON.stringify(alert.details),
         });
+        this.insertDeliveries(deliveries);
+        return true;
+      })
+      .immediate();
+  }
+
+  renotify(id: string, now: number, deliveries: AlertDelivery[]): boolean {
+    return this.db
+      .transaction(() => {
+        if (this.alertRenotifyById.run(now, id).changes === 0) return false;
         this.insertDeliveries(deliveries);
         return true;
       })

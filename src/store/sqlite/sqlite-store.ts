@@ -773,6 +773,10 @@ export class SqliteStore implements Store {
     return this.alerts.ruleUpdate(params.rule, params.actor, params.now);
   }
 
+  async alertRenotify(params: Parameters<Store['alertRenotify']>[0]): ReturnType<Store['alertRenotify']> {
+    return this.alerts.renotify(params.id, params.now, params.deliveries);
+  }
+
   async alertPrune(params: Parameters<Store['alertPrune']>[0]): ReturnType<Store['alertPrune']> {
     return this.alerts.prune(params.before, params.limit);
   }
