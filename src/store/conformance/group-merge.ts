@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { ConflictError, NotFoundError, ValidationError } from '../../core/errors.ts';
 import type { GroupRule } from '../../core/group-rule.ts';
-import { createQueues, killOne, type StoreContext, T0 } from './fixtures.ts';
+import {
+  attemptOf,
+  claim,
+  createQueues,
+  deathRecord,
+  killOne,
+  type StoreContext,
+  send,
+  T0,
+} from './fixtures.ts';
 
 /** Group merge (aliases included) and stored fingerprint rules. */
 export function describeGroupMerge(ctx: StoreContext): void {
@@ -141,6 +150,43 @@ export function describeGroupMerge(ctx: StoreContext): void {
       expect(await ctx.store.groupList({ sort: 'count', limit: 10 })).toEqual(before);
       expect(await ctx.store.groupAliasGet({ id: 'gA' })).toBeUndefined();
       expect(await ctx.store.auditList({ action: 'group.merge', limit: 10 })).toEqual([]);
+    });
+
+    it('leaves no death in a source when deaths race the merge', async () => {
+      const queues = ['q0', 'q1', 'q2', 'q3'];
+      await createQueues(ctx.store, 'orders', ...queues);
+      await killOne(ctx.store, { queue: 'orders', diedAt: T0 + 10, groupId: 'gA' });
+      await killOne(ctx.store, { queue: 'orders', diedAt: T0 + 20, groupId: 'gB' });
+      const batches = [];
+      for (const queue of queues) {
+        await send(ctx.store, queue, 25, T0 + 30);
+        batches.push(await claim(ctx.store, queue, T0 + 40, 25));
+      }
+      // Each queue's deaths go in five calls, all at once, with the merge among them.
+      const fails = batches.flatMap((claimed) =>
+        [0, 5, 10, 15, 20].map((start) =>
+          ctx.store.messageFail({
+            items: claimed.slice(start, start + 5).map((c) => {
+              const death = deathRecord('gA');
+              return {
+                id: c.id,
+                leaseToken: c.leaseToken,
+                attempt: attemptOf(c, T0 + 50, death.error),
+                outcome: 'dead' as const,
+                death,
+              };
+            }),
+            now: T0 + 60,
+          }),
+        ),
+      );
+      const merge = ctx.store.groupMerge({ target: 'gB', sources: ['gA'], actor: 'alice', now: T0 + 60 });
+      const results = await Promise.all([...fails, merge]);
+      expect(results.slice(0, -1).reduce((n, r) => n + ('applied' in r ? r.applied : 0), 0)).toBe(100);
+      expect(await ctx.store.groupGet({ id: 'gA' })).toBeUndefined();
+      expect(await ctx.store.deadLetterList({ groupId: 'gA', limit: 10 })).toEqual([]);
+      expect(await ctx.store.groupGet({ id: 'gB' })).toMatchObject({ count: 102, deadCount: 102 });
+      expect((await ctx.store.deadLetterList({ groupId: 'gB', limit: 1000 })).length).toBe(102);
     });
 
     it('keeps the counts of later discards right in the merged group', async () => {
