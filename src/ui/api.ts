@@ -2,7 +2,7 @@ import type { AuditEntry } from '../core/audit.ts';
 import type { DeadLetter, DeadLetterSummary } from '../core/dead-letter.ts';
 import type { Tombstone } from '../core/discard.ts';
 import type { DoctorReport } from '../core/doctor.ts';
-import type { Group, GroupStatus } from '../core/group.ts';
+import type { Group, GroupMergeResult, GroupStatus, MergedGroup } from '../core/group.ts';
 import type { DeadLetterLineage } from '../core/lineage.ts';
 import type { QueueDocs } from '../core/queue-docs.ts';
 import type { QueueRecord } from '../core/queue-settings.ts';
@@ -26,7 +26,9 @@ export type {
   DeadLetterSummary,
   DoctorReport,
   Group,
+  GroupMergeResult,
   GroupStatus,
+  MergedGroup,
   QueueDocs,
   QueueRecord,
   QueueSample,
@@ -197,6 +199,14 @@ export const api = {
   group: (id: string) => request<Group>('GET', `/api/groups/${encodeURIComponent(id)}`),
   setGroupStatus: (id: string, status: Exclude<GroupStatus, 'regressed'>) =>
     request<Group>('POST', `/api/groups/${encodeURIComponent(id)}/status`, { body: { status } }),
+  mergeGroups: (target: string, sources: string[], dryRun: boolean) =>
+    request<GroupMergeResult>('POST', `/api/groups/${encodeURIComponent(target)}/merge`, {
+      body: { sources, dryRun },
+    }),
+  mergedGroups: (id: string) =>
+    request<{ groups: MergedGroup[] }>('GET', `/api/groups/${encodeURIComponent(id)}/merged`).then(
+      (r) => r.groups,
+    ),
 
   deadLetters: (selector: Selector, paging: { limit?: number; cursor?: string | null } = {}) =>
     request<Page<DeadLetterSummary>>('GET', '/api/dead-letters', {

@@ -4,15 +4,26 @@ import { Badge, Time } from './common.tsx';
 
 export type GroupSortKey = 'count' | 'lastSeen' | 'firstSeen';
 
-/** Groups as a table: status, tier, the normalised error, counts, queues, first and last seen. */
+/** Which groups are chosen (for a merge), when the table offers a choice. */
+export interface GroupChoice {
+  chosen: ReadonlySet<string>;
+  onToggle: (id: string) => void;
+}
+
+/**
+ * Groups as a table: status, tier, the normalised error, counts, queues, first and last seen;
+ * with `choice`, a checkbox per group.
+ */
 export function GroupTable({
   groups,
   sort,
   onSort,
+  choice,
 }: {
   groups: Group[];
   sort?: GroupSortKey;
   onSort?: (key: GroupSortKey) => void;
+  choice?: GroupChoice;
 }) {
   const header = (key: GroupSortKey, label: string, cls = '') => (
     <th scope="col" class={cls} aria-sort={sort === key ? 'descending' : undefined}>
@@ -36,6 +47,11 @@ export function GroupTable({
       <table class="data">
         <thead>
           <tr>
+            {choice ? (
+              <th scope="col">
+                <span class="sr-only">Chosen</span>
+              </th>
+            ) : null}
             <th scope="col">Status</th>
             <th scope="col">Tier</th>
             <th scope="col">Error</th>
@@ -51,6 +67,16 @@ export function GroupTable({
         <tbody>
           {groups.map((g) => (
             <tr key={g.id}>
+              {choice ? (
+                <td>
+                  <input
+                    type="checkbox"
+                    aria-label={`Choose group ${g.id}`}
+                    checked={choice.chosen.has(g.id)}
+                    onChange={() => choice.onToggle(g.id)}
+                  />
+                </td>
+              ) : null}
               <td>
                 <Badge kind="status" value={g.status} />
               </td>

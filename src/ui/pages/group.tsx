@@ -15,11 +15,12 @@ const ACTIONS: { status: Exclude<GroupStatus, 'regressed'>; label: string; hint:
 
 async function loadGroup(id: string) {
   const group = await api.group(id);
-  const [sample, page] = await Promise.all([
+  const [sample, page, merged] = await Promise.all([
     api.deadLetter(group.sampleId).catch(() => null),
     api.deadLetters({ group: id }, { limit: 1000 }),
+    api.mergedGroups(id),
   ]);
-  return { group, sample, letters: page.items, more: page.nextCursor !== null };
+  return { group, sample, letters: page.items, more: page.nextCursor !== null, merged };
 }
 
 /** One group: the normalised error, a sample stack, its arrivals over time and triage. */
@@ -45,7 +46,7 @@ export function GroupPage({ id }: { id: string }) {
 
   return (
     <AsyncView state={state} what="the group">
-      {({ group: loaded, sample, letters, more }) => {
+      {({ group: loaded, sample, letters, more, merged }) => {
         const group = status ?? loaded;
         const now = Date.now();
         // From a little before the first death (at least the last hour) to now.
@@ -160,6 +161,45 @@ export function GroupPage({ id }: { id: string }) {
                 </>
               )}
             </section>
+
+            {merged.length > 0 ? (
+              <section class="card section-card">
+                <h2>Merged into this group</h2>
+                <div class="table-wrap">
+                  <table class="data">
+                    <thead>
+                      <tr>
+                        <th scope="col">Error</th>
+                        <th scope="col" class="num">
+                          Count when merged
+                        </th>
+                        <th scope="col">Merged</th>
+                        <th scope="col">By</th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      {merged.map((m) => (
+                        <tr key={m.id}>
+                          <td class="wrap">
+                            <strong>{m.errorName}</strong>{' '}
+                            <span class="error-text">{m.normalizedMessage.slice(0, 240)}</span>
+                            <div class="muted mono small-print">{m.id}</div>
+                          </td>
+                          <td class="num">{formatCount(m.count)}</td>
+                          <td>
+                            <Time at={m.mergedAt} />
+                          </td>
+                          <td>{m.mergedBy}</td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                </div>
+                <p class="muted small-print">
+                  Their dead letters moved here; later failures of theirs land here too.
+                </p>
+              </section>
+            ) : null}
 
             <section class="card section-card">
               <h2>Sample</h2>

@@ -1,9 +1,12 @@
-import { api, type Group } from '../api.ts';
+import { useState } from 'preact/hooks';
+import { api, type Group, type GroupMergeResult } from '../api.ts';
 import { AsyncView, Empty, PageHeader, useAsync } from '../components/common.tsx';
 import { STATUSES, useQueueNames } from '../components/filters.tsx';
+import { GroupMergeBar } from '../components/group-merge.tsx';
 import { type GroupSortKey, GroupTable } from '../components/group-table.tsx';
 import { navigate } from '../router.ts';
 import { TIERS } from '../selector.ts';
+import { roleAllows, useSession } from '../session.ts';
 
 const SORT_KEYS: GroupSortKey[] = ['count', 'lastSeen', 'firstSeen'];
 
@@ -15,6 +18,16 @@ export function GroupsPage({ query }: { query: URLSearchParams }) {
   const sortParam = query.get('sort') as GroupSortKey | null;
   const sort: GroupSortKey = sortParam && SORT_KEYS.includes(sortParam) ? sortParam : 'count';
   const queues = useQueueNames();
+  const operator = roleAllows(useSession().role, 'operator');
+  const [chosen, setChosen] = useState<ReadonlySet<string>>(new Set());
+  const [merged, setMerged] = useState<GroupMergeResult | undefined>();
+  const toggle = (id: string) =>
+    setChosen((set) => {
+      const next = new Set(set);
+      if (next.has(id)) next.delete(id);
+      else next.add(id);
+      return next;
+    });
   const state = useAsync(
     () =>
       api.groups({
@@ -103,6 +116,13 @@ export function GroupsPage({ query }: { query: URLSearchParams }) {
           </select>
         </div>
       </fieldset>
+      {merged ? (
+        <p class="notice" role="status">
+          Merged {merged.merged.length} group{merged.merged.length === 1 ? '' : 's'} into{' '}
+          <a href={`/groups/${encodeURIComponent(merged.target.id)}`}>{merged.target.errorName}</a>:{' '}
+          {merged.moved} dead letter{merged.moved === 1 ? '' : 's'} moved.
+        </p>
+      ) : null}
       <AsyncView state={state} what="the groups">
         {(groups) =>
           groups.length === 0 ? (
@@ -110,7 +130,25 @@ export function GroupsPage({ query }: { query: URLSearchParams }) {
               {queue || tier || status ? 'Clear a filter to see more.' : 'Nothing has died yet.'}
             </Empty>
           ) : (
-            <GroupTable groups={sorted(groups)} sort={sort} onSort={(key) => go({ sort: key })} />
+            <>
+              {operator ? (
+                <GroupMergeBar
+                  chosen={groups.filter((g) => chosen.has(g.id))}
+                  onClear={() => setChosen(new Set())}
+                  onMerged={(result) => {
+                    setMerged(result);
+                    setChosen(new Set());
+                    state.reload();
+                  }}
+                />
+              ) : null}
+              <GroupTable
+                groups={sorted(groups)}
+                sort={sort}
+                onSort={(key) => go({ sort: key })}
+                {...(operator ? { choice: { chosen, onToggle: toggle } } : {})}
+              />
+            </>
           )
         }
       </AsyncView>
