@@ -1,6 +1,9 @@
 import fc from 'fast-check';
 import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { archiveDay } from '../../src/core/archive-record.ts';
+import { createAlertRule } from '../../src/engine/alerts.ts';
+import { killOne } from '../../src/store/conformance/fixtures.ts';
 import { type ServerFixture, seedDeadLetters, startServer } from './harness.ts';
 
 /**
@@ -12,24 +15,44 @@ import { type ServerFixture, seedDeadLetters, startServer } from './harness.ts';
 let server: ServerFixture;
 let deadLetterId: string;
 let groupId: string;
+/** An archive file of the server (`emails/<day>.jsonl.gz`), for the archive routes. */
+let archiveFile: string;
 
 beforeAll(async () => {
   server = await startServer();
   await seedDeadLetters(server.dl);
   deadLetterId = (await server.dl.listDeadLetters({ limit: 1 })).items[0]?.id as string;
   groupId = (await server.dl.listGroups())[0]?.id as string;
+  // One dead letter past retention, archived; and an alert rule to update.
+  const noon = Math.floor((Date.now() - 20 * 86_400_000) / 86_400_000) * 86_400_000 + 43_200_000;
+  await killOne(server.dl.store, { queue: 'emails', diedAt: noon, groupId: 'archived-group' });
+  await server.dl.sweepRetention();
+  archiveFile = `emails/${archiveDay(noon)}.jsonl.gz`;
+  await createAlertRule(server.dl.store, {
+    input: {
+      name: 'emails-depth',
+      queue: 'emails',
+      kind: 'depth',
+      threshold: 5,
+      channels: [{ type: 'log' }],
+    },
+    actor: 'test',
+    now: Date.now(),
+  });
 });
 afterAll(() => server.close());
 
 /** What a rejected request must not change. */
 async function snapshot(): Promise<string> {
   const { dl } = server;
-  const [queues, stats, groups, tokens, audit] = await Promise.all([
+  const [queues, stats, groups, tokens, audit, rules, archives] = await Promise.all([
     dl.listQueues(),
     dl.store.queueStats({ now: 0 }),
     dl.listGroups({ limit: 1000 }),
     dl.store.tokenList(),
     dl.store.auditList({ limit: 1 }),
+    dl.store.alertRuleList(),
+    dl.listArchives(),
   ]);
   return JSON.stringify({
     queues,
@@ -37,6 +60,8 @@ async function snapshot(): Promise<string> {
     groups: groups.map((g) => [g.id, g.status, g.count, g.deadCount]),
     tokens: tokens.map((t) => [t.name, t.role, t.revokedAt]),
     lastAudit: audit[0]?.id ?? null,
+    rules,
+    archives: archives.map((a) => [a.path, a.bytes, a.records]),
   });
 }
 
@@ -78,6 +103,8 @@ const segment = fc.oneof(
   { weight: 3, arbitrary: fc.constantFrom('orders', 'emails', 'nope') },
   { weight: 1, arbitrary: fc.constant('ID') },
   { weight: 1, arbitrary: fc.constant('GROUP') },
+  { weight: 1, arbitrary: fc.constant('ARCHIVE') },
+  { weight: 1, arbitrary: fc.constant('emails-depth') },
   { weight: 3, arbitrary: nasty },
 );
 
@@ -148,6 +175,12 @@ const jsonBody = fc.oneof(
           ),
           headers: fc.dictionary(nasty, fc.oneof(nasty, fc.integer())),
           idempotencyKey: nasty,
+          file: fc.oneof(fc.constantFrom('ARCHIVE', '../../etc/passwd', 'emails/2026-01-01'), nasty),
+          dryRun: fc.oneof(fc.boolean(), nasty),
+          queue: fc.oneof(fc.constantFrom('orders', 'emails', 'nope'), nasty, fc.constant(null)),
+          threshold: fc.oneof(fc.integer(), nasty),
+          renotify: fc.oneof(fc.constantFrom('1h', '10s', '0'), nasty, fc.constant(null)),
+          enabled: fc.oneof(fc.boolean(), nasty),
         },
         { requiredKeys: [] },
       )
@@ -201,7 +234,14 @@ const requestOf = (paths: string[]) =>
 type FuzzRequest = ReturnType<typeof requestOf> extends fc.Arbitrary<infer R> ? R : never;
 
 function toInject(r: FuzzRequest): InjectOptions {
-  const seg = r.segment === 'ID' ? deadLetterId : r.segment === 'GROUP' ? groupId : r.segment;
+  const seg =
+    r.segment === 'ID'
+      ? deadLetterId
+      : r.segment === 'GROUP'
+        ? groupId
+        : r.segment === 'ARCHIVE'
+          ? archiveFile
+          : r.segment;
   const path = r.path.replaceAll(
     '{}',
     r.brokenEscape === undefined ? encode(seg) : `${encode(seg)}${r.brokenEscape}`,
@@ -216,7 +256,7 @@ function toInject(r: FuzzRequest): InjectOptions {
     method: r.method as InjectOptions['method'],
     url: query ? `${path}?${query}` : path,
     headers,
-    ...(r.body === undefined ? {} : { payload: r.body }),
+    ...(r.body === undefined ? {} : { payload: r.body.replaceAll('"ARCHIVE"', JSON.stringify(archiveFile)) }),
   };
 }
 
