@@ -4,6 +4,7 @@ import type { DoctorReport } from '../core/doctor.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../core/errors.ts';
 import type { Group, GroupMergeResult, GroupStatus, MergedGroup } from '../core/group.ts';
 import type { GroupRule, GroupRuleInput } from '../core/group-rule.ts';
+import type { DeadLetterLineage } from '../core/lineage.ts';
 import type { Json, NewMessage } from '../core/message.ts';
 import type { QueueDocs, QueueDocsInput } from '../core/queue-docs.ts';
 import { formatBackoff, type QueueRecord, type QueueSettingsInput } from '../core/queue-settings.ts';
@@ -50,6 +51,7 @@ export type DeadletterApi = Pick<
   | 'listGroups'
   | 'getGroup'
   | 'setGroupStatus'
+  | 'getLineage'
   | 'mergeGroups'
   | 'listMergedGroups'
   | 'addGroupRule'
@@ -188,6 +190,10 @@ export class ApiClient implements DeadletterApi {
       offset: params.offset,
     };
     return (await this.request<{ groups: Group[] }>('GET', '/api/groups', { query })).groups;
+  }
+
+  getLineage(id: string): Promise<DeadLetterLineage> {
+    return this.request('GET', `/api/dead-letters/${encodeURIComponent(id)}/lineage`);
   }
 
   getGroup(id: string): Promise<Group> {

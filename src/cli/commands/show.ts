@@ -34,9 +34,12 @@ export function registerShowCommand(program: Command, io: CliIo): void {
     .argument('<id>', 'dead letter or message id')
     .action(async (id: string, _flags: unknown, command: Command) => {
       const ctx = CliContext.of(command, io);
-      // Through a server only dead letters in the DLQ can be shown (no messages, history or lineage).
+      // Through a server only dead letters in the DLQ can be shown (no messages or history), with their lineage.
       const shown: ShownWithLineage = ctx.server
-        ? await ctx.withApi(async (api) => ({ ...(await findDeadLetter(api, id)), lineage: null }))
+        ? await ctx.withApi(async (api) => ({
+            ...(await findDeadLetter(api, id)),
+            lineage: await api.getLineage(id).catch(() => null),
+          }))
         : await ctx.withDeadletter(async (dl) => ({
             ...(await findRecord(dl, id)),
             lineage: await dl.getLineage(id).catch(() => null),
