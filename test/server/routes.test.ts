@@ -14,12 +14,14 @@ interface RouteCase {
 let server: ServerFixture;
 let deadLetterId: string;
 let groupId: string;
+let otherGroupId: string;
 
 beforeAll(async () => {
   server = await startServer();
   await seedDeadLetters(server.dl);
   deadLetterId = (await server.dl.listDeadLetters({ queue: 'orders', limit: 1 })).items[0]?.id as string;
   groupId = (await server.dl.listGroups({ queue: 'orders' }))[0]?.id as string;
+  otherGroupId = (await server.dl.listGroups({ queue: 'emails' }))[0]?.id as string;
 });
 afterAll(() => server.close());
 
@@ -106,6 +108,45 @@ const ROUTES: RouteCase[] = [
       url: `/api/groups/${groupId}/status`,
       payload: { status: 'acknowledged' },
     }),
+    status: 200,
+  },
+  {
+    name: 'POST /api/groups/:id/merge',
+    role: 'operator',
+    // A dry run: the other cases keep their groups.
+    request: () => ({
+      method: 'POST',
+      url: `/api/groups/${groupId}/merge`,
+      payload: { sources: [otherGroupId], dryRun: true },
+    }),
+    status: 200,
+  },
+  {
+    name: 'GET /api/groups/:id/merged',
+    role: 'viewer',
+    request: () => ({ method: 'GET', url: `/api/groups/${groupId}/merged` }),
+    status: 200,
+  },
+  {
+    name: 'GET /api/group-rules',
+    role: 'viewer',
+    request: () => ({ method: 'GET', url: '/api/group-rules' }),
+    status: 200,
+  },
+  {
+    name: 'POST /api/group-rules',
+    role: 'admin',
+    request: () => ({
+      method: 'POST',
+      url: '/api/group-rules',
+      payload: { name: 'roles-check', match: { message: 'declined' }, fingerprint: 'roles-check' },
+    }),
+    status: 201,
+  },
+  {
+    name: 'DELETE /api/group-rules/:rule',
+    role: 'admin',
+    request: () => ({ method: 'DELETE', url: '/api/group-rules/roles-check' }),
     status: 200,
   },
   {
