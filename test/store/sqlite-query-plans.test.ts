@@ -12,6 +12,7 @@ import {
   COUNT_WAITING_SQL,
   EXPIRED_LEASES_SQL,
   FIND_LIVE_BY_KEY_SQL,
+  GROUP_ALIAS_TARGET_SQL,
   HAS_PENDING_SQL,
   OLDEST_DEAD_SQL,
 } from '../../src/store/sqlite/statements.ts';
@@ -151,6 +152,12 @@ describe.each([
       ],
       [OLDEST_DEAD_SQL, ['q0'], /^SEARCH dead_letters USING COVERING INDEX dead_letters_queue \(queue=\?\)$/],
       [HAS_PENDING_SQL, ['q0', 'q0'], /^SEARCH messages USING COVERING INDEX messages_claim \(queue=\?\)$/],
+      // Every death resolves its group's alias (a merged group) by primary key.
+      [
+        GROUP_ALIAS_TARGET_SQL,
+        ['g3'],
+        /^SEARCH group_aliases USING INDEX sqlite_autoindex_group_aliases_1 \(source_id=\?\)$/,
+      ],
     ];
     for (const [sql, params, expected] of cases) {
       const plan = details(store, sql, params);

@@ -57,6 +57,9 @@ export const COUNT_DELAYED_SQL =
 export const COUNT_LEASED_SQL =
   "SELECT queue, COUNT(*) AS n FROM messages INDEXED BY messages_lease_expiry WHERE state = 'leased' GROUP BY queue";
 
+/** The group a merged group's id now resolves to: one primary-key probe, on every death. */
+export const GROUP_ALIAS_TARGET_SQL = 'SELECT target_id FROM group_aliases WHERE source_id = ?';
+
 /** The oldest dead letter of a queue: one probe of the (queue, died_at) index. */
 export const OLDEST_DEAD_SQL = 'SELECT MIN(died_at) AS t FROM dead_letters WHERE queue = ?';
 
@@ -233,9 +236,7 @@ export function prepareStatements(db: Database.Database) {
         'ON CONFLICT (group_id, queue) DO UPDATE SET count = count + 1',
     ),
     // A merged group's id resolves to the group it was merged into (one primary-key probe per death).
-    groupAliasTarget: db.prepare<[string], { target_id: string }>(
-      'SELECT target_id FROM group_aliases WHERE source_id = ?',
-    ),
+    groupAliasTarget: db.prepare<[string], { target_id: string }>(GROUP_ALIAS_TARGET_SQL),
     groupGet: db.prepare<[string], GroupRow>('SELECT * FROM groups WHERE id = ?'),
     groupQueues: db.prepare<[string], { queue: string }>(
       'SELECT queue FROM group_queues WHERE group_id = ? ORDER BY queue',
