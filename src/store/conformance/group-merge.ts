@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { archiveDay, toArchiveRecord } from '../../core/archive-record.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../../core/errors.ts';
 import type { GroupRule } from '../../core/group-rule.ts';
 import {
@@ -187,6 +188,44 @@ export function describeGroupMerge(ctx: StoreContext): void {
       expect(await ctx.store.deadLetterList({ groupId: 'gA', limit: 10 })).toEqual([]);
       expect(await ctx.store.groupGet({ id: 'gB' })).toMatchObject({ count: 102, deadCount: 102 });
       expect((await ctx.store.deadLetterList({ groupId: 'gB', limit: 1000 })).length).toBe(102);
+    });
+
+    it('imports an archived dead letter of a merged group into the group it was merged into', async () => {
+      await createQueues(ctx.store, 'orders');
+      const archived = await killOne(ctx.store, { queue: 'orders', diedAt: T0 + 100, groupId: 'gA' });
+      await killOne(ctx.store, { queue: 'orders', diedAt: T0 + 200_000, groupId: 'gB' });
+      const expired = await ctx.store.deadLetterListExpired({
+        queue: 'orders',
+        state: 'dead',
+        before: T0 + 1_000,
+        limit: 10,
+      });
+      expect(expired.map((l) => l.id)).toEqual([archived]);
+      const day = archiveDay(T0 + 100);
+      await ctx.store.deadLetterArchive({
+        queue: 'orders',
+        day,
+        file: `orders/${day}.jsonl.gz`,
+        archiveId: 'archive-1',
+        letters: expired.map((l) => ({ id: l.id, state: l.state, edits: l.edits.length })),
+        actor: 'system',
+        now: T0 + 300_000,
+      });
+      await ctx.store.groupMerge({ target: 'gB', sources: ['gA'], actor: 'alice', now: T0 + 400_000 });
+      expect(await ctx.store.groupGet({ id: 'gB' })).toMatchObject({ count: 2, deadCount: 1 });
+      const records = expired.map((l) =>
+        toArchiveRecord(l, { archiveId: 'archive-1', archivedAt: T0 + 300_000 }),
+      );
+      const result = await ctx.store.deadLetterImport({
+        file: `orders/${day}.jsonl.gz`,
+        records,
+        actor: 'alice',
+        now: T0 + 500_000,
+      });
+      expect(result).toMatchObject({ restored: 1, added: 0 });
+      expect((await ctx.store.deadLetterGet({ id: archived }))?.groupId).toBe('gB');
+      expect(await ctx.store.groupGet({ id: 'gA' })).toBeUndefined();
+      expect(await ctx.store.groupGet({ id: 'gB' })).toMatchObject({ count: 2, deadCount: 2 });
     });
 
     it('keeps the counts of later discards right in the merged group', async () => {
