@@ -1,6 +1,8 @@
 import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_ROLES, type ApiRole } from '../../src/core/api-token.ts';
+import { archiveDay } from '../../src/core/archive-record.ts';
+import { killOne } from '../../src/store/conformance/fixtures.ts';
 import { type ServerFixture, seedDeadLetters, startServer } from './harness.ts';
 
 /** One route, the least role it needs and the status it answers that role with. */
@@ -15,6 +17,7 @@ let server: ServerFixture;
 let deadLetterId: string;
 let groupId: string;
 let otherGroupId: string;
+let archiveFile: string;
 
 beforeAll(async () => {
   server = await startServer();
@@ -22,6 +25,11 @@ beforeAll(async () => {
   deadLetterId = (await server.dl.listDeadLetters({ queue: 'orders', limit: 1 })).items[0]?.id as string;
   groupId = (await server.dl.listGroups({ queue: 'orders' }))[0]?.id as string;
   otherGroupId = (await server.dl.listGroups({ queue: 'emails' }))[0]?.id as string;
+  // An archive file: one dead letter past the default retention, swept.
+  const noon = Math.floor((Date.now() - 20 * 86_400_000) / 86_400_000) * 86_400_000 + 43_200_000;
+  await killOne(server.dl.store, { queue: 'emails', diedAt: noon, groupId: 'archived-group' });
+  await server.dl.sweepRetention();
+  archiveFile = `emails/${archiveDay(noon)}.jsonl.gz`;
 });
 afterAll(() => server.close());
 
@@ -290,6 +298,40 @@ const ROUTES: RouteCase[] = [
       payload: { name: 'roles-check', kind: 'depth', threshold: 5, channels: [{ type: 'log' }] },
     }),
     status: 201,
+  },
+  {
+    name: 'PATCH /api/alert-rules/:rule',
+    role: 'admin',
+    request: () => ({ method: 'PATCH', url: '/api/alert-rules/roles-check', payload: { threshold: 6 } }),
+    status: 200,
+  },
+  {
+    name: 'GET /api/archives',
+    role: 'viewer',
+    request: () => ({ method: 'GET', url: '/api/archives' }),
+    status: 200,
+  },
+  {
+    name: 'GET /api/archives/:file',
+    role: 'viewer',
+    request: () => ({ method: 'GET', url: `/api/archives/${encodeURIComponent(archiveFile)}` }),
+    status: 200,
+  },
+  {
+    name: 'POST /api/archives/import',
+    role: 'admin',
+    request: () => ({
+      method: 'POST',
+      url: '/api/archives/import',
+      payload: { file: archiveFile, dryRun: true },
+    }),
+    status: 200,
+  },
+  {
+    name: 'POST /api/retention/run',
+    role: 'admin',
+    request: () => ({ method: 'POST', url: '/api/retention/run', payload: { dryRun: true } }),
+    status: 200,
   },
   {
     name: 'DELETE /api/alert-rules/:rule',
