@@ -191,8 +191,8 @@ describe('postgres query plans with 100,000 done and 100,000 dead rows', () => {
     for (const [text, params] of cases) {
       const plan = await store.explain(text, params);
       expectNoSeqScan(plan);
-      // By primary key (the ids given), or through the small partial index of leased rows when
-      // the planner expects few in flight: never a walk that grows with done messages.
+      // By primary key (the ids given): never a walk that grows with done messages, nor with
+      // the partial lease index, whose entries for acked rows stay until a vacuum.
       const scans = allNodes(plan).filter(
         (n) => n['Relation Name'] === 'messages' && n['Node Type'] !== 'ModifyTable',
       );
@@ -200,7 +200,7 @@ describe('postgres query plans with 100,000 done and 100,000 dead rows', () => {
       for (const scan of scans) {
         expect({ text, index: scan['Index Name'] }).toEqual({
           text,
-          index: expect.stringMatching(/^messages_(pkey|lease_expiry)$/),
+          index: 'messages_pkey',
         });
       }
     }

@@ -227,6 +227,82 @@ export function describeFailures(ctx: StoreContext): void {
       expect((await ctx.store.messageGet({ id: c.id }))?.state).toBe('leased');
     });
 
+    it('applies every outcome of a mixed batch as fully as a batch of one kind', async () => {
+      await createQueues(ctx.store, 'orders');
+      await send(ctx.store, 'orders', 5);
+      const claimed = await claim(ctx.store, 'orders', T0, 5);
+      const [retried, dropped, dead1, dead2, kept] = claimed;
+      if (!retried || !dropped || !dead1 || !dead2 || !kept) throw new Error('expected five claims');
+      const finalError: FailureInfo = {
+        name: 'HttpError',
+        message: 'upstream said 503',
+        stack: 'HttpError: upstream said 503\n    at call (src/client.ts:1:1)',
+        code: 'E_UPSTREAM',
+        status: 503,
+      };
+      const retryAttempt = attemptOf(retried, T0, RESET);
+      const deadAttempt = attemptOf(dead2, T0, finalError);
+      // dead2 sorts after dead1 by id but comes first in the call: the first in the call is the sample.
+      const result = await ctx.store.messageFail({
+        items: [
+          {
+            ...dead2,
+            attempt: deadAttempt,
+            outcome: 'dead',
+            death: deathRecord('g-mixed', { error: finalError }),
+          },
+          { ...dropped, attempt: attemptOf(dropped, T0, RESET), outcome: 'drop', tier: 'permanent' },
+          { ...retried, attempt: retryAttempt, outcome: 'retry', visibleAt: T0 + 50 },
+          {
+            ...dead1,
+            attempt: attemptOf(dead1, T0, TIMEOUT),
+            outcome: 'dead',
+            death: deathRecord('g-mixed'),
+          },
+          {
+            ...kept,
+            leaseToken: 'stale',
+            attempt: attemptOf(kept, T0, RESET),
+            outcome: 'retry',
+            visibleAt: T0,
+          },
+        ],
+        now: T0 + 7,
+      });
+      expect(result).toEqual({ applied: 4, lost: [kept.id] });
+      expect(await ctx.store.messageGet({ id: retried.id })).toMatchObject({
+        state: 'waiting',
+        visibleAt: T0 + 50,
+        attempts: [retryAttempt],
+        leaseExpiresAt: null,
+      });
+      expect(await ctx.store.messageGet({ id: dropped.id })).toBeUndefined();
+      expect(await ctx.store.deadLetterGet({ id: dropped.id })).toBeUndefined();
+      expect(await ctx.store.messageGet({ id: kept.id })).toMatchObject({ state: 'leased', attempts: [] });
+      expect(await ctx.store.deadLetterGet({ id: dead2.id })).toMatchObject({
+        attempts: [deadAttempt],
+        error: finalError,
+        groupId: 'g-mixed',
+        diedAt: T0 + 7,
+      });
+      expect((await ctx.store.deadLetterGet({ id: dead1.id }))?.groupId).toBe('g-mixed');
+      expect(await ctx.store.groupGet({ id: 'g-mixed' })).toMatchObject({
+        count: 2,
+        deadCount: 2,
+        sampleId: dead2.id,
+        queues: ['orders'],
+      });
+      await expectStats(ctx.store, 'orders', T0 + 7, {
+        sent: 5,
+        waiting: 0,
+        delayed: 1,
+        leased: 1,
+        done: 0,
+        dead: 2,
+        dropped: 1,
+      });
+    });
+
     it('never writes a dead letter for a lost lease', async () => {
       await createQueues(ctx.store, 'orders');
       await send(ctx.store, 'orders', 1);

@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto';
+import type { FailureInfo } from '../../core/failure.ts';
 import type { DeathRecord, FailItem, LeaseRef } from '../store.ts';
 import { UNPREPARED } from './db.ts';
 import type { PostgresStatements } from './statements.ts';
@@ -97,11 +98,55 @@ export function failBatches(items: FailItem[]): FailBatches {
 /** A statement of a `messageFail` call: prepared-statement name, SQL and parameters. */
 export type FailStatement = [name: string | undefined, sql: string, values: Values];
 
-/** One statement per kind of outcome present in the batch, all counting into one random slot. */
+/** The parameters of `messageFailMixed` for a batch holding several kinds of outcome. */
+function mixedValues(batches: FailBatches, now: number, slot: number): Values {
+  const items = [...batches.retry, ...batches.drop, ...batches.dead];
+  const death = (item: FailItem) => (item.outcome === 'dead' ? item.death : undefined);
+  const error = (item: FailItem) => death(item)?.error;
+  return [
+    items.map((i) => i.id),
+    items.map((i) => i.leaseToken),
+    items.map((i) => i.outcome),
+    items.map((i) => ('ord' in i ? i.ord : 0)),
+    items.map((i) => (i.outcome === 'retry' ? i.visibleAt : null)),
+    items.map((i) => JSON.stringify(i.attempt)),
+    items.map((i) => death(i)?.tier ?? null),
+    items.map((i) => (error(i) ? storableText((error(i) as FailureInfo).name) : null)),
+    items.map((i) => (error(i) ? storableText((error(i) as FailureInfo).message) : null)),
+    items.map((i) => {
+      const stack = error(i)?.stack;
+      return stack === undefined ? null : storableText(stack);
+    }),
+    items.map((i) => {
+      const code = error(i)?.code;
+      return code === undefined ? null : storableText(code);
+    }),
+    items.map((i) => error(i)?.status ?? null),
+    items.map((i) => {
+      const d = death(i);
+      return d ? storableText(d.fingerprint) : null;
+    }),
+    items.map((i) => death(i)?.groupId ?? null),
+    items.map((i) => {
+      const d = death(i);
+      return d ? storableText(d.normalizedMessage) : null;
+    }),
+    now,
+    slot,
+  ];
+}
+
+/**
+ * The statements of one `messageFail` call, all counting into one random slot: one statement
+ * per kind when the batch holds one kind of outcome, else `messageFailMixed` for all of them
+ * (one round trip and one commit, where a statement per kind needs a transaction around them).
+ */
 export function failStatements(sql: PostgresStatements, batches: FailBatches, now: number): FailStatement[] {
   const statements: FailStatement[] = [];
   const slot = randomCounterSlot();
   const { retry, drop, dead } = batches;
+  const kinds = [retry, drop, dead].filter((items) => items.length > 0).length;
+  if (kinds > 1) return [[UNPREPARED, sql.messageFailMixed, mixedValues(batches, now, slot)]];
   if (retry.length > 0) {
     statements.push([
       UNPREPARED,

@@ -38,13 +38,19 @@ export const GROUP_COLUMNS = [
   .join(', ');
 
 /**
- * A leased row named by `i` (an `unnest` of ids and lease tokens, ids in $1) still holds that
- * lease. `m.id = ANY($1)` repeats the join on purpose: it gives the planner an index condition,
- * so the rows are found by primary-key probes whatever it estimates for the `unnest`, instead
- * of a hash join over every leased (or every) message.
+ * A leased row named by `i` (an `unnest` of ids and lease tokens) still holds that lease.
+ *
+ * Only the join's own keys, on purpose: each item is then one primary-key probe (a nested loop
+ * over `i`), or a hash join when the table is tiny. Two things it avoids, both seen under load
+ * on a server with autovacuum off (the bench machine) or lagging behind:
+ * - `m.state = 'leased'` let the planner read the partial lease index, whose entries for rows
+ *   long since acked stay until a vacuum: each ack then walked every lease of the run so far;
+ * - `m.id = ANY($1)` beside the join let it scan the ids first and re-read the whole `unnest`
+ *   for each row found (a join filter quadratic in the batch: 14,000 comparisons for 120 acks).
+ * The state is implied: only the claim sets a lease token, and every change that ends a lease
+ * clears it (`done`, `waiting`) or deletes the row, so a row holding token T is leased.
  */
-const LEASE_MATCHES =
-  "m.id = ANY($1::text[]) AND m.id = i.id AND m.lease_token = i.lease_token AND m.state = 'leased'";
+const LEASE_MATCHES = 'm.id = i.id AND m.lease_token = i.lease_token';
 
 /**
  * Adds the rows of CTE `source` (one per message) to the sharded counter `column`, in the
@@ -56,6 +62,50 @@ function countInto(s: string, column: 'done' | 'dead' | 'dropped', source: strin
     `INSERT INTO ${s}.queue_counters AS c (queue, slot, ${column}) ` +
     `SELECT queue, ${slot}, count(*) FROM ${source} GROUP BY queue ORDER BY queue ` +
     `ON CONFLICT (queue, slot) DO UPDATE SET ${column} = c.${column} + excluded.${column}`
+  );
+}
+
+/**
+ * What the DELETE of a dying message `m` (joined with its failure item `i`) returns for
+ * {@link deathWrites}: the message with its final attempt appended and the failure.
+ */
+function deathReturning(s: string): string {
+  return (
+    'm.id, m.queue, m.body, m.headers, ' +
+    `m.idempotency_key, m.enqueued_at, ${appendJson('m.attempts', 'i.attempt')} AS attempts, ` +
+    'json_array_length(m.attempts) + 1 AS attempt_count, m.replay_count, m.replay_of, i.lease_token AS token, ' +
+    'i.ord, i.tier, i.error_name, i.error_message, i.error_stack, i.error_code, i.error_status, i.fingerprint, ' +
+    // A merged group's id resolves to the group it was merged into: one primary-key probe per death.
+    `COALESCE((SELECT a.target_id FROM ${s}.group_aliases a WHERE a.source_id = i.group_id), i.group_id) AS group_id, ` +
+    'i.normalized_message'
+  );
+}
+
+/**
+ * The writes of a death, from CTE `gone` (the deleted messages with their failure): the dead
+ * letters, their groups (one upsert per group: ON CONFLICT cannot touch a row twice in one
+ * statement) and the groups' queues. `now` is the placeholder of the time of death. Shared by
+ * messageDead and messageFailMixed; the caller adds the queue counters.
+ */
+function deathWrites(s: string, now: string): string {
+  return (
+    `letters AS (INSERT INTO ${s}.dead_letters (id, queue, body, headers, idempotency_key, enqueued_at, attempts, ` +
+    'attempt_count, error_name, error_message, error_stack, error_code, error_status, tier, fingerprint, group_id, ' +
+    'died_at, replay_count, previous_id) SELECT id, queue, body, headers, idempotency_key, enqueued_at, ' +
+    'attempts::json, attempt_count, error_name, error_message, error_stack, error_code, error_status, tier, ' +
+    `fingerprint, group_id, ${now}, replay_count, replay_of FROM gone), ` +
+    // A death in a resolved group reopens it as regressed; g is the row before the update.
+    `grouped AS (INSERT INTO ${s}.groups AS g (id, fingerprint, error_name, normalized_message, tier, status, ` +
+    'first_seen, last_seen, count, dead_count, sample_id, status_changed_at) ' +
+    `SELECT DISTINCT ON (group_id) group_id, fingerprint, error_name, normalized_message, tier, 'new', ${now}, ${now}, ` +
+    `count(*) OVER (PARTITION BY group_id), count(*) OVER (PARTITION BY group_id), id, ${now} ` +
+    'FROM gone ORDER BY group_id, ord ON CONFLICT (id) DO UPDATE SET count = g.count + excluded.count, ' +
+    'dead_count = g.dead_count + excluded.dead_count, last_seen = GREATEST(g.last_seen, excluded.last_seen), ' +
+    "status = CASE g.status WHEN 'resolved' THEN 'regressed' ELSE g.status END, " +
+    "status_changed_at = CASE g.status WHEN 'resolved' THEN excluded.status_changed_at ELSE g.status_changed_at END), " +
+    `queued AS (INSERT INTO ${s}.group_queues AS gq (group_id, queue, count) SELECT group_id, queue, count(*) ` +
+    'FROM gone GROUP BY group_id, queue ORDER BY group_id, queue ' +
+    'ON CONFLICT (group_id, queue) DO UPDATE SET count = gq.count + excluded.count)'
   );
 }
 
@@ -180,32 +230,38 @@ export function postgresStatements(schema: string, channel: string) {
       '$7::text[], $8::text[], $9::text[], $10::int[], $11::text[], $12::text[], $13::text[]) AS i(id, lease_token, ' +
       'ord, attempt, tier, error_name, error_message, error_stack, error_code, error_status, fingerprint, group_id, ' +
       'normalized_message)), ' +
-      `gone AS (DELETE FROM ${s}.messages m USING i WHERE ${LEASE_MATCHES} RETURNING m.id, m.queue, m.body, m.headers, ` +
-      `m.idempotency_key, m.enqueued_at, ${appendJson('m.attempts', 'i.attempt')} AS attempts, ` +
-      'json_array_length(m.attempts) + 1 AS attempt_count, m.replay_count, m.replay_of, i.lease_token AS token, ' +
-      'i.ord, i.tier, i.error_name, i.error_message, i.error_stack, i.error_code, i.error_status, i.fingerprint, ' +
-      // A merged group's id resolves to the group it was merged into: one primary-key probe per death.
-      `COALESCE((SELECT a.target_id FROM ${s}.group_aliases a WHERE a.source_id = i.group_id), i.group_id) AS group_id, ` +
-      'i.normalized_message), ' +
-      `letters AS (INSERT INTO ${s}.dead_letters (id, queue, body, headers, idempotency_key, enqueued_at, attempts, ` +
-      'attempt_count, error_name, error_message, error_stack, error_code, error_status, tier, fingerprint, group_id, ' +
-      'died_at, replay_count, previous_id) SELECT id, queue, body, headers, idempotency_key, enqueued_at, ' +
-      'attempts::json, attempt_count, error_name, error_message, error_stack, error_code, error_status, tier, ' +
-      'fingerprint, group_id, $14, replay_count, replay_of FROM gone), ' +
-      // A death in a resolved group reopens it as regressed; g is the row before the update.
-      `grouped AS (INSERT INTO ${s}.groups AS g (id, fingerprint, error_name, normalized_message, tier, status, ` +
-      'first_seen, last_seen, count, dead_count, sample_id, status_changed_at) ' +
-      "SELECT DISTINCT ON (group_id) group_id, fingerprint, error_name, normalized_message, tier, 'new', $14, $14, " +
-      'count(*) OVER (PARTITION BY group_id), count(*) OVER (PARTITION BY group_id), id, $14 ' +
-      'FROM gone ORDER BY group_id, ord ON CONFLICT (id) DO UPDATE SET count = g.count + excluded.count, ' +
-      'dead_count = g.dead_count + excluded.dead_count, last_seen = GREATEST(g.last_seen, excluded.last_seen), ' +
-      "status = CASE g.status WHEN 'resolved' THEN 'regressed' ELSE g.status END, " +
-      "status_changed_at = CASE g.status WHEN 'resolved' THEN excluded.status_changed_at ELSE g.status_changed_at END), " +
-      `queued AS (INSERT INTO ${s}.group_queues AS gq (group_id, queue, count) SELECT group_id, queue, count(*) ` +
-      'FROM gone GROUP BY group_id, queue ORDER BY group_id, queue ' +
-      'ON CONFLICT (group_id, queue) DO UPDATE SET count = gq.count + excluded.count), ' +
+      `gone AS (DELETE FROM ${s}.messages m USING i WHERE ${LEASE_MATCHES} RETURNING ${deathReturning(s)}), ` +
+      `${deathWrites(s, '$14')}, ` +
       `counted AS (${countInto(s, 'dead', 'gone', '$15')}) ` +
       'SELECT id, token FROM gone',
+    // A failure batch holding more than one kind of outcome, as one statement: what
+    // messageRetry, messageDrop and messageDead do, each on its own items (`kind`), in one round
+    // trip and one commit instead of four round trips (BEGIN, two or three statements, COMMIT).
+    // `i` is read by the three changes, so PostgreSQL materialises it once. $1 ids, $2 tokens,
+    // $3 kinds, $4 ord, $5 visible-at times, $6 attempts (JSON), $7..$15 as messageDead's
+    // $5..$13, $16 now, $17 counter slot.
+    messageFailMixed:
+      'WITH i AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::bigint[], $6::text[], ' +
+      '$7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::int[], $13::text[], $14::text[], ' +
+      '$15::text[]) AS i(id, lease_token, kind, ord, visible_at, attempt, tier, error_name, error_message, ' +
+      'error_stack, error_code, error_status, fingerprint, group_id, normalized_message)), ' +
+      `retried AS (UPDATE ${s}.messages m SET state = 'waiting', visible_at = i.visible_at, lease_token = NULL, ` +
+      `lease_expires_at = NULL, attempts = ${appendJson('m.attempts', 'i.attempt')}::json ` +
+      `FROM i WHERE i.kind = 'retry' AND ${LEASE_MATCHES} RETURNING m.id, i.lease_token AS token, m.queue, m.visible_at), ` +
+      `dropped AS (DELETE FROM ${s}.messages m USING i WHERE i.kind = 'drop' AND ${LEASE_MATCHES} ` +
+      'RETURNING m.id, i.lease_token AS token, m.queue), ' +
+      `gone AS (DELETE FROM ${s}.messages m USING i WHERE i.kind = 'dead' AND ${LEASE_MATCHES} ` +
+      `RETURNING ${deathReturning(s)}), ` +
+      `${deathWrites(s, '$16')}, ` +
+      // One upsert for both counters: two would touch the same counter row twice in one statement.
+      `counted AS (INSERT INTO ${s}.queue_counters AS c (queue, slot, dead, dropped) ` +
+      'SELECT queue, $17, sum(dead), sum(dropped) FROM (SELECT queue, 1 AS dead, 0 AS dropped FROM gone ' +
+      'UNION ALL SELECT queue, 0, 1 FROM dropped) x GROUP BY queue ORDER BY queue ' +
+      'ON CONFLICT (queue, slot) DO UPDATE SET dead = c.dead + excluded.dead, dropped = c.dropped + excluded.dropped), ' +
+      `woken AS (SELECT count(pg_notify(${ch}, queue)) AS n FROM ` +
+      '(SELECT DISTINCT queue FROM retried WHERE visible_at <= $16) q) ' +
+      'SELECT r.id, r.token FROM (SELECT id, token FROM retried UNION ALL SELECT id, token FROM dropped ' +
+      'UNION ALL SELECT id, token FROM gone) r, woken',
     // $1 ids, $2 tokens, $3 uncount (0 or 1), $4 now.
     messageRelease:
       'WITH i AS (SELECT * FROM unnest($1::text[], $2::text[], $3::int[]) AS i(id, lease_token, uncount)), ' +
