@@ -1,4 +1,6 @@
+import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runDlq } from '../cli/harness.ts';
 import { type ServerFixture, seedDeadLetters, startServer } from './harness.ts';
 
 let server: ServerFixture;
@@ -106,5 +108,68 @@ describe('/api/group-rules', () => {
     expect((await post({ ...rule, match: {} })).statusCode).toBe(400);
     expect((await post({ ...rule, queue: 'nope' })).statusCode).toBe(404);
     expect((await server.dl.listGroupRules()).length).toBe(0);
+  });
+});
+
+describe('dlq group merge and dlq group rule through --server', () => {
+  it('merge as the operator token, rules as the admin token; the audit log names the tokens', async () => {
+    await server.app.listen({ host: '127.0.0.1', port: 0 });
+    const url = `http://127.0.0.1:${(server.app.server.address() as AddressInfo).port}`;
+    const dlq = (role: 'viewer' | 'operator' | 'admin', args: string[]) =>
+      runDlq(['--server', url, '--token', server.tokens[role], ...args]);
+    const [card, upstream] = await groupIds();
+    const dry = await dlq('operator', [
+      'group',
+      'merge',
+      card as string,
+      upstream as string,
+      '--dry-run',
+      '--json',
+    ]);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(JSON.parse(dry.stdout)).toMatchObject({ dryRun: true, moved: 2 });
+    expect((await dlq('viewer', ['group', 'merge', card as string, upstream as string])).code).toBe(2);
+    const merged = await dlq('operator', ['group', 'merge', card as string, upstream as string]);
+    expect(merged.stdout).toContain(`merged 1 group into ${card}: 2 dead letters moved`);
+    const shown = await dlq('viewer', ['group', 'show', card as string]);
+    expect(shown.stdout).toMatch(new RegExp(`merged in\\s+${upstream}`));
+
+    const add = await dlq('admin', [
+      'group',
+      'rule',
+      'add',
+      '--name',
+      'card',
+      '--message-contains',
+      'card declined',
+      '--fingerprint',
+      'card',
+      '--json',
+    ]);
+    expect(add.code, add.stderr).toBe(0);
+    const badRegex = await dlq('admin', [
+      'group',
+      'rule',
+      'add',
+      '--name',
+      'x',
+      '--message-matches',
+      '(',
+      '--fingerprint',
+      'x',
+    ]);
+    expect(badRegex.code).toBe(2);
+    expect(badRegex.stderr).toContain('invalid message regex');
+    expect(JSON.parse((await dlq('viewer', ['group', 'rule', 'list', '--json'])).stdout)).toHaveLength(1);
+    expect((await dlq('operator', ['group', 'rule', 'remove', 'card'])).code).toBe(2);
+    expect((await dlq('admin', ['group', 'rule', 'remove', 'card'])).code).toBe(0);
+    const actors = (await server.dl.listAudit({})).items
+      .filter((e) => e.action === 'group.merge' || e.action.startsWith('group_rule.'))
+      .map((e) => [e.action, e.actor]);
+    expect(actors).toEqual([
+      ['group_rule.remove', 'admin'],
+      ['group_rule.create', 'admin'],
+      ['group.merge', 'operator'],
+    ]);
   });
 });
