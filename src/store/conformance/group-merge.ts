@@ -190,6 +190,54 @@ export function describeGroupMerge(ctx: StoreContext): void {
       expect((await ctx.store.deadLetterList({ groupId: 'gB', limit: 1000 })).length).toBe(102);
     });
 
+    it('runs beside replay batches of the groups it merges: both finish, nothing counted twice', async () => {
+      await createQueues(ctx.store, 'orders');
+      for (let round = 0; round < 3; round++) {
+        const [source, target] = [`src-${round}`, `dst-${round}`];
+        const ids: string[] = [];
+        for (let i = 0; i < 30; i++) {
+          ids.push(
+            await killOne(ctx.store, { queue: 'orders', diedAt: T0 + round * 1000 + i, groupId: source }),
+          );
+        }
+        await killOne(ctx.store, { queue: 'orders', diedAt: T0 + round * 1000 + 500, groupId: target });
+        const job = await ctx.store.replayJobCreate({
+          id: `job-${round}`,
+          selector: { groupId: source },
+          settings: {
+            destination: null,
+            ratePerSecond: null,
+            batchSize: 5,
+            canarySize: 0,
+            canaryMaxFailureRate: 0.2,
+          },
+          planned: ids.length,
+          actor: 'ada',
+          now: T0 + 10_000,
+          holder: { holder: 'runner', leaseMs: 60_000 },
+        });
+        const batches = [0, 5, 10, 15, 20, 25].map((start) =>
+          ctx.store.deadLetterReplayBatch({
+            jobId: job.id,
+            holder: 'runner',
+            items: ids.slice(start, start + 5).map((id) => ({ id, messageId: `${id}-again` })),
+            destination: null,
+            position: { diedAt: T0, id: '' },
+            canary: false,
+            actor: 'ada',
+            now: T0 + 10_001,
+          }),
+        );
+        const merge = ctx.store.groupMerge({ target, sources: [source], actor: 'alice', now: T0 + 10_001 });
+        const [merged, ...replayed] = await Promise.all([merge, ...batches]);
+        const replayedCount = replayed.reduce((n, r) => n + r.replayed.length, 0);
+        expect(replayedCount).toBe(30);
+        expect(merged.moved).toBeLessThanOrEqual(30);
+        expect(await ctx.store.groupGet({ id: source })).toBeUndefined();
+        expect(await ctx.store.groupGet({ id: target })).toMatchObject({ count: 31, deadCount: 1 });
+      }
+    });
+
     it('imports an archived dead letter of a merged group into the group it was merged into', async () => {
       await createQueues(ctx.store, 'orders');
       const archived = await killOne(ctx.store, { queue: 'orders', diedAt: T0 + 100, groupId: 'gA' });

@@ -25,11 +25,13 @@ class DryRunRollback extends Error {}
 
 /**
  * Group merge, aliases and stored fingerprint rules on PostgreSQL. A death resolves its group's
- * alias inside its own statement (statements.ts, `messageDead`); a merge first takes a SHARE ROW
- * EXCLUSIVE lock on `dead_letters`, which waits for the transactions writing dead letters at
- * that moment and holds new ones back until the merge commits. Those then take their snapshot
- * after the commit and see the alias: no death can land in a group that is being merged away.
- * Readers are never blocked.
+ * alias inside its own statement (statements.ts, `messageDead`); a merge first takes an EXCLUSIVE
+ * lock on `dead_letters`, which waits for the transactions writing (or locking rows of) dead
+ * letters at that moment and holds new ones back until the merge commits. Those then take their
+ * snapshot after the commit and see the alias: no death can land in a group that is being merged
+ * away. EXCLUSIVE rather than SHARE ROW EXCLUSIVE because a replay batch locks its rows FOR UPDATE
+ * before it writes: the merge must wait for it, not deadlock with it. Plain reads are never
+ * blocked.
  */
 export class PostgresGroupMerge {
   private readonly s: string;
@@ -53,7 +55,7 @@ export class PostgresGroupMerge {
     let dryRunResult: GroupMergeResult | undefined;
     try {
       return await this.db.transaction(async (tx) => {
-        await tx.query(undefined, `LOCK TABLE ${s}.dead_letters IN SHARE ROW EXCLUSIVE MODE`);
+        await tx.query(undefined, `LOCK TABLE ${s}.dead_letters IN EXCLUSIVE MODE`);
         const ids = [params.target, ...sources];
         const { rows } = await tx.query<GroupRow>(
           'group_merge_lock',
