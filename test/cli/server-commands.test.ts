@@ -61,9 +61,12 @@ describe('dlq --server: the rest of the commands', () => {
       if (args[0] === 'doctor') fromServer.checkedAt = fromStore.checkedAt;
       expect(fromServer, args.join(' ')).toEqual(fromStore);
     }
-    // The human output too.
+    // The human output too (up to the samples, whose "died ... ago" may tick between the two runs).
     const args = ['replay', '--dry-run', '--group', cardGroup];
-    expect((await remote(args, 'viewer')).stdout).toBe((await local(args)).stdout);
+    const head = (text: string) => text.slice(0, text.indexOf('samples:'));
+    const viaServer = (await remote(args, 'viewer')).stdout;
+    expect(viaServer).toContain('would replay 3 dead letters');
+    expect(head(viaServer)).toBe(head((await local(args)).stdout));
   });
 
   it('sets docs and edits a body as the token, and refuses a viewer (exit 2)', async () => {

@@ -89,7 +89,7 @@ export function registerArchiveCommands(program: Command, io: CliIo): void {
       const remote = ctx.remote();
       const path = remote ? file : locateArchiveFile(file, ctx.archiveDir, ctx.cwd);
       const records = remote
-        ? (remote.readArchive(file) as AsyncGenerator<ArchiveRecord>)
+        ? (remote.readArchive(file, Math.min(limit, 1000)) as AsyncGenerator<ArchiveRecord>)
         : readArchiveFile(path);
       const rows: string[][] = [];
       let count = 0;

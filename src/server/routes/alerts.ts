@@ -88,6 +88,7 @@ const alertSchema = z
     state: z.enum(['firing', 'resolved']),
     firedAt: z.number(),
     resolvedAt: z.number().nullable(),
+    lastNotifiedAt: z.number().nullable().describe('when it was last notified (fired, or a reminder)'),
     value: z.number(),
     details: z.record(z.string(), z.unknown()),
     deliveries: z.array(deliverySchema),
@@ -193,7 +194,7 @@ export const alertRoutes: RouteModule = (app, { dl }) => {
       const { state, limit } = request.query;
       const history = await listAlertHistory(dl.store, { limit, ...(state !== undefined && { state }) });
       return {
-        alerts: history.map(({ key: _key, lastNotifiedAt: _notified, deliveries, ...alert }) => ({
+        alerts: history.map(({ key: _key, deliveries, ...alert }) => ({
           ...alert,
           deliveries: deliveries.map(({ url: _url, alertId: _alertId, ...d }) => d),
         })),

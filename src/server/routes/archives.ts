@@ -27,7 +27,7 @@ export function archivePathOf(archiveDir: string, name: string): string {
   const day = match?.[2];
   if (!queue || !day || queue === '.' || queue === '..') {
     throw new ValidationError(
-      `invalid archive file "${name}": name it as GET /api/archives does, <queue>/<YYYY-MM-DD>.jsonl.gz`,
+      `invalid archive file "${name}": name a file of the server's archive directory as \`dlq archive list\` (GET /api/archives) does, <queue>/<YYYY-MM-DD>.jsonl.gz`,
     );
   }
   const root = resolve(archiveDir);
