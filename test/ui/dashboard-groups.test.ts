@@ -69,6 +69,12 @@ describe('merging groups in the dashboard (Chromium against dlq serve)', () => {
     await merged.waitFor();
     expect(await merged.textContent()).toContain(emails.id);
     expect(await merged.textContent()).toContain('oncall-ana');
+
+    // A link to the merged group (an alert's, a bookmark) leads to the group it was merged into.
+    await page.goto(`${served.url}/groups/${emails.id}`);
+    await page.getByRole('link', { name: 'Open the group it was merged into' }).click();
+    await page.waitForURL(new RegExp(`/groups/${webhooks.id}$`));
+    await page.getByRole('heading', { name: 'Merged into this group' }).waitFor();
   });
 
   it('offers a viewer no choice of groups to merge', async () => {

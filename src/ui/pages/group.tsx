@@ -23,6 +23,12 @@ async function loadGroup(id: string) {
   return { group, sample, letters: page.items, more: page.nextCursor !== null, merged };
 }
 
+/** The group a merged group now belongs to, from the API's 404 for the merged one. */
+function mergedInto(error: unknown): string | undefined {
+  if (!(error instanceof ApiError) || error.status !== 404) return undefined;
+  return /was merged into "([^"]+)"/.exec(error.message)?.[1];
+}
+
 /** One group: the normalised error, a sample stack, its arrivals over time and triage. */
 export function GroupPage({ id }: { id: string }) {
   const session = useSession();
@@ -44,6 +50,18 @@ export function GroupPage({ id }: { id: string }) {
     }
   };
 
+  const target = state.data === undefined ? mergedInto(state.error) : undefined;
+  if (target !== undefined) {
+    return (
+      <>
+        <PageHeader title="Merged group" sub={<a href="/groups">← Groups</a>} />
+        <p class="notice" role="status">
+          Group {id} was merged into another group: its dead letters and later failures are there.{' '}
+          <a href={`/groups/${encodeURIComponent(target)}`}>Open the group it was merged into</a>
+        </p>
+      </>
+    );
+  }
   return (
     <AsyncView state={state} what="the group">
       {({ group: loaded, sample, letters, more, merged }) => {
