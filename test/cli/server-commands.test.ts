@@ -257,5 +257,11 @@ describe('dlq --server: the rest of the commands', () => {
       expect(result.code, args.join(' ')).toBe(2);
       expect(result.stderr, args.join(' ')).toMatch(/needs the store and cannot go through --server/);
     }
+    // And `dlq serve` checks how long it keeps the alert history before it starts.
+    const short = await runDlq(['serve', '--alert-history', '10m', '--store', server.storeUrl]);
+    expect([short.code, short.stderr]).toEqual([
+      2,
+      'dlq: invalid --alert-history: use at least 1h, or 0 to keep alerts forever\n',
+    ]);
   });
 });
