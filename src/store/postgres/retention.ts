@@ -228,6 +228,9 @@ export class PostgresRetention {
     let dryRunResult: DeadLetterImportResult | undefined;
     try {
       return await this.db.transaction(async (tx) => {
+        // Taken before the group aliases are read: a group merge (which locks the table
+        // EXCLUSIVE) then either committed already, and its alias is seen, or waits for us.
+        await tx.query(undefined, `LOCK TABLE ${this.s}.dead_letters IN ROW EXCLUSIVE MODE`);
         const result = await this.importRecords(tx, params);
         // A dry run computes everything, then throws to roll the transaction back.
         if (params.dryRun) {
