@@ -52,6 +52,21 @@ describe('dlq --server: the rest of the commands', () => {
       [['review', '--json', '--since', '2026-01-01T00:00:00Z', '--until', '2030-01-01T00:00:00Z'], 'viewer'],
       [['replay', '--dry-run', '--json', '--queue', 'orders'], 'viewer'],
       [['discard', '--dry-run', '--json', '--group', cardGroup], 'operator'],
+      // Selectors travel as the API's JSON selector: a number stays a number, a string a string.
+      [
+        [
+          'replay',
+          '--dry-run',
+          '--json',
+          '--where',
+          'body.customer.country=DE',
+          '--since',
+          '2020-01-01T00:00:00Z',
+        ],
+        'viewer',
+      ],
+      [['discard', '--dry-run', '--json', '--where', 'body.n=2', '--tier', 'permanent'], 'operator'],
+      [['discard', '--dry-run', '--json', '--where', 'body.n="2"'], 'operator'],
     ] as [string[], Role][]) {
       const [viaServer, viaStore] = await Promise.all([remote(args, role), local(args)]);
       expect(viaServer.stderr, args.join(' ')).toBe(viaStore.stderr);
@@ -61,6 +76,10 @@ describe('dlq --server: the rest of the commands', () => {
       if (args[0] === 'doctor') fromServer.checkedAt = fromStore.checkedAt;
       expect(fromServer, args.join(' ')).toEqual(fromStore);
     }
+    const matched = (where: string) =>
+      remoteJson<{ matched: number }>(['discard', '--dry-run', '--where', where], 'operator');
+    expect((await matched('body.n=2')).matched).toBe(1);
+    expect((await matched('body.n="2"')).matched).toBe(0);
     // The human output too (up to the samples, whose "died ... ago" may tick between the two runs).
     const args = ['replay', '--dry-run', '--group', cardGroup];
     const head = (text: string) => text.slice(0, text.indexOf('samples:'));
