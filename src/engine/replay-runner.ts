@@ -1,5 +1,5 @@
 import type { Clock } from '../core/clock.ts';
-import type { DeadLetterSummary } from '../core/dead-letter.ts';
+import type { DeadLetterCursor } from '../core/dead-letter.ts';
 import { ConflictError } from '../core/errors.ts';
 import { newIds } from '../core/ids.ts';
 import {
@@ -13,7 +13,7 @@ import {
   replaySelection,
 } from '../core/replay.ts';
 import type { Store } from '../store/store.ts';
-import { deadLettersMatching } from './selection.ts';
+import { deadLetterKeysMatching } from './selection.ts';
 
 /**
  * Waits `ms` milliseconds, or less when `signal` aborts. Rate limiting and the canary's polling
@@ -139,7 +139,7 @@ class ReplayRun {
     const canaryReplayed =
       this.replayingCanary() && (this.job.canary?.messages.length ?? 0) >= this.job.canarySize;
     if (this.job.status === 'canary' || canaryReplayed) await this.awaitCanary();
-    const pages = deadLettersMatching(
+    const pages = deadLetterKeysMatching(
       this.store,
       replaySelection(this.job),
       () => this.nextBatchSize(),
@@ -149,7 +149,7 @@ class ReplayRun {
       await this.checkpoint();
       await this.pace();
       const canary = this.replayingCanary();
-      const last = page[page.length - 1] as DeadLetterSummary;
+      const last = page[page.length - 1] as DeadLetterCursor;
       const messageIds = newIds(page.length);
       const result = await this.store.deadLetterReplayBatch({
         jobId: this.job.id,

@@ -8,19 +8,41 @@ import type { Store } from '../store/store.ts';
  * each page (a replay's canary and rate limit vary it); `after` starts after that position
  * (a resumed replay job's).
  */
-export async function* deadLettersMatching(
+export function deadLettersMatching(
   store: Store,
   filter: DeadLetterFilter,
   pageSize: number | (() => number) = 500,
   after?: DeadLetterCursor,
 ): AsyncGenerator<DeadLetterSummary[]> {
+  return pages((params) => store.deadLetterList(params), filter, pageSize, after);
+}
+
+/**
+ * {@link deadLettersMatching} with the positions only (`{diedAt, id}`), for a walk that needs
+ * nothing else (a replay job's batches): the store reads its list index, not the rows.
+ */
+export function deadLetterKeysMatching(
+  store: Store,
+  filter: DeadLetterFilter,
+  pageSize: number | (() => number) = 500,
+  after?: DeadLetterCursor,
+): AsyncGenerator<DeadLetterCursor[]> {
+  return pages((params) => store.deadLetterListKeys(params), filter, pageSize, after);
+}
+
+async function* pages<T extends DeadLetterCursor>(
+  list: (params: DeadLetterFilter & { limit: number; cursor?: DeadLetterCursor }) => Promise<T[]>,
+  filter: DeadLetterFilter,
+  pageSize: number | (() => number),
+  after: DeadLetterCursor | undefined,
+): AsyncGenerator<T[]> {
   let cursor: DeadLetterCursor | undefined = after;
   for (;;) {
     const limit = typeof pageSize === 'number' ? pageSize : pageSize();
-    const page = await store.deadLetterList({ ...filter, limit, ...(cursor ? { cursor } : {}) });
+    const page = await list({ ...filter, limit, ...(cursor ? { cursor } : {}) });
     if (page.length === 0) return;
     yield page;
-    const last = page[page.length - 1] as DeadLetterSummary;
+    const last = page[page.length - 1] as T;
     cursor = { diedAt: last.diedAt, id: last.id };
     if (page.length < limit) return;
   }

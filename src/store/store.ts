@@ -151,6 +151,14 @@ export interface Store {
     params: DeadLetterFilter & { limit: number; cursor?: { diedAt: number; id: string } },
   ): Promise<DeadLetterSummary[]>;
   /**
+   * The positions `{diedAt, id}` of the rows {@link Store.deadLetterList} would return, for a
+   * walk that needs nothing else (a replay job's batches): without grep or body filters, a
+   * walk of the list index alone, never of the (large) rows.
+   */
+  deadLetterListKeys(
+    params: DeadLetterFilter & { limit: number; cursor?: { diedAt: number; id: string } },
+  ): Promise<{ diedAt: number; id: string }[]>;
+  /**
    * Discards dead letters, in one transaction: each id still in the DLQ is deleted and leaves
    * a tombstone (counters: dead−1, discarded+1; its group's deadCount−1). Ids not in the DLQ
    * (unknown, already discarded, replayed or archived, possibly a moment ago by another

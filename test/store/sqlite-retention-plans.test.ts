@@ -80,9 +80,11 @@ describe('retention query plans on SQLite', () => {
 
   it('walks expired replay history on the (queue, replayed_at) index, sorting only ties by id', () => {
     const plan = store.explainQueryPlan(EXPIRED_REPLAYED_SQL, page).map((line) => line.detail);
+    // The view replayed_dead_letters: the small replay records in order, each joined to its row.
     expect(plan[0]).toMatch(
-      /^SEARCH x USING INDEX replayed_dead_letters_queue \(queue=\? AND replayed_at>\? AND replayed_at<\?\)/,
+      /^SEARCH r USING INDEX dead_letter_replays_queue \(queue=\? AND replayed_at>\? AND replayed_at<\?\)/,
     );
+    expect(plan.join('\n')).toMatch(/SEARCH d USING INDEX sqlite_autoindex_dead_letters_1 \(id=\?\)/);
     expect(plan.join('\n')).not.toMatch(/USE TEMP B-TREE FOR ORDER BY/);
   });
 });

@@ -417,6 +417,86 @@ export function describeReplay(ctx: StoreContext): void {
       });
     });
 
+    it('takes a replayed dead letter out of every DLQ read and change, and keeps it as history', async () => {
+      await createQueues(ctx.store, 'orders');
+      const gone = await killOne(ctx.store, {
+        queue: 'orders',
+        diedAt: T0 + 100,
+        groupId: 'g1',
+        tier: 'permanent',
+      });
+      const kept = await killOne(ctx.store, {
+        queue: 'orders',
+        diedAt: T0 + 50,
+        groupId: 'g1',
+        tier: 'permanent',
+      });
+      const job = await createHeldJob(ctx.store, { now: T0 + 300 });
+      await ctx.store.deadLetterReplayBatch({
+        jobId: job.id,
+        holder: 'runner-1',
+        items: [{ id: gone, messageId: `new-${gone}` }],
+        destination: null,
+        position: { diedAt: T0 + 100, id: gone },
+        canary: false,
+        actor: 'ada',
+        now: T0 + 400,
+      });
+      // Every list filter (each has its own index), the positions-only walk and the counts.
+      for (const filter of [
+        {},
+        { queue: 'orders' },
+        { tier: 'permanent' as const },
+        { groupId: 'g1' },
+        { since: T0 },
+      ]) {
+        expect((await ctx.store.deadLetterList({ ...filter, limit: 10 })).map((r) => r.id)).toEqual([kept]);
+        expect(await ctx.store.deadLetterListKeys({ ...filter, limit: 10 })).toEqual([
+          { diedAt: T0 + 50, id: kept },
+        ]);
+      }
+      expect(await ctx.store.deadLetterList({ ids: [gone, kept], limit: 10 })).toHaveLength(1);
+      expect(await ctx.store.deadLetterCountBy({ queue: 'orders', by: 'group' })).toEqual([
+        { key: 'g1', count: 1 },
+      ]);
+      expect(await ctx.store.deadLetterCountDied({ queue: 'orders', since: T0, until: T0 + 1_000 })).toEqual({
+        dead: 1,
+        replayed: 1,
+        discarded: 0,
+      });
+      expect((await ctx.store.queueStats({ now: T0 + 500 }))[0]?.oldestDeadAt).toBe(T0 + 50);
+      // Not dead any more: no edit, discard or second replay.
+      await expect(
+        ctx.store.deadLetterEdit({ id: gone, body: { x: 1 }, actor: 'ada', now: T0 + 500 }),
+      ).rejects.toBeInstanceOf(NotFoundError);
+      expect(
+        await ctx.store.deadLetterDiscard({ ids: [gone], reason: 'r', actor: 'ada', now: T0 + 500 }),
+      ).toEqual({
+        discarded: [],
+        missing: [gone],
+      });
+      const again = await ctx.store.deadLetterReplayBatch({
+        jobId: job.id,
+        holder: 'runner-1',
+        items: [{ id: gone, messageId: `again-${gone}` }],
+        destination: null,
+        position: { diedAt: T0 + 100, id: gone },
+        canary: false,
+        actor: 'ada',
+        now: T0 + 500,
+      });
+      expect(again.skipped).toEqual([{ id: gone, reason: 'gone' }]);
+      expect(await ctx.store.messageGet({ id: `again-${gone}` })).toBeUndefined();
+      expect(await ctx.store.deadLetterFindReplayed({ id: gone })).toMatchObject({
+        id: gone,
+        replayedTo: `new-${gone}`,
+        replayedBy: 'ada',
+      });
+      // The positions walk pages like the list.
+      const all = await ctx.store.deadLetterListKeys({ limit: 1, cursor: { diedAt: T0 + 60, id: '' } });
+      expect(all).toEqual([{ diedAt: T0 + 50, id: kept }]);
+    });
+
     it('sends to another queue when given a destination, and refuses an unknown one', async () => {
       await createQueues(ctx.store, 'orders', 'orders-retry');
       const id = await killOne(ctx.store, { queue: 'orders', diedAt: T0 + 10 });

@@ -80,7 +80,8 @@ export class PostgresGroupMerge {
           (
             await tx.query(
               'group_merge_move',
-              `UPDATE ${s}.dead_letters SET group_id = $1 WHERE group_id = ANY($2::text[])`,
+              // The DLQ's rows (on the partial group index); replayed ones keep their group.
+              `UPDATE ${s}.dead_letters SET group_id = $1 WHERE group_id = ANY($2::text[]) AND NOT replayed`,
               [target.id, sources],
             )
           ).rowCount ?? 0;

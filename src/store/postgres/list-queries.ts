@@ -41,9 +41,12 @@ export class Terms {
 
 /**
  * The WHERE terms of a dead-letter filter (list, dry-run counts, replay selections), added to
- * `t`. Each equality filter (queue, tier, group) has an index ending in `(died_at, id)`.
+ * `t`. Each equality filter (queue, tier, group) has an index ending in `(died_at, id)`. The
+ * first term keeps to the DLQ (replayed rows stay in the table as history) and matches the
+ * predicate of those partial indexes.
  */
 export function deadLetterFilterTerms(params: DeadLetterFilter, t: Terms = new Terms('dl')): Terms {
+  t.where.push('NOT replayed');
   if (params.queue !== undefined) t.add('queue', `queue = ${t.param(params.queue)}`);
   if (params.tier !== undefined) t.add('tier', `tier = ${t.param(params.tier)}`);
   if (params.groupId !== undefined) t.add('group', `group_id = ${t.param(params.groupId)}`);
@@ -73,7 +76,8 @@ export function deadLetterFilterTerms(params: DeadLetterFilter, t: Terms = new T
 }
 
 /**
- * The `deadLetterList` query: newest first by `(died_at, id)`, keyset-paged. Each equality
+ * The `deadLetterList` query (`keysOnly`: of `deadLetterListKeys`, whose columns the index
+ * covers): newest first by `(died_at, id)`, keyset-paged. Each equality
  * filter has an index ending in `(died_at, id)`, and so does the unfiltered order; PostgreSQL
  * reads it backwards, so the rows come out sorted and the `LIMIT` stops the walk early. The
  * cursor is a row comparison, which a btree serves as a range on the same index.
@@ -81,15 +85,16 @@ export function deadLetterFilterTerms(params: DeadLetterFilter, t: Terms = new T
 export function deadLetterListQuery(
   schema: string,
   params: DeadLetterFilter & { limit: number; cursor?: DeadLetterCursor | undefined },
+  keysOnly = false,
 ): ListQuery {
-  const t = deadLetterFilterTerms(params);
+  const t = deadLetterFilterTerms(params, new Terms(keysOnly ? 'dlkeys' : 'dl'));
   if (params.cursor !== undefined) {
     const diedAt = t.param(params.cursor.diedAt);
     t.add('cursor', `(died_at, id) < (${diedAt}, ${t.param(params.cursor.id)})`);
   }
   const limit = t.param(params.limit);
   const sql =
-    `SELECT ${DEAD_LETTER_SUMMARY_COLUMNS} FROM ${quoteIdent(schema)}.dead_letters${t.sql()} ` +
+    `SELECT ${keysOnly ? 'id, died_at' : DEAD_LETTER_SUMMARY_COLUMNS} FROM ${quoteIdent(schema)}.dead_letters${t.sql()} ` +
     `ORDER BY died_at DESC, id DESC LIMIT ${limit}`;
   return { key: t.key, sql, params: t.params };
 }

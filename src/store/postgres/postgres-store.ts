@@ -313,6 +313,12 @@ export class PostgresStore implements Store {
     return rows.map(toDeadLetterSummary);
   }
 
+  async deadLetterListKeys(params: Parameters<Store['deadLetterListKeys']>[0]) {
+    const query = deadLetterListQuery(this.schema, params, true);
+    const { rows } = await this.listQuery<{ id: string; died_at: number }>(query);
+    return rows.map((row) => ({ diedAt: row.died_at, id: row.id }));
+  }
+
   // ---- groups
 
   async groupGet(params: { id: string }): Promise<Group | undefined> {

@@ -56,11 +56,6 @@ const COUNT_COLUMNS = {
   replayCount: 'replay_count',
 } as const;
 
-const HISTORY_COLUMNS =
-  'id, queue, body, headers, idempotency_key, enqueued_at, attempts, attempt_count, error_name, error_message, ' +
-  'error_stack, error_code, error_status, tier, fingerprint, group_id, died_at, replay_count, previous_id, ' +
-  'original_body, edits';
-
 /**
  * Replay on PostgreSQL: the batch that moves dead letters back to queues, the dry run's counts,
  * the replay history and lineage. A batch is one transaction that locks its job row first, so
@@ -110,7 +105,7 @@ export class PostgresReplay {
         const candidate = (
           await tx.query<CandidateRow>(
             'replay_candidate',
-            `SELECT queue, replay_count, idempotency_key, group_id, headers FROM ${s}.dead_letters WHERE id = $1 FOR UPDATE`,
+            `SELECT queue, replay_count, idempotency_key, group_id, headers FROM ${s}.dead_letters WHERE id = $1 AND NOT replayed FOR UPDATE`,
             [item.id],
           )
         ).rows[0];
@@ -145,10 +140,12 @@ export class PostgresReplay {
             `id, replay_count + 1 FROM ${s}.dead_letters WHERE id = $1 ` +
             "ON CONFLICT (queue, idempotency_key) WHERE state IN ('waiting', 'leased') AND idempotency_key IS NOT NULL " +
             'DO NOTHING RETURNING id), ' +
-            `history AS (INSERT INTO ${s}.replayed_dead_letters (${HISTORY_COLUMNS}, replayed_at, replayed_by, ` +
-            `replay_job_id, replayed_to, destination) SELECT ${HISTORY_COLUMNS}, $5, $6, $7, $2, $3 ` +
+            // The dead letter stays where it is, flagged (out of the DLQ's partial indexes; its
+            // out-of-line values are not copied), with a small record of the replay.
+            `history AS (INSERT INTO ${s}.dead_letter_replays (id, queue, replayed_at, replayed_by, ` +
+            `replay_job_id, replayed_to, destination) SELECT id, queue, $5, $6, $7, $2, $3 ` +
             `FROM ${s}.dead_letters WHERE id = $1 AND EXISTS (SELECT 1 FROM sent)), ` +
-            `gone AS (DELETE FROM ${s}.dead_letters WHERE id = $1 AND EXISTS (SELECT 1 FROM sent)) ` +
+            `gone AS (UPDATE ${s}.dead_letters SET replayed = true WHERE id = $1 AND EXISTS (SELECT 1 FROM sent)) ` +
             `SELECT EXISTS (SELECT 1 FROM sent) AS sent, (SELECT id FROM ${s}.messages WHERE queue = $3 ` +
             "AND idempotency_key = $8 AND state IN ('waiting', 'leased')) AS live_id",
           [
@@ -282,11 +279,11 @@ export class PostgresReplay {
       if (row) next = toLink(selfRow.replayed_to, row);
     }
     if (!next) {
-      // A replay that died again points back at this id (the partial previous_id indexes).
+      // A replay that died again (still dead or replayed since) points back at this id (the
+      // partial previous_id index).
       const { rows } = await this.db.query<{ id: string }>(
         'replay_died_again',
-        `(SELECT id FROM ${this.s}.dead_letters WHERE previous_id = $1 LIMIT 1) UNION ALL ` +
-          `(SELECT id FROM ${this.s}.replayed_dead_letters WHERE previous_id = $1 LIMIT 1) LIMIT 1`,
+        `SELECT id FROM ${this.s}.dead_letters WHERE previous_id = $1 LIMIT 1`,
         [id],
       );
       const again = rows[0];
@@ -311,7 +308,8 @@ export class PostgresReplay {
       'replay_link',
       `SELECT state, queue, enqueued_at AS at, replay_count, replay_of AS previous_id, NULL AS replayed_to ` +
         `FROM ${s}.messages WHERE id = $1 UNION ALL ` +
-        `SELECT 'dead', queue, died_at, replay_count, previous_id, NULL FROM ${s}.dead_letters WHERE id = $1 UNION ALL ` +
+        `SELECT 'dead', queue, died_at, replay_count, previous_id, NULL FROM ${s}.dead_letters WHERE id = $1 ` +
+        'AND NOT replayed UNION ALL ' +
         `SELECT 'replayed', queue, died_at, replay_count, previous_id, replayed_to FROM ${s}.replayed_dead_letters ` +
         `WHERE id = $1 UNION ALL SELECT 'discarded', queue, died_at, NULL, NULL, NULL FROM ${s}.tombstones WHERE id = $1`,
       [id],

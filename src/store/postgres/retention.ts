@@ -8,7 +8,7 @@ import { randomCounterSlot, storableText } from './lease-batches.ts';
 import { type DeadLetterRow, toDeadLetter } from './rows.ts';
 import { DEAD_LETTER_SUMMARY_COLUMNS } from './statements.ts';
 
-/** The columns shared by `dead_letters` and `replayed_dead_letters`, as the sweeper reads them. */
+/** The columns shared by `dead_letters` and the view `replayed_dead_letters`, as the sweeper reads them. */
 const LETTER_COLUMNS = `${DEAD_LETTER_SUMMARY_COLUMNS.split(', ')
   .map((column) => `x.${column}`)
   .join(', ')}, x.body, x.headers, x.attempts, x.original_body, x.edits`;
@@ -127,7 +127,8 @@ export class PostgresRetention {
       const { rows } = await this.db.query<ExpiredDeadRow>(
         'retention_expired_dead',
         `SELECT ${LETTER_COLUMNS}, g.normalized_message FROM ${s}.dead_letters x ${groupJoin} ` +
-          'WHERE x.queue = $1 AND x.died_at < $2 AND (x.died_at, x.id) > ($3, $4) ORDER BY x.died_at, x.id LIMIT $5',
+          'WHERE NOT x.replayed AND x.queue = $1 AND x.died_at < $2 AND (x.died_at, x.id) > ($3, $4) ' +
+          'ORDER BY x.died_at, x.id LIMIT $5',
         values,
       );
       return rows.map(toArchivable);
@@ -147,8 +148,8 @@ export class PostgresRetention {
     const { s } = this;
     const { rows } = await this.db.query<{ dead: number; replayed: number }>(
       'retention_count_expired',
-      `SELECT (SELECT count(*) FROM ${s}.dead_letters WHERE queue = $1 AND died_at < $2) AS dead, ` +
-        `(SELECT count(*) FROM ${s}.replayed_dead_letters WHERE queue = $1 AND replayed_at < $2) AS replayed`,
+      `SELECT (SELECT count(*) FROM ${s}.dead_letters WHERE NOT replayed AND queue = $1 AND died_at < $2) AS dead, ` +
+        `(SELECT count(*) FROM ${s}.dead_letter_replays WHERE queue = $1 AND replayed_at < $2) AS replayed`,
       [params.queue, params.before],
     );
     return rows[0] ?? { dead: 0, replayed: 0 };
@@ -173,13 +174,15 @@ export class PostgresRetention {
       const deadGone = await tx.query<{ id: string; group_id: string }>(
         UNPREPARED,
         'WITH r AS (SELECT * FROM unnest($1::text[], $2::int[]) AS r(id, edits)) ' +
-          `DELETE FROM ${s}.dead_letters d USING r WHERE d.id = ANY($1::text[]) AND d.id = r.id AND d.queue = $3 ` +
+          `DELETE FROM ${s}.dead_letters d USING r WHERE d.id = ANY($1::text[]) AND d.id = r.id AND NOT d.replayed AND d.queue = $3 ` +
           'AND json_array_length(d.edits) = r.edits RETURNING d.id, d.group_id',
         [deadRefs.map((ref) => ref.id), deadRefs.map((ref) => ref.edits), params.queue],
       );
       const replayedGone = await tx.query<{ id: string }>(
         'retention_delete_replayed',
-        `DELETE FROM ${s}.replayed_dead_letters WHERE id = ANY($1::text[]) AND queue = $2 RETURNING id`,
+        // A replayed dead letter is its row (flagged) and its replay record.
+        `WITH r AS (DELETE FROM ${s}.dead_letter_replays WHERE id = ANY($1::text[]) AND queue = $2 RETURNING id), ` +
+          `d AS (DELETE FROM ${s}.dead_letters WHERE id IN (SELECT id FROM r) AND replayed) SELECT id FROM r`,
         [replayedRefs.map((ref) => ref.id), params.queue],
       );
       const gone = new Set([...deadGone.rows, ...replayedGone.rows].map((row) => row.id));
@@ -271,8 +274,8 @@ export class PostgresRetention {
     for (let record of params.records) {
       const found = await tx.query<{ reason: ImportSkipReason }>(
         'retention_where_is',
-        `(SELECT 'dead' AS reason FROM ${s}.dead_letters WHERE id = $1) UNION ALL ` +
-          `(SELECT 'replayed' FROM ${s}.replayed_dead_letters WHERE id = $1) UNION ALL ` +
+        `(SELECT 'dead' AS reason FROM ${s}.dead_letters WHERE id = $1 AND NOT replayed) UNION ALL ` +
+          `(SELECT 'replayed' FROM ${s}.dead_letter_replays WHERE id = $1) UNION ALL ` +
           `(SELECT 'discarded' FROM ${s}.tombstones WHERE id = $1) UNION ALL ` +
           `(SELECT 'message' FROM ${s}.messages WHERE id = $1) LIMIT 1`,
         [record.id],
@@ -296,8 +299,9 @@ export class PostgresRetention {
       if (record.state === 'replayed') {
         await tx.query(
           'retention_insert_replayed',
-          `INSERT INTO ${s}.replayed_dead_letters (${INSERT_COLUMNS}, replayed_at, replayed_by, replay_job_id, ` +
-            `replayed_to, destination) VALUES (${INSERT_VALUES}, $22, $23, $24, $25, $26)`,
+          `WITH d AS (INSERT INTO ${s}.dead_letters (${INSERT_COLUMNS}, replayed) VALUES (${INSERT_VALUES}, true)) ` +
+            `INSERT INTO ${s}.dead_letter_replays (id, queue, replayed_at, replayed_by, replay_job_id, replayed_to, ` +
+            'destination) VALUES ($1, $2, $22, $23, $24, $25, $26)',
           [
             ...insertValues(record),
             record.replayedAt,

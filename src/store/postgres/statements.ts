@@ -155,7 +155,7 @@ export function postgresStatements(schema: string, channel: string) {
       `(SELECT count(*) FROM ${s}.messages m WHERE m.queue = q.name AND m.state = 'waiting' AND m.visible_at > $1) AS delayed, ` +
       `(SELECT count(*) FROM ${s}.messages m WHERE m.state = 'leased' AND m.queue = q.name) AS leased, ` +
       'c.done, c.dead, c.dropped, c.replayed, c.discarded, c.archived, ' +
-      `(SELECT min(d.died_at) FROM ${s}.dead_letters d WHERE d.queue = q.name) AS oldest_dead_at ` +
+      `(SELECT min(d.died_at) FROM ${s}.dead_letters d WHERE d.queue = q.name AND NOT d.replayed) AS oldest_dead_at ` +
       `FROM ${s}.queues q CROSS JOIN LATERAL (SELECT COALESCE(sum(done), 0)::bigint AS done, ` +
       'COALESCE(sum(dead), 0)::bigint AS dead, COALESCE(sum(dropped), 0)::bigint AS dropped, ' +
       'COALESCE(sum(replayed), 0)::bigint AS replayed, COALESCE(sum(discarded), 0)::bigint AS discarded, ' +
@@ -282,7 +282,7 @@ export function postgresStatements(schema: string, channel: string) {
 
     deadLetterGet:
       `SELECT ${DEAD_LETTER_SUMMARY_COLUMNS}, body, headers, attempts, original_body, edits ` +
-      `FROM ${s}.dead_letters WHERE id = $1`,
+      `FROM ${s}.dead_letters WHERE id = $1 AND NOT replayed`,
 
     // A group comes back with its queues (in name order) gathered by the same statement.
     groupGet: `SELECT ${GROUP_COLUMNS}, ${queuesOf(s, 'g')} AS queues FROM ${s}.groups g WHERE g.id = $1`,

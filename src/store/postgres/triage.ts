@@ -95,7 +95,7 @@ export class PostgresTriage {
     const { rows } = await this.db.query<{ id: string }>(
       UNPREPARED,
       'WITH i AS (SELECT id, min(ord) AS ord FROM unnest($1::text[]) WITH ORDINALITY AS u(id, ord) GROUP BY id), ' +
-        `gone AS (DELETE FROM ${s}.dead_letters d USING i WHERE d.id = ANY($1::text[]) AND d.id = i.id ` +
+        `gone AS (DELETE FROM ${s}.dead_letters d USING i WHERE d.id = ANY($1::text[]) AND d.id = i.id AND NOT d.replayed ` +
         'RETURNING d.id, d.queue, d.group_id, d.tier, d.died_at, i.ord), ' +
         `tombs AS (INSERT INTO ${s}.tombstones (id, queue, group_id, tier, reason, actor, died_at, discarded_at) ` +
         'SELECT id, queue, group_id, tier, $2, $3, died_at, $4 FROM gone), ' +
@@ -146,7 +146,7 @@ export class PostgresTriage {
     return this.db.transaction(async (tx) => {
       const current = await tx.query<{ body: Json; edit_count: number }>(
         'triage_edit_lock',
-        `SELECT body, json_array_length(edits) AS edit_count FROM ${s}.dead_letters WHERE id = $1 FOR UPDATE`,
+        `SELECT body, json_array_length(edits) AS edit_count FROM ${s}.dead_letters WHERE id = $1 AND NOT replayed FOR UPDATE`,
         [params.id],
       );
       const before = current.rows[0];
@@ -277,7 +277,7 @@ export class PostgresTriage {
     const { s } = this;
     const { rows } = await this.db.query<{ dead: number; replayed: number; discarded: number }>(
       'triage_count_died',
-      `SELECT (SELECT count(*) FROM ${s}.dead_letters WHERE queue = $1 AND died_at >= $2 AND died_at < $3) AS dead, ` +
+      `SELECT (SELECT count(*) FROM ${s}.dead_letters WHERE NOT replayed AND queue = $1 AND died_at >= $2 AND died_at < $3) AS dead, ` +
         `(SELECT count(*) FROM ${s}.replayed_dead_letters WHERE queue = $1 AND replayed_at >= $2 ` +
         'AND died_at >= $2 AND died_at < $3) AS replayed, ' +
         `(SELECT count(*) FROM ${s}.tombstones WHERE queue = $1 AND discarded_at >= $2 ` +
@@ -299,7 +299,7 @@ export class PostgresTriage {
     }>(
       'triage_count_outcomes',
       "SELECT (SELECT json_agg(json_build_object('actor', actor, 'count', n) ORDER BY n DESC, actor) FROM " +
-        `(SELECT replayed_by AS actor, count(*) AS n FROM ${s}.replayed_dead_letters WHERE queue = $1 ` +
+        `(SELECT replayed_by AS actor, count(*) AS n FROM ${s}.dead_letter_replays WHERE queue = $1 ` +
         'AND replayed_at >= $2 AND replayed_at < $3 GROUP BY replayed_by) r) AS replayed, ' +
         "(SELECT json_agg(json_build_object('actor', actor, 'reason', reason, 'count', n) ORDER BY n DESC, actor, reason) " +
         `FROM (SELECT actor, reason, count(*) AS n FROM ${s}.tombstones WHERE queue = $1 AND discarded_at >= $2 ` +
@@ -321,10 +321,11 @@ export class PostgresTriage {
       'triage_at_replay_limit',
       'SELECT d.queue, count(*) AS count, ' +
         `(ARRAY(SELECT x.id FROM ${s}.dead_letters x JOIN ${s}.queues xq ON xq.name = x.queue ` +
-        'WHERE x.previous_id IS NOT NULL AND x.queue = d.queue AND x.replay_count >= xq.replay_limit ' +
+        'WHERE x.previous_id IS NOT NULL AND NOT x.replayed AND x.queue = d.queue AND x.replay_count >= xq.replay_limit ' +
         'ORDER BY x.died_at DESC, x.id DESC LIMIT $1)) AS sample_ids ' +
         `FROM ${s}.dead_letters d JOIN ${s}.queues q ON q.name = d.queue ` +
-        'WHERE d.previous_id IS NOT NULL AND d.replay_count >= q.replay_limit GROUP BY d.queue ORDER BY d.queue',
+        'WHERE d.previous_id IS NOT NULL AND NOT d.replayed AND d.replay_count >= q.replay_limit ' +
+        'GROUP BY d.queue ORDER BY d.queue',
       [sampleSize],
     );
     return rows.map((row) => ({ queue: row.queue, count: row.count, sampleIds: row.sample_ids }));

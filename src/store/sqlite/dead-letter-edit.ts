@@ -25,10 +25,10 @@ export class SqliteDeadLetterEdit {
   constructor(db: Database.Database, audit: SqliteAuditLog) {
     this.db = db;
     this.audit = audit;
-    this.select = db.prepare(`SELECT ${WHOLE_ROW} FROM dead_letters WHERE id = ?`);
+    this.select = db.prepare(`SELECT ${WHOLE_ROW} FROM dead_letters WHERE id = ? AND replayed = 0`);
     this.update = db.prepare(
       'UPDATE dead_letters SET original_body = COALESCE(original_body, body), body = @body, ' +
-        `edits = json_insert(edits, '$[#]', json(@edit)) WHERE id = @id RETURNING ${WHOLE_ROW}`,
+        `edits = json_insert(edits, '$[#]', json(@edit)) WHERE id = @id AND replayed = 0 RETURNING ${WHOLE_ROW}`,
     );
   }
 

@@ -41,7 +41,7 @@ export class SqliteDiscard {
     this.db = db;
     this.audit = audit;
     this.remove = db.prepare(
-      'DELETE FROM dead_letters WHERE id = ? RETURNING id, queue, group_id, tier, died_at',
+      'DELETE FROM dead_letters WHERE id = ? AND replayed = 0 RETURNING id, queue, group_id, tier, died_at',
     );
     this.tombstoneInsert = db.prepare(
       'INSERT INTO tombstones (id, queue, group_id, tier, reason, actor, died_at, discarded_at) ' +

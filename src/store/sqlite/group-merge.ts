@@ -37,8 +37,9 @@ export class SqliteGroupMerge {
       aliasesOf: db.prepare<[string], AliasRow>(
         'SELECT * FROM group_aliases WHERE target_id = ? ORDER BY merged_at DESC, source_id',
       ),
+      // The DLQ's rows (on the partial group index); replayed ones keep the group they had.
       moveDeadLetters: db.prepare<[string, string]>(
-        'UPDATE dead_letters SET group_id = ? WHERE group_id = ?',
+        'UPDATE dead_letters SET group_id = ? WHERE group_id = ? AND replayed = 0',
       ),
       // `WHERE true` lets SQLite parse an upsert after INSERT ... SELECT.
       moveQueues: db.prepare<{ target: string; source: string }>(

@@ -13,16 +13,18 @@ export interface ListQuery {
 }
 
 /**
- * The `deadLetterList` query: newest first by `(died_at, id)`, keyset-paged. Each equality
+ * The `deadLetterList` query (`keysOnly`: of `deadLetterListKeys`, whose columns the index
+ * covers): newest first by `(died_at, id)`, keyset-paged. Each equality
  * filter (queue, tier, group) has an index ending in `(died_at, id)`, and so does the
  * unfiltered order, so the rows come out of an index already sorted and the `LIMIT` stops
  * the walk early. `since`/`until` are ranges on the same `died_at` column of that index.
  */
 export function deadLetterListQuery(
   params: DeadLetterFilter & { limit: number; cursor?: DeadLetterCursor | undefined },
+  keysOnly = false,
 ): ListQuery {
   const { where, values, key: filterKey } = deadLetterWhere(params);
-  let key = `dl${filterKey}`;
+  let key = `${keysOnly ? 'dlkeys' : 'dl'}${filterKey}`;
   if (params.cursor !== undefined) {
     // "Strictly after this row in newest-first order"; a row value compares (died_at, id)
     // lexicographically and is served by the same index range.
@@ -32,7 +34,7 @@ export function deadLetterListQuery(
   }
   values.push(params.limit);
   const sql =
-    `SELECT ${DEAD_LETTER_SUMMARY_COLUMNS} FROM dead_letters` +
+    `SELECT ${keysOnly ? 'id, died_at' : DEAD_LETTER_SUMMARY_COLUMNS} FROM dead_letters` +
     (where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '') +
     ' ORDER BY died_at DESC, id DESC LIMIT ?';
   return { key, sql, params: values };
@@ -40,14 +42,16 @@ export function deadLetterListQuery(
 
 /**
  * The WHERE conditions of a dead-letter filter (on `dead_letters` columns), their values, and
- * a key naming the combination (`:queue:tier...`), shared by the list and the counts.
+ * a key naming the combination (`:queue:tier...`), shared by the list and the counts. The first
+ * condition keeps to the DLQ (replayed rows stay in the table as history) and lets SQLite use
+ * the partial list indexes.
  */
 export function deadLetterWhere(params: DeadLetterFilter): {
   where: string[];
   values: (string | number)[];
   key: string;
 } {
-  const where: string[] = [];
+  const where: string[] = ['replayed = 0'];
   const values: (string | number)[] = [];
   let key = '';
   if (params.queue !== undefined) {

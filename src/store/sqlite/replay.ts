@@ -41,7 +41,7 @@ const COUNT_COLUMNS = {
  */
 const CANDIDATES_SQL =
   'SELECT j.key AS k, d.queue, d.replay_count, d.idempotency_key, d.group_id ' +
-  'FROM json_each(?) AS j CROSS JOIN dead_letters AS d ON d.id = j.value';
+  'FROM json_each(?) AS j CROSS JOIN dead_letters AS d ON d.id = j.value AND d.replayed = 0';
 
 /**
  * Live (waiting or leased) messages holding the keys a batch would send, given as
@@ -66,19 +66,25 @@ const INSERT_REPLAYS_SQL =
   'd.idempotency_key, @now, @now, d.id, d.replay_count + 1 ' +
   'FROM json_each(@pairs) AS j CROSS JOIN dead_letters AS d ON d.id = j.value ->> 0';
 
-/** The batch's dead letters move, whole, to the replay history, with who replayed them to what. */
-const MOVE_TO_HISTORY_SQL =
-  'INSERT INTO replayed_dead_letters (id, queue, body, headers, idempotency_key, enqueued_at, attempts, ' +
-  'attempt_count, error_name, error_message, error_stack, error_code, error_status, tier, fingerprint, group_id, ' +
-  'died_at, replay_count, previous_id, original_body, edits, replayed_at, replayed_by, replay_job_id, replayed_to, ' +
-  'destination) SELECT d.id, d.queue, d.body, d.headers, d.idempotency_key, d.enqueued_at, d.attempts, ' +
-  'd.attempt_count, d.error_name, d.error_message, d.error_stack, d.error_code, d.error_status, d.tier, ' +
-  'd.fingerprint, d.group_id, d.died_at, d.replay_count, d.previous_id, d.original_body, d.edits, @now, @actor, ' +
-  '@jobId, j.value ->> 1, coalesce(@destination, d.queue) ' +
+/**
+ * The replay history's small record of each of the batch's dead letters: who replayed it to
+ * what. The dead letter itself (body, attempts) stays where it is.
+ */
+const RECORD_REPLAYS_SQL =
+  'INSERT INTO dead_letter_replays (id, queue, replayed_at, replayed_by, replay_job_id, replayed_to, destination) ' +
+  'SELECT d.id, d.queue, @now, @actor, @jobId, j.value ->> 1, coalesce(@destination, d.queue) ' +
   'FROM json_each(@pairs) AS j CROSS JOIN dead_letters AS d ON d.id = j.value ->> 0';
 
-const DELETE_REPLAYED_SQL =
-  'DELETE FROM dead_letters WHERE id IN (SELECT value ->> 0 FROM json_each(@pairs))';
+/**
+ * The batch's dead letters leave the DLQ: the flag takes them out of its (partial) list indexes.
+ * 0 and 1 take no bytes in the record, so SQLite overwrites each row in place and writes only
+ * the page holding its header, not the overflow pages of its attempts.
+ */
+const MARK_REPLAYED_SQL =
+  'UPDATE dead_letters SET replayed = 1 WHERE id IN (SELECT value ->> 0 FROM json_each(@pairs))';
+
+/** WAL pages between automatic checkpoints while replay batches commit (SQLite's default: 1,000). */
+export const REPLAY_WAL_AUTOCHECKPOINT = 10_000;
 
 /** Parameters of the batch statements. */
 interface BatchParams {
@@ -114,8 +120,8 @@ export class SqliteReplay {
       candidates: db.prepare<[string], ReplayCandidateRow>(CANDIDATES_SQL),
       liveKeys: db.prepare<[string], { queue: string; key: string; id: string }>(LIVE_KEYS_SQL),
       insertReplays: db.prepare<BatchParams>(INSERT_REPLAYS_SQL),
-      moveToHistory: db.prepare<BatchParams & { actor: string }>(MOVE_TO_HISTORY_SQL),
-      deleteReplayed: db.prepare<{ pairs: string }>(DELETE_REPLAYED_SQL),
+      recordReplays: db.prepare<BatchParams & { actor: string }>(RECORD_REPLAYS_SQL),
+      markReplayed: db.prepare<{ pairs: string }>(MARK_REPLAYED_SQL),
       groupDeadCount: db.prepare<[number, string]>(
         'UPDATE groups SET dead_count = dead_count - ? WHERE id = ?',
       ),
@@ -148,7 +154,9 @@ export class SqliteReplay {
       deadLink: db.prepare<
         [string],
         { id: string; queue: string; died_at: number; replay_count: number; previous_id: string | null }
-      >('SELECT id, queue, died_at, replay_count, previous_id FROM dead_letters WHERE id = ?'),
+      >(
+        'SELECT id, queue, died_at, replay_count, previous_id FROM dead_letters WHERE id = ? AND replayed = 0',
+      ),
       replayedLink: db.prepare<
         [string],
         {
@@ -165,15 +173,33 @@ export class SqliteReplay {
       tombstoneLink: db.prepare<[string], { id: string; queue: string; died_at: number }>(
         'SELECT id, queue, died_at FROM tombstones WHERE id = ?',
       ),
-      // A replay that died again: its dead letter points back (the partial previous_id indexes).
-      diedAgain: db.prepare<[string, string], { id: string }>(
-        'SELECT id FROM dead_letters WHERE previous_id = ? UNION ALL ' +
-          'SELECT id FROM replayed_dead_letters WHERE previous_id = ? LIMIT 1',
+      // A replay that died again (still dead or replayed since): its dead letter points back
+      // (the partial previous_id index).
+      diedAgain: db.prepare<[string], { id: string }>(
+        'SELECT id FROM dead_letters WHERE previous_id = ? LIMIT 1',
       ),
     };
   }
 
+  /**
+   * One batch of a replay job. Its commit lets the WAL grow to
+   * {@link REPLAY_WAL_AUTOCHECKPOINT} pages before checkpointing (then back to the connection's
+   * setting): a job commits batch after batch, and each checkpoint writes the pages every batch
+   * touches (the job's row, counters, the ends of the indexes) again and syncs the file. The
+   * connection's next commit after the job (the job's own completion) checkpoints what is left.
+   */
   replayBatch(params: Parameters<Store['deadLetterReplayBatch']>[0]): ReplayBatchResult {
+    const autocheckpoint = this.db.pragma('wal_autocheckpoint', { simple: true }) as number;
+    if (autocheckpoint >= REPLAY_WAL_AUTOCHECKPOINT || autocheckpoint <= 0) return this.batch(params);
+    this.db.pragma(`wal_autocheckpoint = ${REPLAY_WAL_AUTOCHECKPOINT}`);
+    try {
+      return this.batch(params);
+    } finally {
+      this.db.pragma(`wal_autocheckpoint = ${autocheckpoint}`);
+    }
+  }
+
+  private batch(params: Parameters<Store['deadLetterReplayBatch']>[0]): ReplayBatchResult {
     return this.db
       .transaction((): ReplayBatchResult => {
         const job = this.sql.job.get(params.jobId);
@@ -258,8 +284,8 @@ export class SqliteReplay {
             now: params.now,
           };
           this.sql.insertReplays.run(batch);
-          this.sql.moveToHistory.run({ ...batch, actor: params.actor });
-          this.sql.deleteReplayed.run({ pairs: batch.pairs });
+          this.sql.recordReplays.run({ ...batch, actor: params.actor });
+          this.sql.markReplayed.run({ pairs: batch.pairs });
         }
         for (const [groupId, n] of groups) this.sql.groupDeadCount.run(n, groupId);
         for (const [queue, n] of sources) this.sql.countersReplayed.run(n, n, queue);
@@ -364,7 +390,7 @@ export class SqliteReplay {
       const replayed = this.sql.replayedLink.get(id);
       if (replayed) next = this.link(replayed.replayed_to) ?? null;
       if (!next) {
-        const again = this.sql.diedAgain.get(id, id);
+        const again = this.sql.diedAgain.get(id);
         if (again) next = this.link(again.id) ?? null;
       }
       return { self, previous: previousId === null ? null : (this.link(previousId) ?? null), next };

@@ -5,7 +5,7 @@ import type { ArchivedRef, DeadLetterImportResult, ImportSkipReason } from '../s
 import type { SqliteAuditLog } from './audit.ts';
 import { DEAD_LETTER_SUMMARY_COLUMNS, type DeadLetterRow, toDeadLetter } from './rows.ts';
 
-/** The columns shared by `dead_letters` and `replayed_dead_letters`, as the sweeper reads them. */
+/** The columns shared by `dead_letters` and the view `replayed_dead_letters`, as the sweeper reads them. */
 const LETTER_COLUMNS = `${DEAD_LETTER_SUMMARY_COLUMNS.split(', ')
   .map((column) => `x.${column}`)
   .join(', ')}, x.body, x.headers, x.attempts, x.original_body, x.edits`;
@@ -19,7 +19,7 @@ const GROUP_JOIN = 'LEFT JOIN groups g ON g.id = x.group_id';
  */
 export const EXPIRED_DEAD_SQL =
   `SELECT ${LETTER_COLUMNS}, g.normalized_message FROM dead_letters x ${GROUP_JOIN} ` +
-  'WHERE x.queue = @queue AND x.died_at < @before AND (x.died_at, x.id) > (@at, @id) ' +
+  'WHERE x.replayed = 0 AND x.queue = @queue AND x.died_at < @before AND (x.died_at, x.id) > (@at, @id) ' +
   'ORDER BY x.died_at, x.id LIMIT @limit';
 
 /**
@@ -89,8 +89,8 @@ const INSERT_VALUES = INSERT_COLUMNS.split(', ')
 
 /** Where an id already is, in the order an import checks. */
 const WHERE_IS_SQL =
-  "SELECT 'dead' AS reason FROM dead_letters WHERE id = @id " +
-  "UNION ALL SELECT 'replayed' FROM replayed_dead_letters WHERE id = @id " +
+  "SELECT 'dead' AS reason FROM dead_letters WHERE id = @id AND replayed = 0 " +
+  "UNION ALL SELECT 'replayed' FROM dead_letter_replays WHERE id = @id " +
   "UNION ALL SELECT 'discarded' FROM tombstones WHERE id = @id " +
   "UNION ALL SELECT 'message' FROM messages WHERE id = @id LIMIT 1";
 
@@ -168,17 +168,19 @@ export class SqliteRetention {
       expiredDead: db.prepare<PageParams, ExpiredDeadRow>(EXPIRED_DEAD_SQL),
       expiredReplayed: db.prepare<PageParams, ExpiredReplayedRow>(EXPIRED_REPLAYED_SQL),
       countDead: db.prepare<[string, number], { n: number }>(
-        'SELECT COUNT(*) AS n FROM dead_letters WHERE queue = ? AND died_at < ?',
+        'SELECT COUNT(*) AS n FROM dead_letters WHERE replayed = 0 AND queue = ? AND died_at < ?',
       ),
       countReplayed: db.prepare<[string, number], { n: number }>(
-        'SELECT COUNT(*) AS n FROM replayed_dead_letters WHERE queue = ? AND replayed_at < ?',
+        'SELECT COUNT(*) AS n FROM dead_letter_replays WHERE queue = ? AND replayed_at < ?',
       ),
       deleteDead: db.prepare<[string, string, number], { group_id: string }>(
-        'DELETE FROM dead_letters WHERE id = ? AND queue = ? AND json_array_length(edits) = ? RETURNING group_id',
+        'DELETE FROM dead_letters WHERE id = ? AND replayed = 0 AND queue = ? AND json_array_length(edits) = ? RETURNING group_id',
       ),
-      deleteReplayed: db.prepare<[string, string], { id: string }>(
-        'DELETE FROM replayed_dead_letters WHERE id = ? AND queue = ? RETURNING id',
+      // A replayed dead letter is its row (flagged) and its replay record.
+      deleteReplayRecord: db.prepare<[string, string], { id: string }>(
+        'DELETE FROM dead_letter_replays WHERE id = ? AND queue = ? RETURNING id',
       ),
+      deleteReplayedRow: db.prepare<[string]>('DELETE FROM dead_letters WHERE id = ? AND replayed = 1'),
       countersArchive: db.prepare<[number, number, string]>(
         'UPDATE queue_counters SET dead = dead - ?, archived = archived + ? WHERE queue = ?',
       ),
@@ -197,17 +199,20 @@ export class SqliteRetention {
       insertDead: db.prepare<LetterInsertRow>(
         `INSERT INTO dead_letters (${INSERT_COLUMNS}) VALUES (${INSERT_VALUES})`,
       ),
-      insertReplayed: db.prepare<
-        LetterInsertRow & {
-          replayed_at: number;
-          replayed_by: string;
-          replay_job_id: string | null;
-          replayed_to: string;
-          destination: string;
-        }
-      >(
-        `INSERT INTO replayed_dead_letters (${INSERT_COLUMNS}, replayed_at, replayed_by, replay_job_id, replayed_to, destination) ` +
-          `VALUES (${INSERT_VALUES}, @replayed_at, @replayed_by, @replay_job_id, @replayed_to, @destination)`,
+      insertReplayedRow: db.prepare<LetterInsertRow>(
+        `INSERT INTO dead_letters (${INSERT_COLUMNS}, replayed) VALUES (${INSERT_VALUES}, 1)`,
+      ),
+      insertReplayRecord: db.prepare<{
+        id: string;
+        queue: string;
+        replayed_at: number;
+        replayed_by: string;
+        replay_job_id: string | null;
+        replayed_to: string;
+        destination: string;
+      }>(
+        'INSERT INTO dead_letter_replays (id, queue, replayed_at, replayed_by, replay_job_id, replayed_to, destination) ' +
+          'VALUES (@id, @queue, @replayed_at, @replayed_by, @replay_job_id, @replayed_to, @destination)',
       ),
       // An imported dead letter that creates its group: seen when it died; status new.
       groupInsertOrCount: db.prepare<{
@@ -286,10 +291,11 @@ export class SqliteRetention {
             groups.set(row.group_id, (groups.get(row.group_id) ?? 0) + 1);
             dead++;
           } else {
-            if (!this.sql.deleteReplayed.get(ref.id, params.queue)) {
+            if (!this.sql.deleteReplayRecord.get(ref.id, params.queue)) {
               stale.push(ref.id);
               continue;
             }
+            this.sql.deleteReplayedRow.run(ref.id);
             replayed++;
           }
           deleted.push(ref.id);
@@ -370,8 +376,10 @@ export class SqliteRetention {
           const groupId = this.sql.aliasTarget.get(record.groupId)?.target_id ?? record.groupId;
           const row = { ...toInsertRow(record), group_id: groupId };
           if (record.state === 'replayed') {
-            this.sql.insertReplayed.run({
-              ...row,
+            this.sql.insertReplayedRow.run(row);
+            this.sql.insertReplayRecord.run({
+              id: row.id,
+              queue: row.queue,
               replayed_at: record.replayedAt,
               replayed_by: record.replayedBy,
               replay_job_id: record.replayJobId,

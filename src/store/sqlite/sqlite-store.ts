@@ -467,6 +467,12 @@ export class SqliteStore implements Store {
     return rows.map(toDeadLetterSummary);
   }
 
+  async deadLetterListKeys(params: Parameters<Store['deadLetterListKeys']>[0]) {
+    const query = deadLetterListQuery(params, true);
+    const rows = this.listStatement(query).all(...query.params) as { id: string; died_at: number }[];
+    return rows.map((row) => ({ diedAt: row.died_at, id: row.id }));
+  }
+
   // ---- replay (sqlite/replay-jobs.ts, sqlite/replay.ts)
 
   async replayJobCreate(params: Parameters<Store['replayJobCreate']>[0]): Promise<ReplayJob> {

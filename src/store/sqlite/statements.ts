@@ -61,7 +61,7 @@ export const COUNT_LEASED_SQL =
 export const GROUP_ALIAS_TARGET_SQL = 'SELECT target_id FROM group_aliases WHERE source_id = ?';
 
 /** The oldest dead letter of a queue: one probe of the (queue, died_at) index. */
-export const OLDEST_DEAD_SQL = 'SELECT MIN(died_at) AS t FROM dead_letters WHERE queue = ?';
+export const OLDEST_DEAD_SQL = 'SELECT MIN(died_at) AS t FROM dead_letters WHERE queue = ? AND replayed = 0';
 
 /** The live message holding an idempotency key: its WHERE implies the partial unique index's. */
 export const FIND_LIVE_BY_KEY_SQL =
@@ -218,7 +218,7 @@ export function prepareStatements(db: Database.Database) {
         '@groupId, @diedAt, @replayCount, @previousId)',
     ),
     deadLetterGet: db.prepare<[string], DeadLetterRow>(
-      `SELECT ${DEAD_LETTER_SUMMARY_COLUMNS}, body, headers, attempts, original_body, edits FROM dead_letters WHERE id = ?`,
+      `SELECT ${DEAD_LETTER_SUMMARY_COLUMNS}, body, headers, attempts, original_body, edits FROM dead_letters WHERE id = ? AND replayed = 0`,
     ),
 
     // A death in a resolved group reopens it as regressed. In an upsert's SET, column names

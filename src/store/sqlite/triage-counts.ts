@@ -5,7 +5,7 @@ import type Database from 'better-sqlite3';
  * (queue, died_at, id) index.
  */
 export const COUNT_DIED_DEAD_SQL =
-  'SELECT COUNT(*) AS n FROM dead_letters WHERE queue = ? AND died_at >= ? AND died_at < ?';
+  'SELECT COUNT(*) AS n FROM dead_letters WHERE replayed = 0 AND queue = ? AND died_at >= ? AND died_at < ?';
 
 /**
  * Those replayed since: a dead letter is replayed after it died, so `replayed_at >= since`
@@ -25,12 +25,12 @@ export const COUNT_DIED_DISCARDED_SQL =
  */
 export const AT_REPLAY_LIMIT_SQL =
   'SELECT d.queue AS queue, COUNT(*) AS n FROM dead_letters d INDEXED BY dead_letters_previous ' +
-  'JOIN queues q ON q.name = d.queue WHERE d.previous_id IS NOT NULL AND d.replay_count >= q.replay_limit ' +
-  'GROUP BY d.queue ORDER BY d.queue';
+  'JOIN queues q ON q.name = d.queue WHERE d.previous_id IS NOT NULL AND d.replayed = 0 ' +
+  'AND d.replay_count >= q.replay_limit GROUP BY d.queue ORDER BY d.queue';
 
 /** Replays out of a queue's DLQ in a window, per actor: a range of the (queue, replayed_at) index. */
 export const REPLAYED_BY_SQL =
-  'SELECT replayed_by AS actor, COUNT(*) AS n FROM replayed_dead_letters WHERE queue = ? AND replayed_at >= ? ' +
+  'SELECT replayed_by AS actor, COUNT(*) AS n FROM dead_letter_replays WHERE queue = ? AND replayed_at >= ? ' +
   'AND replayed_at < ? GROUP BY replayed_by ORDER BY n DESC, actor';
 
 /** Discards from a queue's DLQ in a window, per actor and reason: a range of the (queue, discarded_at) index. */
@@ -40,7 +40,7 @@ export const DISCARDED_BY_SQL =
 
 const AT_REPLAY_LIMIT_SAMPLE_SQL =
   'SELECT d.id AS id FROM dead_letters d INDEXED BY dead_letters_previous ' +
-  'JOIN queues q ON q.name = d.queue WHERE d.previous_id IS NOT NULL AND d.queue = ? ' +
+  'JOIN queues q ON q.name = d.queue WHERE d.previous_id IS NOT NULL AND d.replayed = 0 AND d.queue = ? ' +
   'AND d.replay_count >= q.replay_limit ORDER BY d.died_at DESC, d.id DESC LIMIT ?';
 
 /** Read-only counts for `dlq review` and `dlq doctor`, on SQLite. */
