@@ -1,26 +1,11 @@
 import { useEffect, useState } from 'preact/hooks';
+import { AUDIT_ACTIONS } from '../../core/audit.ts';
 import { type AuditEntry, api } from '../api.ts';
 import { Empty, ErrorBox, Loading, PageHeader, Time, useAsync } from '../components/common.tsx';
 import { navigate } from '../router.ts';
 
-const ACTIONS = [
-  'queue.create',
-  'queue.update',
-  'queue.docs',
-  'group.status',
-  'dead_letter.edit',
-  'discard',
-  'replay.create',
-  'replay.pause',
-  'replay.resume',
-  'replay.cancel',
-  'replay.finish',
-  'replay.skip',
-  'retention.archive',
-  'archive.import',
-  'token.create',
-  'token.revoke',
-];
+/** The action filter offers every action the audit log records. */
+const ACTIONS = AUDIT_ACTIONS;
 
 function targetHref(entry: AuditEntry): string | undefined {
   const id = encodeURIComponent(entry.targetId);
