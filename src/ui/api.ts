@@ -272,8 +272,11 @@ export const api = {
     cooldown?: string;
     channels: { type: 'webhook' | 'slack' | 'log'; url?: string }[];
   }) => request<AlertRuleView>('POST', '/api/alert-rules', { body: rule }),
+    renotify?: string;
   removeAlertRule: (ref: string) =>
     request<AlertRuleView>('DELETE', `/api/alert-rules/${encodeURIComponent(ref)}`),
+  updateAlertRule: (ref: string, changes: { enabled?: boolean; renotify?: string | null }) =>
+    request<AlertRuleView>('PATCH', `/api/alert-rules/${encodeURIComponent(ref)}`, { body: changes }),
 
   doctor: () => request<DoctorReport>('GET', '/api/doctor'),
   review: (since?: string) => request<ReviewReport>('GET', '/api/review', { query: { since } }),

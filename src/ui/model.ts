@@ -52,6 +52,8 @@ export interface AlertRuleView {
   threshold: number;
   windowMs: number | null;
   cooldownMs: number;
+  /** A still-firing alert is notified again after this long; null: once. */
+  renotifyMs: number | null;
   channels: { type: 'webhook' | 'slack' | 'log'; url?: string }[];
   enabled: boolean;
   createdAt: number;

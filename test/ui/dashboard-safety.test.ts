@@ -122,7 +122,7 @@ describe('safety and access in the dashboard (Chromium against dlq serve)', () =
     }
   });
 
-  it('an admin adds an alert rule; it fires on the overview and the alerts page, and resolves once removed', async () => {
+  it('an admin adds an alert rule; it fires on the overview and the alerts page, resolves once disabled, then goes', async () => {
     const { page } = browser;
     const admin = /admin token "[^"]+" \(shown once; keep it\): (\S+)/.exec(served.output())?.[1];
     expect(admin).toMatch(/^dlq_/);
@@ -161,11 +161,19 @@ describe('safety and access in the dashboard (Chromium against dlq serve)', () =
     expect(await page.locator('.attention li').first().textContent()).toContain('emails');
 
     await page.goto(`${served.url}/alerts`);
+    // Disabled, the rule's alert resolves at the next evaluation; then it goes.
+    await page.getByRole('button', { name: 'Disable emails-depth' }).click();
+    await page.getByRole('button', { name: 'Enable emails-depth' }).waitFor();
+    expect((await workers.store.alertRuleList()).map((r) => [r.name, r.enabled])).toEqual([
+      ['emails-depth', false],
+    ]);
+    await expect
+      .poll(async () => (await workers.store.alertList({ state: 'firing', limit: 10 })).length, {
+        timeout: 30_000,
+      })
+      .toBe(0);
     await page.getByRole('button', { name: 'Remove emails-depth' }).click();
     await expect.poll(() => page.getByRole('button', { name: 'Remove emails-depth' }).count()).toBe(0);
-    await expect
-      .poll(async () => (await workers.store.alertList({ state: 'firing', limit: 10 })).length)
-      .toBe(0);
   });
 
   it('a viewer sees no replay or discard buttons, and the API refuses them anyway', async () => {

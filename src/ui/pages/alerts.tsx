@@ -158,19 +158,22 @@ function AlertTable({ alerts }: { alerts: AlertView[] }) {
 function Rules() {
   const rules = useAsync(() => api.alertRules(), []);
   const [error, setError] = useState<unknown>();
-  const remove = async (rule: AlertRuleView) => {
+  const [failed, setFailed] = useState('The rule was not removed');
+  const change = async (rule: AlertRuleView, what: 'remove' | 'toggle') => {
     setError(undefined);
     try {
-      await api.removeAlertRule(rule.id);
+      if (what === 'remove') await api.removeAlertRule(rule.id);
+      else await api.updateAlertRule(rule.id, { enabled: !rule.enabled });
       rules.reload();
     } catch (failure) {
+      setFailed(what === 'remove' ? 'The rule was not removed' : 'The rule was not changed');
       setError(failure);
     }
   };
   return (
     <section aria-labelledby="rules">
       <h2 id="rules">Rules</h2>
-      {error ? <ErrorBox error={error} title="The rule was not removed" /> : null}
+      {error ? <ErrorBox error={error} title={failed} /> : null}
       <AsyncView state={rules} what="the alert rules">
         {(list) =>
           list.length === 0 ? (
@@ -184,6 +187,7 @@ function Rules() {
                     <th scope="col">Queue</th>
                     <th scope="col">Fires on</th>
                     <th scope="col">Cooldown</th>
+                    <th scope="col">Re-notify</th>
                     <th scope="col">Channels</th>
                     <th scope="col">Enabled</th>
                     <th scope="col">Created</th>
@@ -199,13 +203,23 @@ function Rules() {
                       <td>{rule.queue ?? <span class="muted">every queue</span>}</td>
                       <td class="wrap">{describeRule(rule)}</td>
                       <td>{formatSpan(rule.cooldownMs)}</td>
+                      <td>
+                        {rule.renotifyMs === null ? (
+                          <span class="muted">once</span>
+                        ) : (
+                          `every ${formatSpan(rule.renotifyMs)}`
+                        )}
+                      </td>
                       <td>{rule.channels.map(channelText).join(', ')}</td>
                       <td>{rule.enabled ? 'yes' : 'no'}</td>
                       <td>
                         <Time at={rule.createdAt} /> by {rule.createdBy}
                       </td>
                       <td>
-                        <button type="button" class="small" onClick={() => remove(rule)}>
+                        <button type="button" class="small" onClick={() => change(rule, 'toggle')}>
+                          {rule.enabled ? 'Disable' : 'Enable'} {rule.name}
+                        </button>{' '}
+                        <button type="button" class="small" onClick={() => change(rule, 'remove')}>
                           Remove {rule.name}
                         </button>
                       </td>
@@ -231,6 +245,7 @@ function RuleForm({ onCreated }: { onCreated: () => void }) {
     threshold: '',
     window: '',
     cooldown: '',
+    renotify: '',
     channel: 'log' as 'log' | 'webhook' | 'slack',
     url: '',
   };
@@ -258,6 +273,7 @@ function RuleForm({ onCreated }: { onCreated: () => void }) {
           : {}),
         ...(draft.window.trim() ? { window: draft.window.trim() } : {}),
         ...(draft.cooldown.trim() ? { cooldown: draft.cooldown.trim() } : {}),
+        ...(draft.renotify.trim() ? { renotify: draft.renotify.trim() } : {}),
         channels: [
           draft.channel === 'log' ? { type: 'log' } : { type: draft.channel, url: draft.url.trim() },
         ],
@@ -316,6 +332,12 @@ function RuleForm({ onCreated }: { onCreated: () => void }) {
             Cooldown <span class="hint">default 30m</span>
           </label>
           <input id="ar-cooldown" value={draft.cooldown} onInput={set('cooldown')} />
+        </div>
+        <div class="field">
+          <label for="ar-renotify">
+            Re-notify <span class="hint">while firing, e.g. 1h; default once</span>
+          </label>
+          <input id="ar-renotify" value={draft.renotify} onInput={set('renotify')} />
         </div>
         <div class="field">
           <label for="ar-channel">Channel</label>
