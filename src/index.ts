@@ -85,13 +85,21 @@ export {
   alertEvaluatorService,
   evaluateAlerts,
 } from './engine/alert-evaluator.ts';
-export { type AlertServicesOptions, alertServices } from './engine/alert-services.ts';
+export {
+  type AlertServicesOptions,
+  alertHistoryPruneService,
+  alertServices,
+} from './engine/alert-services.ts';
 export {
   type AlertHistoryEntry,
+  type AlertRuleChanges,
   type AlertRuleInput,
   createAlertRule,
+  DEFAULT_ALERT_HISTORY_MS,
   listAlertHistory,
+  pruneAlertHistory,
   removeAlertRule,
+  updateAlertRule,
 } from './engine/alerts.ts';
 export { type ArchiveFileInfo, readArchiveFile } from './engine/archive-file.ts';
 export type { ArchiveImportResult } from './engine/archive-import.ts';
