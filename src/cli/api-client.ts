@@ -172,6 +172,8 @@ export class ApiClient implements DeadletterApi {
         ids: params.ids?.join(','),
         limit: params.limit,
         cursor: params.cursor,
+        // The whole summary, as the library's listDeadLetters returns (the API's default is brief).
+        fields: 'full',
       },
     });
   }

@@ -8,6 +8,7 @@ import {
   decodeCursor,
   encodeCursor,
 } from '../core/dead-letter.ts';
+import type { DeadLetterBriefJson } from '../core/dead-letter-brief.ts';
 import type { Tombstone } from '../core/discard.ts';
 import type { DoctorReport } from '../core/doctor.ts';
 import { type Duration, parseDuration } from '../core/duration.ts';
@@ -148,6 +149,15 @@ export interface SendOptions {
 /** A page of dead letters; pass `nextCursor` back to continue. */
 export interface DeadLetterPage {
   items: DeadLetterSummary[];
+  nextCursor: string | null;
+}
+
+/** Filters, order and paging of {@link Deadletter.listGroups}: by count (default) or last seen, 100 by default. */
+export type GroupListParams = GroupFilter & { sort?: GroupSort; limit?: number; offset?: number };
+
+/** A page of dead letters as {@link DeadLetterBriefJson} (JSON text); pass `nextCursor` back to continue. */
+export interface DeadLetterBriefPage {
+  items: DeadLetterBriefJson[];
   nextCursor: string | null;
 }
 
@@ -427,7 +437,22 @@ export class Deadletter {
   // ---- dead letters and groups
 
   /** Lists dead letters, newest first, with filters and cursor paging. */
-  async listDeadLetters(params: DeadLetterListParams = {}): Promise<DeadLetterPage> {
+  listDeadLetters(params: DeadLetterListParams = {}): Promise<DeadLetterPage> {
+    return this.deadLetterPage(params, (query) => this.store.deadLetterList(query));
+  }
+
+  /**
+   * The page {@link listDeadLetters} returns, each item a `DeadLetterBrief` as JSON text built
+   * by the store, with its paging key: what the API's list route sends, without decoding rows.
+   */
+  listDeadLetterBriefs(params: DeadLetterListParams = {}): Promise<DeadLetterBriefPage> {
+    return this.deadLetterPage(params, (query) => this.store.deadLetterBriefList(query));
+  }
+
+  private async deadLetterPage<T extends { diedAt: number; id: string }>(
+    params: DeadLetterListParams,
+    list: (query: Parameters<Store['deadLetterList']>[0]) => Promise<T[]>,
+  ): Promise<{ items: T[]; nextCursor: string | null }> {
     const limit = params.limit ?? 50;
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
       throw new ValidationError(`invalid limit ${limit}: use 1 to 1000`);
@@ -436,7 +461,7 @@ export class Deadletter {
       throw new ValidationError(`unknown tier "${params.tier}"`);
     const cursor = params.cursor ? decodeCursor(params.cursor) : undefined;
     const { cursor: _c, limit: _l, ...filter } = params;
-    const rows = await this.store.deadLetterList({
+    const rows = await list({
       ...filter,
       limit: limit + 1,
       ...(cursor ? { cursor } : {}),
@@ -457,15 +482,25 @@ export class Deadletter {
   }
 
   /** Groups of dead letters, by count (default) or last seen. */
-  listGroups(
-    params: GroupFilter & { sort?: GroupSort; limit?: number; offset?: number } = {},
-  ): Promise<Group[]> {
+  async listGroups(params: GroupListParams = {}): Promise<Group[]> {
+    return this.store.groupList(this.groupListQuery(params));
+  }
+
+  /**
+   * The groups {@link listGroups} returns, each as the JSON text of its `Group` built by the
+   * store: what the API's group list route sends, without decoding rows.
+   */
+  async listGroupsJson(params: GroupListParams = {}): Promise<string[]> {
+    return this.store.groupListJson(this.groupListQuery(params));
+  }
+
+  private groupListQuery(params: GroupListParams): Parameters<Store['groupList']>[0] {
     if (params.status !== undefined && !(GROUP_STATUSES as readonly string[]).includes(params.status)) {
       throw new ValidationError(`unknown group status "${params.status}": use ${GROUP_STATUSES.join(', ')}`);
     }
     if (params.tier !== undefined && !isTier(params.tier))
       throw new ValidationError(`unknown tier "${params.tier}"`);
-    return this.store.groupList({ ...params, sort: params.sort ?? 'count', limit: params.limit ?? 100 });
+    return { ...params, sort: params.sort ?? 'count', limit: params.limit ?? 100 };
   }
 
   async getGroup(id: string): Promise<Group> {

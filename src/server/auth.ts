@@ -45,11 +45,20 @@ const WINDOW_MS = 60_000;
 const TOUCH_EVERY_MS = 60_000;
 /** Most client addresses whose failures are remembered; beyond it the oldest windows are dropped. */
 const MAX_TRACKED_ADDRESSES = 10_000;
+/**
+ * How long a verified token is trusted without a lookup. A token revoked through this server
+ * is refused at once (the route clears the cache); one revoked elsewhere (`dlq token revoke`
+ * on the store, another server) within this time.
+ */
+export const VERIFIED_TOKEN_TTL_MS = 5_000;
+/** Most verified tokens remembered at once; beyond it the oldest are dropped. */
+const MAX_VERIFIED_TOKENS = 1_000;
 
 /**
  * Bearer-token authentication and role checks. A request's `Authorization: Bearer <secret>`
  * is hashed (SHA-256) and looked up by hash; the stored hash is compared in constant time and a
- * revoked token is refused. Roles are ordered viewer < operator < admin.
+ * revoked token is refused. A verified token is trusted for {@link VERIFIED_TOKEN_TTL_MS}
+ * without a lookup. Roles are ordered viewer < operator < admin.
  *
  * Failed authentications (missing, malformed, unknown or revoked tokens) are counted per
  * client address in one-minute windows; past the limit the address gets 429 with
@@ -62,6 +71,8 @@ export class Authenticator {
   private readonly limit: number;
   private readonly failures = new Map<string, { windowStart: number; count: number }>();
   private readonly touched = new Map<string, number>();
+  /** Verified secrets (the header's value, never stored) and what they authenticate, until `until`. */
+  private readonly verified = new Map<string, { token: ApiToken; until: number }>();
 
   constructor(options: AuthOptions) {
     this.store = options.store;
@@ -102,10 +113,31 @@ export class Authenticator {
     const match = /^Bearer +([A-Za-z0-9._~+/=-]{1,200})\s*$/i.exec(header ?? '');
     const secret = match?.[1];
     if (!secret) return undefined;
-    const token = await this.store.tokenFindByHash({ hash: hashTokenSecret(secret) });
-    if (!token || token.revokedAt !== null || !tokenSecretMatches(secret, token.hash)) return undefined;
+    const token = await this.verify(secret);
+    if (!token) return undefined;
     this.touch(token);
     return { tokenId: token.id, name: token.name, role: token.role };
+  }
+
+  /** Forgets every verified token: called when a token is revoked, so that it is refused at once. */
+  forgetVerified(): void {
+    this.verified.clear();
+  }
+
+  /** The active token of `secret`, from the last {@link VERIFIED_TOKEN_TTL_MS} or looked up by hash. */
+  private async verify(secret: string): Promise<ApiToken | undefined> {
+    const now = this.clock.now();
+    const known = this.verified.get(secret);
+    if (known && known.until > now) return known.token;
+    this.verified.delete(secret);
+    const token = await this.store.tokenFindByHash({ hash: hashTokenSecret(secret) });
+    if (!token || token.revokedAt !== null || !tokenSecretMatches(secret, token.hash)) return undefined;
+    if (this.verified.size >= MAX_VERIFIED_TOKENS) {
+      const oldest = this.verified.keys().next();
+      if (!oldest.done) this.verified.delete(oldest.value);
+    }
+    this.verified.set(secret, { token, until: now + VERIFIED_TOKEN_TTL_MS });
+    return token;
   }
 
   private refuseIfLimited(address: string): void {

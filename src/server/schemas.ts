@@ -111,6 +111,29 @@ export const deadLetterSummarySchema = z
   .object({ ...deadLetterCommon, attemptCount: z.number().int() })
   .meta({ id: 'DeadLetterSummary' });
 
+/**
+ * An item of `GET /api/dead-letters`: a `DeadLetterBrief` (the fields every item has, the error
+ * message cut to 200 characters), plus the summary's other fields with `fields=full` (the whole
+ * message, its stack, code and status). The brief page is sent as the JSON text the store
+ * builds, so this schema documents it rather than encodes it: a test checks the two agree.
+ */
+export const deadLetterListItemSchema = z
+  .object({
+    id: z.string(),
+    queue: z.string(),
+    tier: tierSchema,
+    groupId: z.string(),
+    error: failureSchema,
+    diedAt: epochMs,
+    attemptCount: z.number().int(),
+    replayCount: z.number().int(),
+    idempotencyKey: z.string().nullable().optional().describe('fields=full'),
+    enqueuedAt: epochMs.optional().describe('fields=full'),
+    fingerprint: z.string().optional().describe('fields=full'),
+    previousId: z.string().nullable().optional().describe('fields=full'),
+  })
+  .meta({ id: 'DeadLetterListItem' });
+
 export const deadLetterSchema = z
   .object({
     ...deadLetterCommon,

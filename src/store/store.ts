@@ -15,6 +15,7 @@ import type {
   DeadLetterFilter,
   DeadLetterSummary,
 } from '../core/dead-letter.ts';
+import type { DeadLetterBriefJson } from '../core/dead-letter-brief.ts';
 import type { Tombstone } from '../core/discard.ts';
 import type { FailureInfo } from '../core/failure.ts';
 import type {
@@ -150,6 +151,13 @@ export interface Store {
   deadLetterList(
     params: DeadLetterFilter & { limit: number; cursor?: { diedAt: number; id: string } },
   ): Promise<DeadLetterSummary[]>;
+  /**
+   * The rows {@link Store.deadLetterList} would return, each as a `DeadLetterBrief` in JSON
+   * text built by the database (the API's list page), beside its paging key.
+   */
+  deadLetterBriefList(
+    params: DeadLetterFilter & { limit: number; cursor?: { diedAt: number; id: string } },
+  ): Promise<DeadLetterBriefJson[]>;
   /**
    * The positions `{diedAt, id}` of the rows {@link Store.deadLetterList} would return, for a
    * walk that needs nothing else (a replay job's batches): without grep or body filters, a
@@ -369,6 +377,11 @@ export interface Store {
   // ---- groups
   groupGet(params: { id: string }): Promise<Group | undefined>;
   groupList(params: GroupFilter & { sort: GroupSort; limit: number; offset?: number }): Promise<Group[]>;
+  /**
+   * The groups {@link Store.groupList} returns, in its order, each as the JSON text of its
+   * `Group` built by the database (the API's group list page).
+   */
+  groupListJson(params: GroupFilter & { sort: GroupSort; limit: number; offset?: number }): Promise<string[]>;
   /**
    * Throws `NotFoundError` for an unknown group. With `actor`, a change of status appends a
    * `group.status` audit entry (details: `from`, `to`) in the same transaction; setting the

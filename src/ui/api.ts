@@ -1,5 +1,6 @@
 import type { AuditEntry } from '../core/audit.ts';
 import type { DeadLetter, DeadLetterSummary } from '../core/dead-letter.ts';
+import type { DeadLetterBrief } from '../core/dead-letter-brief.ts';
 import type { Tombstone } from '../core/discard.ts';
 import type { DoctorReport } from '../core/doctor.ts';
 import type { Group, GroupMergeResult, GroupStatus, MergedGroup } from '../core/group.ts';
@@ -22,6 +23,7 @@ export type {
   AlertView,
   AuditEntry,
   DeadLetter,
+  DeadLetterBrief,
   DeadLetterLineage,
   DeadLetterSummary,
   DoctorReport,
@@ -209,7 +211,7 @@ export const api = {
     ),
 
   deadLetters: (selector: Selector, paging: { limit?: number; cursor?: string | null } = {}) =>
-    request<Page<DeadLetterSummary>>('GET', '/api/dead-letters', {
+    request<Page<DeadLetterBrief>>('GET', '/api/dead-letters', {
       query: { ...selector, limit: paging.limit, cursor: paging.cursor },
     }),
   deadLetter: (id: string) => request<DeadLetter>('GET', `/api/dead-letters/${encodeURIComponent(id)}`),

@@ -94,7 +94,19 @@ describe('the OpenAPI document', () => {
       ?.filter((p) => p.in === 'query')
       .map((p) => p.name);
     expect(names?.sort()).toEqual(
-      ['cursor', 'grep', 'group', 'ids', 'limit', 'queue', 'since', 'tier', 'until', 'where'].sort(),
+      [
+        'cursor',
+        'fields',
+        'grep',
+        'group',
+        'ids',
+        'limit',
+        'queue',
+        'since',
+        'tier',
+        'until',
+        'where',
+      ].sort(),
     );
   });
 

@@ -1,11 +1,12 @@
+import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { type DeadLetterFilter, parseWhere } from '../../core/dead-letter.ts';
 import { ValidationError } from '../../core/errors.ts';
 import type { DeadLetterListParams } from '../../engine/deadletter.ts';
 import { AUTH_ERRORS, errorResponses } from '../errors.ts';
 import {
+  deadLetterListItemSchema,
   deadLetterSchema,
-  deadLetterSummarySchema,
   idSchema,
   tierSchema,
   timeQuerySchema,
@@ -75,18 +76,32 @@ export const deadLetterRoutes: RouteModule = (app, { dl }) => {
       querystring: deadLetterSelectorQuery.extend({
         limit: z.coerce.number().int().min(1).max(1000).optional().describe('page size (default 50)'),
         cursor: z.string().max(500).optional().describe('nextCursor of the previous page'),
+        fields: z
+          .enum(['brief', 'full'])
+          .optional()
+          .describe(
+            'brief (default): id, queue, tier, group, error name and message (cut to 200 characters), ' +
+              'died at, attempt and replay counts; full: the whole summary (message, stack, code, ' +
+              'status, fingerprint, idempotency key, enqueued at, previous id)',
+          ),
       }),
       response: {
-        200: z.object({ items: z.array(deadLetterSummarySchema), nextCursor: z.string().nullable() }),
+        200: z.object({ items: z.array(deadLetterListItemSchema), nextCursor: z.string().nullable() }),
         ...errorResponses(...AUTH_ERRORS, 422),
       },
     },
-    handler: async (request) => {
-      const { limit, cursor, ...selector } = request.query;
+    handler: async (request, reply) => {
+      const { limit, cursor, fields, ...selector } = request.query;
       const params: DeadLetterListParams = selectorFromQuery(selector, dl.clock.now());
       if (limit !== undefined) params.limit = limit;
       if (cursor !== undefined) params.cursor = cursor;
-      return dl.listDeadLetters(params);
+      if (fields === 'full') return dl.listDeadLetters(params);
+      // The items are JSON text already (built by the store): a string with a JSON content type
+      // is sent as it is, without the response serializer (hence the untyped reply).
+      const page = await dl.listDeadLetterBriefs(params);
+      const items = page.items.map((item) => item.json).join(',');
+      const text: FastifyReply = reply.type('application/json; charset=utf-8');
+      return text.send(`{"items":[${items}],"nextCursor":${JSON.stringify(page.nextCursor)}}`);
     },
   });
 

@@ -10,7 +10,7 @@ const tokenName = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/, 'a token name: 1-64 letters, digits, ".", "_", "@" or "-"');
 
 /** API tokens (admin): list, create (the secret is in the response, once), revoke. */
-export const tokenRoutes: RouteModule = (app, { dl }) => {
+export const tokenRoutes: RouteModule = (app, { dl, auth }) => {
   app.get('/api/tokens', {
     config: { access: 'admin' },
     schema: {
@@ -50,7 +50,14 @@ export const tokenRoutes: RouteModule = (app, { dl }) => {
       params: z.object({ name: tokenName }),
       response: { 200: tokenSchema, ...errorResponses(...AUTH_ERRORS, 404) },
     },
-    handler: async (request) =>
-      revokeApiToken(dl.store, { name: request.params.name, actor: actorOf(request), now: dl.clock.now() }),
+    handler: async (request) => {
+      const revoked = await revokeApiToken(dl.store, {
+        name: request.params.name,
+        actor: actorOf(request),
+        now: dl.clock.now(),
+      });
+      auth.forgetVerified(); // refused from the next request on, not after the cache's time
+      return revoked;
+    },
   });
 };

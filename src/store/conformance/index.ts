@@ -13,6 +13,7 @@ import { describeFidelity } from './fidelity.ts';
 import { type StoreFactory, useStore } from './fixtures.ts';
 import { describeGroupMerge } from './group-merge.ts';
 import { describeGroups } from './groups.ts';
+import { describeJsonLists } from './json-lists.ts';
 import { describeLeadership } from './leadership.ts';
 import { describeLeases, describeMessageClaim, describeMessageInsert } from './messages.ts';
 import { describeQueueDocs } from './queue-docs.ts';
@@ -63,5 +64,6 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
     describeTriageCounts(ctx);
     describeConcurrency(ctx);
     describeFidelity(ctx);
+    describeJsonLists(ctx);
   });
 }

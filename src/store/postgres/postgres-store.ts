@@ -1,6 +1,7 @@
 import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
 import type { AuditEntry, AuditEntryInput, AuditFilter } from '../../core/audit.ts';
 import type { DeadLetter, DeadLetterSummary } from '../../core/dead-letter.ts';
+import type { DeadLetterBriefJson } from '../../core/dead-letter-brief.ts';
 import { ConflictError, NotFoundError } from '../../core/errors.ts';
 import type { Group, GroupMergeResult, GroupStatus, MergedGroup } from '../../core/group.ts';
 import type { GroupRule } from '../../core/group-rule.ts';
@@ -20,6 +21,7 @@ import {
 import { clientConfig, quoteIdent } from './connection.ts';
 import { type PgDb, type Queryable, UNPREPARED } from './db.ts';
 import { PostgresGroupMerge } from './group-merge.ts';
+import { deadLetterBriefListQuery, groupListJsonQuery } from './json-lists.ts';
 import type { Values } from './lease-batches.ts';
 import { deadLetterListQuery, groupListQuery, type ListQuery } from './list-queries.ts';
 import { NotificationListener, type Subscription } from './listener.ts';
@@ -313,6 +315,14 @@ export class PostgresStore implements Store {
     return rows.map(toDeadLetterSummary);
   }
 
+  async deadLetterBriefList(
+    params: Parameters<Store['deadLetterBriefList']>[0],
+  ): Promise<DeadLetterBriefJson[]> {
+    const query = deadLetterBriefListQuery(this.schema, params);
+    const { rows } = await this.listQuery<{ id: string; died_at: number; json: string }>(query);
+    return rows.map((row) => ({ id: row.id, diedAt: row.died_at, json: row.json }));
+  }
+
   async deadLetterListKeys(params: Parameters<Store['deadLetterListKeys']>[0]) {
     const query = deadLetterListQuery(this.schema, params, true);
     const { rows } = await this.listQuery<{ id: string; died_at: number }>(query);
@@ -329,6 +339,11 @@ export class PostgresStore implements Store {
   async groupList(params: Parameters<Store['groupList']>[0]): Promise<Group[]> {
     const { rows } = await this.listQuery<GroupWithQueuesRow>(groupListQuery(this.schema, params));
     return rows.map((row) => toGroup(row, row.queues));
+  }
+
+  async groupListJson(params: Parameters<Store['groupListJson']>[0]): Promise<string[]> {
+    const { rows } = await this.listQuery<{ json: string }>(groupListJsonQuery(this.schema, params));
+    return rows.map((row) => row.json);
   }
 
   async groupStatusSet(params: {

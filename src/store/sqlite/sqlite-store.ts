@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type { ApiToken } from '../../core/api-token.ts';
 import type { AuditEntry, AuditEntryInput, AuditFilter } from '../../core/audit.ts';
 import type { DeadLetter, DeadLetterSummary } from '../../core/dead-letter.ts';
+import type { DeadLetterBriefJson } from '../../core/dead-letter-brief.ts';
 import type { Tombstone } from '../../core/discard.ts';
 import { ConflictError, NotFoundError } from '../../core/errors.ts';
 import type { Group, GroupMergeResult, GroupStatus, MergedGroup } from '../../core/group.ts';
@@ -31,6 +32,7 @@ import { queueChanges, queueSettingsForAudit } from './audited-changes.ts';
 import { SqliteDeadLetterEdit } from './dead-letter-edit.ts';
 import { SqliteDiscard } from './discard.ts';
 import { SqliteGroupMerge } from './group-merge.ts';
+import { deadLetterBriefListQuery, groupListJsonQuery } from './json-lists.ts';
 import { deadLetterListQuery, groupListQuery, type ListQuery } from './list-queries.ts';
 import { SqliteQueueDocs } from './queue-docs.ts';
 import { SqliteQueueSamples } from './queue-samples.ts';
@@ -467,6 +469,18 @@ export class SqliteStore implements Store {
     return rows.map(toDeadLetterSummary);
   }
 
+  async deadLetterBriefList(
+    params: Parameters<Store['deadLetterBriefList']>[0],
+  ): Promise<DeadLetterBriefJson[]> {
+    const query = deadLetterBriefListQuery(params);
+    const rows = this.listStatement(query).all(...query.params) as {
+      id: string;
+      died_at: number;
+      json: string;
+    }[];
+    return rows.map((row) => ({ id: row.id, diedAt: row.died_at, json: row.json }));
+  }
+
   async deadLetterListKeys(params: Parameters<Store['deadLetterListKeys']>[0]) {
     const query = deadLetterListQuery(params, true);
     const rows = this.listStatement(query).all(...query.params) as { id: string; died_at: number }[];
@@ -583,6 +597,13 @@ export class SqliteStore implements Store {
       const rows = this.listStatement(query).all(...query.params) as GroupRow[];
       return rows.map((row) => this.toGroupWithQueues(row));
     })();
+  }
+
+  async groupListJson(params: Parameters<Store['groupListJson']>[0]): Promise<string[]> {
+    const query = groupListJsonQuery(params);
+    return this.listStatement(query)
+      .pluck()
+      .all(...query.params) as string[];
   }
 
   async groupStatusSet(params: {

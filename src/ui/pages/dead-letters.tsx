@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, type DeadLetterSummary, type Selector } from '../api.ts';
+import { api, type DeadLetterBrief, type Selector } from '../api.ts';
 import { Badge, Empty, ErrorBox, Loading, PageHeader, Time, useAsync } from '../components/common.tsx';
 import { SelectorForm } from '../components/filters.tsx';
 import { firstLine } from '../format.ts';
@@ -183,7 +183,7 @@ function Row({
   disabled,
   onToggle,
 }: {
-  letter: DeadLetterSummary;
+  letter: DeadLetterBrief;
   operator: boolean;
   chosen: boolean;
   disabled: boolean;
