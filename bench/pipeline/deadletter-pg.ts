@@ -92,7 +92,12 @@ class DeadletterPostgresSystem implements SystemUnderTest {
     const ready: Promise<void>[] = [];
     for (let k = 0; k < this.processes; k++) {
       const proc = fork(WORKER_SCRIPT, [this.url, QUEUE, String(this.concurrency), String(this.batchSize)], {
-        execArgv: ['--import', 'tsx'],
+        // DLBENCH_WORKER_NODE_ARGS adds Node options to the workers, e.g. `--cpu-prof`.
+        execArgv: [
+          ...(process.env.DLBENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+          '--import',
+          'tsx',
+        ],
         stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
         env: { ...process.env, ...(this.traced ? { DLBENCH_TRACE_STORE: '1' } : {}) },
       });
@@ -188,8 +193,8 @@ function intArg(name: string, fallback: number): number {
 childMain(async () => {
   const system = new DeadletterPostgresSystem(
     intArg('processes', 2),
-    intArg('concurrency', 100),
-    intArg('batch', 100),
+    intArg('concurrency', 400),
+    intArg('batch', 200),
     intArg('pool', 10),
     process.argv.includes('--trace-store'),
   );
