@@ -98,31 +98,35 @@ export class PostgresReplay {
         throw new NotFoundError(`unknown queue "${params.destination}"`);
       }
       const limits = new Map<string, number>();
-      const replayed: Replayed[] = [];
-      const skipped: ReplaySkip[] = [];
+      // The batch's dead letters still in the DLQ, locked in the batch's order: a discard or
+      // another replay of the same dead letter waits for this batch.
+      const found = new Map<string, CandidateRow>();
+      const locked = await tx.query<CandidateRow & { id: string }>(
+        'replay_candidates',
+        'SELECT d.id, d.queue, d.replay_count, d.idempotency_key, d.group_id, d.headers ' +
+          `FROM unnest($1::text[]) WITH ORDINALITY AS i(id, ord) JOIN ${s}.dead_letters d ON d.id = i.id ` +
+          'WHERE NOT d.replayed ORDER BY i.ord FOR UPDATE OF d',
+        [params.items.map((item) => item.id)],
+      );
+      for (const row of locked.rows) found.set(row.id, row);
+      // Per item, in the batch's order: a skip, or what to send.
+      const decisions: (ReplaySkip | (Replayed & { headers: string; key: string | null }))[] = [];
       for (const item of params.items) {
-        // Locked: a discard or another replay of the same dead letter waits for this batch.
-        const candidate = (
-          await tx.query<CandidateRow>(
-            'replay_candidate',
-            `SELECT queue, replay_count, idempotency_key, group_id, headers FROM ${s}.dead_letters WHERE id = $1 AND NOT replayed FOR UPDATE`,
-            [item.id],
-          )
-        ).rows[0];
+        const candidate = found.get(item.id);
         if (!candidate) {
-          skipped.push({ id: item.id, reason: 'gone' });
+          decisions.push({ id: item.id, reason: 'gone' });
           continue;
         }
+        found.delete(item.id); // an id twice in a batch is sent once
         let limit = limits.get(candidate.queue);
         if (limit === undefined) {
           limit = (await limitOf(candidate.queue)) ?? 0;
           limits.set(candidate.queue, limit);
         }
         if (candidate.replay_count >= limit) {
-          skipped.push({ id: item.id, reason: 'replay_limit', detail: candidate.replay_count });
+          decisions.push({ id: item.id, reason: 'replay_limit', detail: candidate.replay_count });
           continue;
         }
-        const queue = params.destination ?? candidate.queue;
         // The replay headers replace those of an earlier replay in place, as SQLite's json_set.
         const headers = {
           ...candidate.headers,
@@ -130,47 +134,76 @@ export class PostgresReplay {
           [REPLAY_HEADERS.job]: params.jobId,
           [REPLAY_HEADERS.count]: String(candidate.replay_count + 1),
         };
-        // The destination's unique index allows one live message per key: the replay waits until
-        // that one is done rather than replacing or doubling it. ON CONFLICT covers a key that
-        // went live between the look-up and the insert; the dead letter then stays.
-        const moved = await tx.query<{ live_id: string | null; sent: boolean }>(
-          'replay_move',
-          `WITH sent AS (INSERT INTO ${s}.messages (id, queue, state, body, headers, idempotency_key, enqueued_at, ` +
-            "visible_at, replay_of, replay_count) SELECT $2, $3, 'waiting', body, $4::json, idempotency_key, $5, $5, " +
-            `id, replay_count + 1 FROM ${s}.dead_letters WHERE id = $1 ` +
-            "ON CONFLICT (queue, idempotency_key) WHERE state IN ('waiting', 'leased') AND idempotency_key IS NOT NULL " +
-            'DO NOTHING RETURNING id), ' +
-            // The dead letter stays where it is, flagged (out of the DLQ's partial indexes; its
-            // out-of-line values are not copied), with a small record of the replay.
-            `history AS (INSERT INTO ${s}.dead_letter_replays (id, queue, replayed_at, replayed_by, ` +
-            `replay_job_id, replayed_to, destination) SELECT id, queue, $5, $6, $7, $2, $3 ` +
-            `FROM ${s}.dead_letters WHERE id = $1 AND EXISTS (SELECT 1 FROM sent)), ` +
-            `gone AS (UPDATE ${s}.dead_letters SET replayed = true WHERE id = $1 AND EXISTS (SELECT 1 FROM sent)) ` +
-            `SELECT EXISTS (SELECT 1 FROM sent) AS sent, (SELECT id FROM ${s}.messages WHERE queue = $3 ` +
-            "AND idempotency_key = $8 AND state IN ('waiting', 'leased')) AS live_id",
+        decisions.push({
+          id: item.id,
+          messageId: item.messageId,
+          queue: params.destination ?? candidate.queue,
+          source: candidate.queue,
+          groupId: candidate.group_id,
+          headers: JSON.stringify(headers),
+          key: candidate.idempotency_key,
+        });
+      }
+      const sends = decisions.filter(
+        (d): d is Replayed & { headers: string; key: string | null } => 'messageId' in d,
+      );
+      // One statement for the batch. The destination's unique index allows one live message per
+      // key: ON CONFLICT DO NOTHING skips a dead letter whose key a live message holds (also one
+      // sent earlier in this batch, rows being inserted in the batch's order); it stays dead.
+      // A sent dead letter stays where it is, flagged (out of the DLQ's partial indexes; its
+      // out-of-line values are not copied), with a small record of the replay.
+      const sent = new Set<string>();
+      if (sends.length > 0) {
+        const { rows } = await tx.query<{ replay_of: string }>(
+          'replay_send',
+          'WITH i AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY ' +
+            'AS i(dead_letter_id, message_id, queue, headers, ord)), ' +
+            `sent AS (INSERT INTO ${s}.messages (id, queue, state, body, headers, idempotency_key, enqueued_at, ` +
+            "visible_at, replay_of, replay_count) SELECT i.message_id, i.queue, 'waiting', d.body, i.headers::json, " +
+            `d.idempotency_key, $5, $5, d.id, d.replay_count + 1 FROM i JOIN ${s}.dead_letters d ON d.id = i.dead_letter_id ` +
+            "ORDER BY i.ord ON CONFLICT (queue, idempotency_key) WHERE state IN ('waiting', 'leased') " +
+            'AND idempotency_key IS NOT NULL DO NOTHING RETURNING id, replay_of), ' +
+            `history AS (INSERT INTO ${s}.dead_letter_replays (id, queue, replayed_at, replayed_by, replay_job_id, ` +
+            `replayed_to, destination) SELECT d.id, d.queue, $5, $6, $7, sent.id, i.queue FROM sent ` +
+            `JOIN i ON i.dead_letter_id = sent.replay_of JOIN ${s}.dead_letters d ON d.id = sent.replay_of), ` +
+            `flagged AS (UPDATE ${s}.dead_letters SET replayed = true WHERE id IN (SELECT replay_of FROM sent)) ` +
+            'SELECT replay_of FROM sent',
           [
-            item.id,
-            item.messageId,
-            queue,
-            JSON.stringify(headers),
+            sends.map((d) => d.id),
+            sends.map((d) => d.messageId),
+            sends.map((d) => d.queue),
+            sends.map((d) => d.headers),
             params.now,
             params.actor,
             params.jobId,
-            candidate.idempotency_key,
           ],
         );
-        const result = moved.rows[0];
-        if (!result?.sent) {
-          skipped.push({ id: item.id, reason: 'duplicate_key', detail: result?.live_id ?? '' });
-          continue;
+        for (const row of rows) sent.add(row.replay_of);
+      }
+      // Who holds the key of each one not sent: a live message of the destination.
+      const held = new Map<string, string>();
+      const unsent = sends.filter((d) => !sent.has(d.id) && d.key !== null);
+      if (unsent.length > 0) {
+        const { rows } = await tx.query<{ queue: string; key: string; id: string }>(
+          'replay_key_holders',
+          `SELECT m.queue, m.idempotency_key AS key, m.id FROM ${s}.messages m ` +
+            'JOIN unnest($1::text[], $2::text[]) AS k(queue, key) ON m.queue = k.queue AND m.idempotency_key = k.key ' +
+            "WHERE m.state IN ('waiting', 'leased')",
+          [unsent.map((d) => d.queue), unsent.map((d) => d.key as string)],
+        );
+        for (const row of rows) held.set(`${row.queue}\0${row.key}`, row.id);
+      }
+      const replayed: Replayed[] = [];
+      const skipped: ReplaySkip[] = [];
+      for (const decision of decisions) {
+        if (!('messageId' in decision)) skipped.push(decision);
+        else if (sent.has(decision.id)) {
+          const { id, messageId, queue, source, groupId } = decision;
+          replayed.push({ id, messageId, queue, source, groupId });
+        } else {
+          const detail = held.get(`${decision.queue}\0${decision.key}`) ?? '';
+          skipped.push({ id: decision.id, reason: 'duplicate_key', detail });
         }
-        replayed.push({
-          id: item.id,
-          messageId: item.messageId,
-          queue,
-          groupId: candidate.group_id,
-          source: candidate.queue,
-        });
       }
       await this.account(tx, replayed);
       let canary = job.canary;
