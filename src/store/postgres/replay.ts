@@ -59,8 +59,9 @@ const COUNT_COLUMNS = {
 /**
  * Replay on PostgreSQL: the batch that moves dead letters back to queues, the dry run's counts,
  * the replay history and lineage. A batch is one transaction that locks its job row first, so
- * a process killed mid-batch leaves either all of it (messages sent, dead letters moved, the
- * job's position advanced) or none of it: a resumed job neither loses nor repeats a message.
+ * a process killed mid-batch leaves either all of it (messages sent, dead letters flagged
+ * replayed, the job's position advanced) or none of it: a resumed job neither loses nor
+ * repeats a message.
  */
 export class PostgresReplay {
   private readonly s: string;

@@ -97,7 +97,7 @@ interface BatchParams {
 /**
  * Replay on SQLite: the batch that moves dead letters back to queues, the dry run's counts,
  * the replay history and lineage. A batch is one immediate transaction, so a process killed
- * mid-batch leaves either all of it (messages sent, dead letters moved, the job's position
+ * mid-batch leaves either all of it (messages sent, dead letters flagged replayed, the job's position
  * advanced) or none of it: a resumed job neither loses nor repeats a message.
  */
 export class SqliteReplay {
