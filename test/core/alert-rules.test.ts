@@ -5,6 +5,7 @@ import { alertSlackPayload, alertWebhookPayload } from '../../src/core/alert-pay
 import {
   type AlertGroupState,
   type AlertSnapshot,
+  alertsToRenotify,
   diffAlerts,
   evaluateAlertRules,
   growthWindows,
@@ -183,6 +184,63 @@ describe('diffAlerts', () => {
     expect(diff.fire.map((x) => x.queue)).toEqual(['emails', 'warm']);
     expect(diff.coolingDown.map((x) => x.queue)).toEqual(['cool']);
     expect(diff.resolve.map((x) => x.key)).toEqual([alertKey(r.id, 'gone', null)]);
+  });
+});
+
+describe('alertsToRenotify', () => {
+  it('reminds of firing alerts whose rule re-notifies, once its interval has passed since the last notification', () => {
+    const every = rule({ id: 'every', renotifyMs: 60 * MIN });
+    const once = rule({ id: 'once' });
+    const d = (r: AlertRule, queue: string, value = 20) => ({
+      rule: r,
+      queue,
+      groupId: null,
+      key: alertKey(r.id, queue, null),
+      value,
+      details: {},
+    });
+    const now = T + 120 * MIN;
+    const due = alertsToRenotify({
+      desired: [d(every, 'due', 42), d(every, 'early'), d(every, 'never-notified'), d(once, 'due')],
+      firing: [
+        { ...firingAlert(alertKey('every', 'due', null)), lastNotifiedAt: now - 60 * MIN },
+        { ...firingAlert(alertKey('every', 'early', null)), lastNotifiedAt: now - 60 * MIN + 1 },
+        // Counted from when it fired.
+        { ...firingAlert(alertKey('every', 'never-notified', null)), lastNotifiedAt: null },
+        { ...firingAlert(alertKey('once', 'due', null)), lastNotifiedAt: now - 600 * MIN },
+        // Firing but no longer desired: it resolves, no reminder.
+        { ...firingAlert(alertKey('every', 'cleared', null)), lastNotifiedAt: now - 600 * MIN },
+      ],
+      now,
+    });
+    expect(due.map((x) => [x.alert.key, x.desired.value])).toEqual([
+      [alertKey('every', 'due', null), 42],
+      [alertKey('every', 'never-notified', null), 20],
+    ]);
+  });
+
+  it('says "still firing" in a reminder, in the JSON and the Slack body', () => {
+    const payload = alertWebhookPayload({
+      event: 'fired',
+      rule: rule({ name: 'orders-depth', renotifyMs: 60 * MIN }),
+      alert: { ...firingAlert('k'), value: 300, queue: 'orders' },
+      renotify: true,
+    });
+    expect(payload).toMatchObject({ event: 'fired', renotify: true, value: 300 });
+    expect(payload.summary).toBe(
+      `still firing since ${new Date(T).toISOString()}: orders: 300 dead letters in the DLQ (threshold 10) [rule orders-depth]`,
+    );
+    expect(alertSlackPayload(payload).text).toMatch(
+      /^:rotating_light: Alert still firing: still firing since/,
+    );
+    expect(alertWebhookPayload({ event: 'fired', rule: rule(), alert: firingAlert('k') })).not.toHaveProperty(
+      'renotify',
+    );
+  });
+
+  it('validates the interval: at least a minute, or none', () => {
+    expect(() => validateAlertRule(rule({ renotifyMs: 60 * MIN }))).not.toThrow();
+    expect(() => validateAlertRule(rule({ renotifyMs: 59_999 }))).toThrow(/invalid renotify 59999/);
   });
 });
 
