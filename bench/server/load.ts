@@ -7,10 +7,17 @@
  * `--duration S` (per request kind, default 15), `--connections N` (default 50), `--rate N`
  * (messages/s the writer dead-letters, default 200), `--no-cache` (turn the server's 1-second
  * response cache off, to time every request's own query), `--write` (put the section into
- * bench/RESULTS.md between its markers, leaving the rest of the file alone).
+ * bench/RESULTS.md between its markers, leaving the rest of the file alone), `--server-root DIR`
+ * (run `dlq serve` from another checkout of Deadletter at the same schema, e.g. the commit
+ * before a change, to compare on the same machine back to back; it does not write).
+ *
+ * Each request kind is first asked for 2 s untimed (a long-running server is warm: compiled
+ * code, SQLite's page cache), then timed. The server's own CPU time per request (from
+ * /proc/<pid>/stat) is reported beside the latencies: on a machine shared with other work the
+ * latencies move with that work, the CPU cost of a request much less.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { constants, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { constants, copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,6 +46,10 @@ export interface ServerLoadRequest {
   errors: number;
   /** Fraction of the machine's CPU busy during the run (server, writer and autocannon included). */
   busy: number | undefined;
+  /** CPU time (user + system) of the server process per answered request, in ms; undefined off Linux. */
+  serverCpuMsPerRequest: number | undefined;
+  /** Size of one answer, in bytes. */
+  responseBytes: number;
 }
 
 export interface ServerLoadResult {
@@ -50,6 +61,8 @@ export interface ServerLoadResult {
   writer: WriterResult;
   /** Dead letters in the store when the check ended (the seed plus what the writer added). */
   deadLettersAtEnd: number;
+  /** The checkout `dlq serve` ran from, when not this one (`--server-root`). */
+  serverRoot?: string;
 }
 
 const RESULT_MARKER = '@@bench-result ';
@@ -97,8 +110,21 @@ export interface ServerLoadRun {
   requests: ServerLoadRequest[];
 }
 
+/** CPU time (user + system) a process has used so far, in ms, from /proc; undefined off Linux. */
+function processCpuMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    // Fields after the command name (in parentheses): utime and stime are the 12th and 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? ticks * 10 : undefined; // USER_HZ is 100 on Linux
+  } catch {
+    return undefined;
+  }
+}
+
 /** Starts `dlq serve` on the store and resolves with it and its URL once it listens. */
-async function startServer(storeUrl: string, cacheTtlMs: number) {
+async function startServer(storeUrl: string, cacheTtlMs: number, root = ROOT) {
   const server = start(
     [
       'bin/dlq.js',
@@ -114,7 +140,7 @@ async function startServer(storeUrl: string, cacheTtlMs: number) {
       '--cache-ttl',
       `${cacheTtlMs}ms`,
     ],
-    ROOT,
+    root,
   );
   const url = await waitFor(
     'dlq serve to listen',
@@ -149,18 +175,26 @@ async function requestKinds(
     { name: 'groups, by count', path: '/api/groups?limit=50' },
     { name: 'groups, one queue, new', path: `/api/groups?queue=${QUEUES[0]}&status=new&limit=50` },
     { name: 'one dead letter', path: `/api/dead-letters/${(await firstId(url, headers)) ?? 'none'}` },
+    // The list's items before they were briefs (whole summaries: stacks, fingerprints), for comparison.
+    { name: 'list, newest page, whole summaries', path: '/api/dead-letters?limit=50&fields=full' },
   ];
 }
 
 async function measure(
   url: string,
   headers: Record<string, string>,
-  options: { connections: number; duration: number },
+  options: { connections: number; duration: number; serverPid: number | undefined },
 ): Promise<ServerLoadRequest[]> {
   const requests: ServerLoadRequest[] = [];
-  for (const kind of await requestKinds(url, headers)) {
+  const kinds = await requestKinds(url, headers);
+  for (const kind of kinds) {
+    await autocannon({ url: url + kind.path, connections: options.connections, duration: 2, headers });
+  }
+  for (const kind of kinds) {
+    const responseBytes = Buffer.byteLength(await (await fetch(url + kind.path, { headers })).text());
     log(`server load: ${kind.name}: ${options.connections} connections for ${options.duration}s`);
     const busy = machineBusy(options.duration * 1000 - 500);
+    const cpuBefore = processCpuMs(options.serverPid);
     const result = await autocannon({
       url: url + kind.path,
       connections: options.connections,
@@ -168,6 +202,8 @@ async function measure(
       headers,
       timeout: 10,
     });
+    const cpuAfter = processCpuMs(options.serverPid);
+    const answered = result.requests.total;
     requests.push({
       name: kind.name,
       path: kind.path
@@ -182,9 +218,16 @@ async function measure(
       non2xx: result.non2xx,
       errors: result.errors + result.timeouts,
       busy: await busy,
+      serverCpuMsPerRequest:
+        cpuBefore === undefined || cpuAfter === undefined || answered === 0
+          ? undefined
+          : (cpuAfter - cpuBefore) / answered,
+      responseBytes,
     });
+    const cpu = requests.at(-1)?.serverCpuMsPerRequest;
     log(
-      `  p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, ${Math.round(result.requests.average)} req/s`,
+      `  p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, ${Math.round(result.requests.average)} req/s` +
+        (cpu === undefined ? '' : `, server CPU ${cpu.toFixed(3)} ms/request`),
     );
   }
   return requests;
@@ -196,6 +239,8 @@ async function main(): Promise<ServerLoadResult> {
   const connections = option('--connections', 50);
   const rate = option('--rate', 200);
   const modes = process.argv.includes('--no-cache') ? [0] : [0, 1_000];
+  const rootAt = process.argv.indexOf('--server-root');
+  const serverRoot = rootAt > 0 ? process.argv[rootAt + 1] : undefined;
   const seed = await ensureSeed(deadLetters, process.argv.includes('--reseed'));
 
   const dir = mkdtempSync(join(tmpdir(), 'deadletter-server-load-'));
@@ -222,7 +267,7 @@ async function main(): Promise<ServerLoadResult> {
     let deadLettersAtEnd = 0;
     try {
       for (const cacheTtlMs of modes) {
-        const server = await startServer(storeUrl, cacheTtlMs);
+        const server = await startServer(storeUrl, cacheTtlMs, serverRoot);
         try {
           const busyBefore = await waitForQuiet(0.3, 120_000, (busy) =>
             log(`server load: waiting for a quiet machine: ${Math.round(busy * 100)} % of the CPU busy`),
@@ -230,7 +275,11 @@ async function main(): Promise<ServerLoadResult> {
           runs.push({
             cacheTtlMs,
             busyBefore,
-            requests: await measure(server.url, headers, { connections, duration }),
+            requests: await measure(server.url, headers, {
+              connections,
+              duration,
+              serverPid: server.child.pid,
+            }),
           });
           const stats = (await (await fetch(`${server.url}/api/stats`, { headers })).json()) as {
             queues: { dead: number }[];
@@ -249,7 +298,15 @@ async function main(): Promise<ServerLoadResult> {
         .find((line) => line.startsWith(RESULT_MARKER));
       if (!writerLine) throw new Error('the writer ended without a result');
       const writerResult = JSON.parse(writerLine.slice(RESULT_MARKER.length)) as WriterResult;
-      return { seed, connections, durationSeconds: duration, runs, writer: writerResult, deadLettersAtEnd };
+      return {
+        seed,
+        connections,
+        durationSeconds: duration,
+        runs,
+        writer: writerResult,
+        deadLettersAtEnd,
+        ...(serverRoot !== undefined && { serverRoot }),
+      };
     } finally {
       writer.child.kill('SIGTERM');
       await writer.exited;
@@ -271,7 +328,7 @@ async function firstId(url: string, headers: Record<string, string>): Promise<st
 if (import.meta.url === `file://${process.argv[1]}`) {
   childMain(async () => {
     const result = await main();
-    if (process.argv.includes('--write'))
+    if (process.argv.includes('--write') && result.serverRoot === undefined)
       log(`server load: written to ${writeServerLoadSection({ result })}`);
     return result;
   });

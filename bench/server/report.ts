@@ -41,6 +41,7 @@ export async function runServerLoad(options: {
 
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
 const percent = (busy: number | undefined) => (busy === undefined ? '?' : `${Math.round(busy * 100)} %`);
+const cpuMs = (ms: number | undefined) => (ms === undefined ? '?' : ms.toFixed(3));
 
 const START = '<!-- server-load:start -->';
 const END = '<!-- server-load:end -->';
@@ -82,7 +83,11 @@ export function serverLoadSection(outcome: ServerLoadOutcome): string[] {
       `dead-lettered ${Math.round(r.writer.deadLettersPerSecond)} messages/s throughout ` +
       `(${int(r.writer.deadLettered)} in all; ${int(r.deadLettersAtEnd)} dead letters at the end). ` +
       'Everything (server, writer, autocannon) shares the machine’s cores; the CPU column is the ' +
-      'whole machine during each request kind, so other work on a shared machine shows there.',
+      'whole machine during each request kind, so other work on a shared machine shows there. ' +
+      'Each request kind is asked for 2 s untimed first (a running server is warm). ' +
+      '“Server CPU” is the server process’s own CPU time per answered request (user + system, ' +
+      'from /proc), which other work on the machine moves much less than the latencies; ' +
+      '1,000 divided by it is the requests one core could answer per second.',
     '',
   );
   for (const run of r.runs) {
@@ -93,13 +98,14 @@ export function serverLoadSection(outcome: ServerLoadOutcome): string[] {
         : '**Without the response cache** (`--cache-ttl 0`: every request runs its own query). ') +
         `The machine was ${percent(run.busyBefore)} busy before the run.`,
       '',
-      `| request | req/s | p50 ms | p90 ms | p99 ms | max ms | non-2xx | errors | CPU busy | p99 < ${SERVER_P99_TARGET_MS} ms |`,
-      '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+      `| request | req/s | p50 ms | p90 ms | p99 ms | max ms | non-2xx | errors | CPU busy | server CPU ms/req | answer bytes | p99 < ${SERVER_P99_TARGET_MS} ms |`,
+      '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
     );
     for (const q of run.requests) {
       out.push(
         `| ${q.name} (\`${q.path}\`) | ${int(q.requestsPerSecond)} | ${q.p50Ms} | ${q.p90Ms} | ${q.p99Ms} | ${q.maxMs} | ` +
-          `${q.non2xx} | ${q.errors} | ${percent(q.busy)} | ${q.p99Ms < SERVER_P99_TARGET_MS ? 'yes' : '**no**'} |`,
+          `${q.non2xx} | ${q.errors} | ${percent(q.busy)} | ${cpuMs(q.serverCpuMsPerRequest)} | ` +
+          `${q.responseBytes === undefined ? '?' : int(q.responseBytes)} | ${q.p99Ms < SERVER_P99_TARGET_MS ? 'yes' : '**no**'} |`,
       );
     }
     out.push('');
