@@ -467,6 +467,11 @@ export class Deadletter {
       ...(cursor ? { cursor } : {}),
     });
     const items = rows.slice(0, limit);
+    if (items.length === 0 && cursor === undefined && params.groupId !== undefined) {
+      // Nothing in a group that was merged away: say where its dead letters went.
+      const alias = await this.store.groupAliasGet({ id: params.groupId });
+      if (alias) throw new NotFoundError(`group "${params.groupId}" was merged into "${alias.targetId}"`);
+    }
     const last = items[items.length - 1];
     return {
       items,

@@ -38,6 +38,9 @@ describe('dlq group merge', () => {
     expect((await cli.json<Group[]>(['groups'])).map((g) => g.id)).toEqual(['g-card']);
     const listed = await cli.json<{ items: unknown[] }>(['list', '--group', 'g-card']);
     expect(listed.items).toHaveLength(4);
+    const gone = await cli.run(['list', '--group', 'g-upstream']);
+    expect(gone.code).toBe(2);
+    expect(gone.stderr).toContain('group "g-upstream" was merged into "g-card"');
     const shown = await cli.run(['group', 'show', 'g-card']);
     expect(shown.stdout).toMatch(/merged in\s+g-address/);
     expect(shown.stdout).toMatch(/merged in\s+g-upstream/);

@@ -67,6 +67,11 @@ describe('group merge through the handle', () => {
     expect(await groupOf(later as string)).toBe(target);
     const page = await dl.listDeadLetters({ groupId: target });
     expect(page.items).toHaveLength(3);
+    // Listing the merged group says where its dead letters went, rather than nothing.
+    await expect(dl.listDeadLetters({ groupId: source })).rejects.toThrow(
+      `group "${source}" was merged into "${target}"`,
+    );
+    await expect(dl.listDeadLetters({ groupId: 'never-was' })).resolves.toMatchObject({ items: [] });
     const [entry] = (await dl.listAudit({ action: 'group.merge' })).items;
     expect(entry).toMatchObject({
       actor: 'alice',
