@@ -87,7 +87,8 @@ export const deadLetterRoutes: RouteModule = (app, { dl }) => {
       }),
       response: {
         200: z.object({ items: z.array(deadLetterListItemSchema), nextCursor: z.string().nullable() }),
-        ...errorResponses(...AUTH_ERRORS, 422),
+        // 404: the group asked for was merged into another (the message names it).
+        ...errorResponses(...AUTH_ERRORS, 404, 422),
       },
     },
     handler: async (request, reply) => {
