@@ -91,7 +91,8 @@ describe('PostgreSQL: many worker processes, one killed', () => {
       // The killed worker held leases: they came back through lease expiry, recorded as such.
       const expired = await withClient(async (client) => {
         const result = await client.query<{ n: string }>(
-          `SELECT count(*) AS n FROM "${schema}".messages WHERE attempts::text LIKE '%LeaseExpiredError%' AND attempts::text LIKE '%"w1"%'`,
+          // A message's attempts live in message_attempts (migration 0007), one row each.
+          `SELECT count(DISTINCT message_id) AS n FROM "${schema}".message_attempts WHERE attempt::text LIKE '%LeaseExpiredError%' AND attempt::text LIKE '%"w1"%'`,
         );
         return Number(result.rows[0]?.n);
       });

@@ -37,7 +37,7 @@ export function toQueueRecord(row: QueueRow): QueueRecord {
   };
 }
 
-/** A row of `messages` as read with `MESSAGE_COLUMNS`. */
+/** A row of `messages` as read with `messageColumns` (statements.ts). */
 export interface MessageRow {
   seq: number;
   id: string;

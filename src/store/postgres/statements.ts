@@ -1,10 +1,24 @@
 import { quoteIdent } from './connection.ts';
-import { appendJson } from './db.ts';
 
-/** The columns of `messages` that every message read returns (`seq` orders claims). */
-export const MESSAGE_COLUMNS =
-  'seq, id, queue, state, body, headers, idempotency_key, enqueued_at, visible_at, receives, ' +
-  'attempts, lease_token, lease_expires_at, done_at, replay_of, replay_count';
+/**
+ * The columns of `messages` row `m` that every message read returns (`seq` orders claims),
+ * with its attempts gathered from `message_attempts` (migration 0007).
+ */
+function messageColumns(s: string): string {
+  return (
+    'm.seq, m.id, m.queue, m.state, m.body, m.headers, m.idempotency_key, m.enqueued_at, m.visible_at, ' +
+    `m.receives, ${attemptsOf(s, 'm.id')} AS attempts, m.lease_token, m.lease_expires_at, m.done_at, ` +
+    'm.replay_of, m.replay_count'
+  );
+}
+
+/** The attempts of message `id` (an SQL expression), oldest first, as a JSON array. */
+function attemptsOf(s: string, id: string): string {
+  return (
+    `(SELECT COALESCE(json_agg(a.attempt ORDER BY a.seq), '[]'::json) FROM ${s}.message_attempts a ` +
+    `WHERE a.message_id = ${id})`
+  );
+}
 
 /** The columns of `dead_letters` a list returns (no body, headers or attempts). */
 export const DEAD_LETTER_SUMMARY_COLUMNS =
@@ -66,14 +80,31 @@ function countInto(s: string, column: 'done' | 'dead' | 'dropped', source: strin
 }
 
 /**
+ * CTE `recorded`: appends the attempt of each row of CTE `retried` (id, attempt as JSON text)
+ * to its message's attempts: one small row, where rewriting the array in the message's row
+ * made PostgreSQL log every attempt so far again (migration 0007).
+ */
+function recordAttempts(s: string): string {
+  return `recorded AS (INSERT INTO ${s}.message_attempts (message_id, attempt) SELECT id, attempt::json FROM retried)`;
+}
+
+/** CTE `forgotten`: deletes the attempts of the messages whose ids `source` (a CTE or subquery) holds. */
+function forgetAttempts(s: string, source: string): string {
+  return `forgotten AS (DELETE FROM ${s}.message_attempts a USING ${source} f WHERE a.message_id = f.id)`;
+}
+
+/**
  * What the DELETE of a dying message `m` (joined with its failure item `i`) returns for
  * {@link deathWrites}: the message with its final attempt appended and the failure.
  */
 function deathReturning(s: string): string {
   return (
-    'm.id, m.queue, m.body, m.headers, ' +
-    `m.idempotency_key, m.enqueued_at, ${appendJson('m.attempts', 'i.attempt')} AS attempts, ` +
-    'json_array_length(m.attempts) + 1 AS attempt_count, m.replay_count, m.replay_of, i.lease_token AS token, ' +
+    'm.id, m.queue, m.body, m.headers, m.idempotency_key, m.enqueued_at, ' +
+    // The recorded attempts and the final one, each kept as the text it was written as.
+    `(SELECT '[' || string_agg(x.attempt, ',' ORDER BY x.seq) || ']' FROM (SELECT a.seq, a.attempt::text AS attempt ` +
+    `FROM ${s}.message_attempts a WHERE a.message_id = m.id UNION ALL SELECT NULL, i.attempt) x) AS attempts, ` +
+    `(SELECT count(*) + 1 FROM ${s}.message_attempts a WHERE a.message_id = m.id)::int AS attempt_count, ` +
+    'm.replay_count, m.replay_of, i.lease_token AS token, ' +
     'i.ord, i.tier, i.error_name, i.error_message, i.error_stack, i.error_code, i.error_status, i.fingerprint, ' +
     // A merged group's id resolves to the group it was merged into: one primary-key probe per death.
     `COALESCE((SELECT a.target_id FROM ${s}.group_aliases a WHERE a.source_id = i.group_id), i.group_id) AS group_id, ` +
@@ -196,7 +227,7 @@ export function postgresStatements(schema: string, channel: string) {
       'leased_at = $2, lease_expires_at = $3, lease_worker_id = $5, lease_worker_version = $6, lease_host = $7 ' +
       `FROM (SELECT id FROM ${s}.messages WHERE queue = $1 AND state = 'waiting' AND visible_at <= $2 ` +
       'ORDER BY visible_at, seq LIMIT $4 FOR UPDATE SKIP LOCKED) c WHERE m.id = c.id ' +
-      `RETURNING ${MESSAGE_COLUMNS.replace(/(^|, )/g, '$1m.')}`,
+      `RETURNING ${messageColumns(s)}`,
 
     // $1 ids, $2 tokens, $3 now, $4 counter slot.
     messageComplete:
@@ -210,8 +241,9 @@ export function postgresStatements(schema: string, channel: string) {
       'WITH i AS (SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[]) ' +
       'AS i(id, lease_token, visible_at, attempt)), ' +
       `retried AS (UPDATE ${s}.messages m SET state = 'waiting', visible_at = i.visible_at, lease_token = NULL, ` +
-      `lease_expires_at = NULL, attempts = ${appendJson('m.attempts', 'i.attempt')}::json ` +
-      `FROM i WHERE ${LEASE_MATCHES} RETURNING m.id, i.lease_token AS token, m.queue, m.visible_at), ` +
+      `lease_expires_at = NULL FROM i WHERE ${LEASE_MATCHES} ` +
+      'RETURNING m.id, i.lease_token AS token, m.queue, m.visible_at, i.attempt), ' +
+      `${recordAttempts(s)}, ` +
       `woken AS (SELECT count(pg_notify(${ch}, queue)) AS n FROM ` +
       '(SELECT DISTINCT queue FROM retried WHERE visible_at <= $5) q) ' +
       'SELECT r.id, r.token FROM retried r, woken',
@@ -220,6 +252,7 @@ export function postgresStatements(schema: string, channel: string) {
       'WITH i AS (SELECT * FROM unnest($1::text[], $2::text[]) AS i(id, lease_token)), ' +
       `gone AS (DELETE FROM ${s}.messages m USING i WHERE ${LEASE_MATCHES} ` +
       'RETURNING m.id, i.lease_token AS token, m.queue), ' +
+      `${forgetAttempts(s, 'gone')}, ` +
       `counted AS (${countInto(s, 'dropped', 'gone', '$3')}) ` +
       'SELECT id, token FROM gone',
     // Moves messages to dead_letters with their final attempt, and counts them into their
@@ -232,6 +265,7 @@ export function postgresStatements(schema: string, channel: string) {
       'normalized_message)), ' +
       `gone AS (DELETE FROM ${s}.messages m USING i WHERE ${LEASE_MATCHES} RETURNING ${deathReturning(s)}), ` +
       `${deathWrites(s, '$14')}, ` +
+      `${forgetAttempts(s, 'gone')}, ` +
       `counted AS (${countInto(s, 'dead', 'gone', '$15')}) ` +
       'SELECT id, token FROM gone',
     // A failure batch holding more than one kind of outcome, as one statement: what
@@ -246,13 +280,15 @@ export function postgresStatements(schema: string, channel: string) {
       '$15::text[]) AS i(id, lease_token, kind, ord, visible_at, attempt, tier, error_name, error_message, ' +
       'error_stack, error_code, error_status, fingerprint, group_id, normalized_message)), ' +
       `retried AS (UPDATE ${s}.messages m SET state = 'waiting', visible_at = i.visible_at, lease_token = NULL, ` +
-      `lease_expires_at = NULL, attempts = ${appendJson('m.attempts', 'i.attempt')}::json ` +
-      `FROM i WHERE i.kind = 'retry' AND ${LEASE_MATCHES} RETURNING m.id, i.lease_token AS token, m.queue, m.visible_at), ` +
+      `lease_expires_at = NULL FROM i WHERE i.kind = 'retry' AND ${LEASE_MATCHES} ` +
+      'RETURNING m.id, i.lease_token AS token, m.queue, m.visible_at, i.attempt), ' +
+      `${recordAttempts(s)}, ` +
       `dropped AS (DELETE FROM ${s}.messages m USING i WHERE i.kind = 'drop' AND ${LEASE_MATCHES} ` +
       'RETURNING m.id, i.lease_token AS token, m.queue), ' +
       `gone AS (DELETE FROM ${s}.messages m USING i WHERE i.kind = 'dead' AND ${LEASE_MATCHES} ` +
       `RETURNING ${deathReturning(s)}), ` +
       `${deathWrites(s, '$16')}, ` +
+      `${forgetAttempts(s, '(SELECT id FROM gone UNION ALL SELECT id FROM dropped)')}, ` +
       // One upsert for both counters: two would touch the same counter row twice in one statement.
       `counted AS (INSERT INTO ${s}.queue_counters AS c (queue, slot, dead, dropped) ` +
       'SELECT queue, $17, sum(dead), sum(dropped) FROM (SELECT queue, 1 AS dead, 0 AS dropped FROM gone ' +
@@ -275,7 +311,7 @@ export function postgresStatements(schema: string, channel: string) {
       'SELECT id, lease_token, queue, receives, leased_at, lease_expires_at, lease_worker_id, ' +
       `lease_worker_version, lease_host FROM ${s}.messages ` +
       "WHERE state = 'leased' AND lease_expires_at <= $1 ORDER BY lease_expires_at LIMIT $2",
-    messageGet: `SELECT ${MESSAGE_COLUMNS} FROM ${s}.messages WHERE id = $1`,
+    messageGet: `SELECT ${messageColumns(s)} FROM ${s}.messages m WHERE m.id = $1`,
     messageHasPending:
       `SELECT EXISTS (SELECT 1 FROM ${s}.messages WHERE queue = $1 AND state = 'waiting') ` +
       `OR EXISTS (SELECT 1 FROM ${s}.messages WHERE state = 'leased' AND queue = $1) AS pending`,
