@@ -272,13 +272,13 @@ export const api = {
     threshold?: string | number;
     window?: string | null;
     cooldown?: string;
+    renotify?: string;
     channels: { type: 'webhook' | 'slack' | 'log'; url?: string }[];
   }) => request<AlertRuleView>('POST', '/api/alert-rules', { body: rule }),
-    renotify?: string;
-  removeAlertRule: (ref: string) =>
-    request<AlertRuleView>('DELETE', `/api/alert-rules/${encodeURIComponent(ref)}`),
   updateAlertRule: (ref: string, changes: { enabled?: boolean; renotify?: string | null }) =>
     request<AlertRuleView>('PATCH', `/api/alert-rules/${encodeURIComponent(ref)}`, { body: changes }),
+  removeAlertRule: (ref: string) =>
+    request<AlertRuleView>('DELETE', `/api/alert-rules/${encodeURIComponent(ref)}`),
 
   doctor: () => request<DoctorReport>('GET', '/api/doctor'),
   review: (since?: string) => request<ReviewReport>('GET', '/api/review', { query: { since } }),
