@@ -30,6 +30,12 @@ export interface QueueRecord {
    * Optional only for stores that predate it (read as 3); the SQLite store always returns it.
    */
   replayLimit?: number;
+  /**
+   * How long a done (succeeded) message is kept, in ms, before the done-retention sweep deletes
+   * it; its count stays in the queue's `done` counter. Default 1 hour; 0 deletes it at the next
+   * sweep. Optional only for stores that predate it (read as the default).
+   */
+  doneRetentionMs?: number;
   createdAt: number;
   updatedAt: number;
 }
@@ -44,6 +50,8 @@ export interface QueueSettingsInput {
   retentionDays?: number;
   /** Replays per message lineage before replays skip it (0-100; default 3). */
   replayLimit?: number;
+  /** How long done messages are kept before they are deleted (0 to 365d; default 1h). */
+  doneRetention?: Duration;
 }
 
 export const QUEUE_DEFAULTS = {
@@ -53,7 +61,11 @@ export const QUEUE_DEFAULTS = {
   deadLetter: true,
   retentionDays: 14,
   replayLimit: 3,
+  doneRetentionMs: 3_600_000,
 } as const;
+
+/** The longest done retention a queue accepts: a year. */
+export const MAX_DONE_RETENTION_MS = 365 * 86_400_000;
 
 const QUEUE_NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
@@ -144,6 +156,13 @@ export function resolveQueueSettings(
       throw new ValidationError(`invalid replayLimit ${input.replayLimit}: use a whole number from 0 to 100`);
     }
     out.replayLimit = input.replayLimit;
+  }
+  if (input.doneRetention !== undefined) {
+    const ms = parseDuration(input.doneRetention, 'done retention');
+    if (ms > MAX_DONE_RETENTION_MS) {
+      throw new ValidationError('invalid done retention: use 0 (delete at once) to 365d');
+    }
+    out.doneRetentionMs = ms;
   }
   return out;
 }

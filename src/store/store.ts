@@ -121,6 +121,13 @@ export interface Store {
   messageGet(params: { id: string }): Promise<MessageRecord | undefined>;
   /** Whether anything is waiting (visible or delayed) or leased in the queue: `dlq work --drain` stops at false. */
   messageHasPending(params: { queue: string }): Promise<boolean>;
+  /**
+   * Deletes up to `limit` done messages of `queue` that were done at or before `cutoff`, oldest
+   * first, in one short transaction (the done-retention sweep calls it in batches). Waiting and
+   * leased messages are never touched, and the queue's `done` count stays: it counts every
+   * success, not the rows kept. A deleted message is then unknown to `messageGet`.
+   */
+  messagePruneDone(params: { queue: string; cutoff: number; limit: number }): Promise<{ deleted: number }>;
 
   /**
    * Calls `onAvailable` when messages may have become available in `queue` (sent, retried or

@@ -107,4 +107,13 @@ describe('queue settings', () => {
     expect(() => resolveQueueSettings({ visibilityTimeout: '1ms' })).toThrow(ValidationError);
     expect(() => resolveQueueSettings({ retention: 'forever' })).toThrow(ValidationError);
   });
+
+  it('takes a done retention as a duration, 0 (delete at once) to a year', () => {
+    expect(resolveQueueSettings({ doneRetention: '1h30m' })).toEqual({ doneRetentionMs: 5_400_000 });
+    expect(resolveQueueSettings({ doneRetention: 0 })).toEqual({ doneRetentionMs: 0 });
+    expect(resolveQueueSettings({ doneRetention: '365d' })).toEqual({ doneRetentionMs: 365 * 86_400_000 });
+    expect(() => resolveQueueSettings({ doneRetention: '366d' })).toThrow(/invalid done retention/);
+    expect(() => resolveQueueSettings({ doneRetention: -1 })).toThrow(ValidationError);
+    expect(() => resolveQueueSettings({ doneRetention: 'soon' })).toThrow(ValidationError);
+  });
 });

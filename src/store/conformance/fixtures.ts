@@ -59,6 +59,7 @@ export function queueRecord(name: string, overrides: Partial<QueueRecord> = {}):
     deadLetter: true,
     retentionDays: 14,
     replayLimit: 3,
+    doneRetentionMs: 3_600_000,
     createdAt: T0,
     updatedAt: T0,
     ...overrides,

@@ -8,6 +8,7 @@ import { describeDeadLetterEdit } from './dead-letter-edit.ts';
 import { describeDeadLetterSelectors } from './dead-letter-selectors.ts';
 import { describeDeadLetters } from './dead-letters.ts';
 import { describeDiscard } from './discard.ts';
+import { describeDoneRetention } from './done-retention.ts';
 import { describeFailures, describeStats } from './failures.ts';
 import { describeFidelity } from './fidelity.ts';
 import { type StoreFactory, useStore } from './fixtures.ts';
@@ -57,6 +58,7 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
     describeAlerts(ctx);
     describeReplay(ctx);
     describeRetention(ctx);
+    describeDoneRetention(ctx);
     describeDiscard(ctx);
     describeDeadLetterEdit(ctx);
     describeQueueDocs(ctx);

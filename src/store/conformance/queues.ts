@@ -12,6 +12,7 @@ export function describeQueues(ctx: StoreContext): void {
         backoff: { type: 'fixed', delayMs: 250 },
         deadLetter: false,
         retentionDays: 7.5,
+        doneRetentionMs: 0,
       });
       expect(await ctx.store.queueCreate({ queue })).toEqual(queue);
       expect(await ctx.store.queueGet({ name: 'orders' })).toEqual(queue);
@@ -41,12 +42,13 @@ export function describeQueues(ctx: StoreContext): void {
       const created = await ctx.store.queueCreate({ queue: queueRecord('orders') });
       const updated = await ctx.store.queueUpdate({
         name: 'orders',
-        patch: { maxReceives: 8, backoff: { type: 'fixed', delayMs: 0 } },
+        patch: { maxReceives: 8, backoff: { type: 'fixed', delayMs: 0 }, doneRetentionMs: 600_000 },
         now: T0 + 1_000,
       });
       const expected = {
         ...created,
         maxReceives: 8,
+        doneRetentionMs: 600_000,
         backoff: { type: 'fixed', delayMs: 0 },
         updatedAt: T0 + 1_000,
       };

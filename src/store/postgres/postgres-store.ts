@@ -19,6 +19,7 @@ import {
   toAuditEntry,
 } from './audit.ts';
 import { clientConfig, quoteIdent } from './connection.ts';
+import { PostgresDoneRetention } from './done-retention.ts';
 import { type PgDb, type Queryable, UNPREPARED } from './db.ts';
 import { PostgresGroupMerge } from './group-merge.ts';
 import { deadLetterBriefListQuery, groupListJsonQuery } from './json-lists.ts';
@@ -27,6 +28,7 @@ import { deadLetterListQuery, groupListQuery, type ListQuery } from './list-quer
 import { NotificationListener, type Subscription } from './listener.ts';
 import { PostgresMessages } from './messages.ts';
 import type { PostgresTarget } from './postgres-url.ts';
+import { type QueueStatements, queueStatements } from './queue-statements.ts';
 import { PostgresReplay } from './replay.ts';
 import { PostgresReplayJobs } from './replay-jobs.ts';
 import { PostgresRetention } from './retention.ts';
@@ -79,6 +81,7 @@ export class PostgresStore implements Store {
   readonly schema: string;
   private readonly pool: Pool;
   private readonly sql: PostgresStatements;
+  private readonly queueSql: QueueStatements;
   private readonly listener: NotificationListener;
   /** Queries and transactions for the feature modules (triage, replay, retention). */
   private readonly db: PgDb;
@@ -88,6 +91,7 @@ export class PostgresStore implements Store {
   private readonly replayJobs: PostgresReplayJobs;
   private readonly replays: PostgresReplay;
   private readonly retention: PostgresRetention;
+  private readonly doneRetention: PostgresDoneRetention;
   private readonly alerts: PostgresAlerts;
   private readonly groupMerges: PostgresGroupMerge;
   private readonly inflight = new Set<Promise<unknown>>();
@@ -99,6 +103,7 @@ export class PostgresStore implements Store {
     this.schema = target.schema;
     this.pool = pool;
     this.sql = postgresStatements(target.schema, channelOf(target.schema));
+    this.queueSql = queueStatements(target.schema);
     this.listener = new NotificationListener(clientConfig(target), channelOf(target.schema));
     this.db = {
       query: (name, text, values) => this.query(name, text, values),
@@ -112,6 +117,7 @@ export class PostgresStore implements Store {
     this.triage = new PostgresTriage(this.db, target.schema);
     this.replayJobs = new PostgresReplayJobs(this.db, target.schema);
     this.retention = new PostgresRetention(this.db, target.schema);
+    this.doneRetention = new PostgresDoneRetention(this.db, target.schema);
     this.alerts = new PostgresAlerts(this.db, target.schema);
     this.groupMerges = new PostgresGroupMerge(this.db, target.schema);
     this.replays = new PostgresReplay(this.db, target.schema, this.replayJobs, channelOf(target.schema));
@@ -144,10 +150,11 @@ export class PostgresStore implements Store {
       q.replayLimit ?? QUEUE_DEFAULTS.replayLimit,
       q.createdAt,
       q.updatedAt,
+      q.doneRetentionMs ?? QUEUE_DEFAULTS.doneRetentionMs,
     ];
     const { actor } = params;
     const insert = async (tx: Queryable): Promise<QueueRecord> => {
-      const row = (await tx.query<QueueRow>('queue_insert', this.sql.queueInsert, values)).rows[0];
+      const row = (await tx.query<QueueRow>('queue_insert', this.queueSql.insert, values)).rows[0];
       if (!row) throw new ConflictError(`queue "${q.name}" already exists`);
       return toQueueRecord(row);
     };
@@ -184,16 +191,17 @@ export class PostgresStore implements Store {
       patch.retentionDays ?? null,
       params.now,
       patch.replayLimit ?? null,
+      patch.doneRetentionMs ?? null,
     ];
     const update = async (tx: Queryable): Promise<QueueRecord> => {
-      const row = (await tx.query<QueueRow>('queue_update', this.sql.queueUpdate, values)).rows[0];
+      const row = (await tx.query<QueueRow>('queue_update', this.queueSql.update, values)).rows[0];
       if (!row) throw new NotFoundError(`queue "${params.name}" does not exist`);
       return toQueueRecord(row);
     };
     if (actor === undefined) return update(this.db);
     return this.db.transaction(async (tx) => {
       const current = (
-        await tx.query<QueueRow>('queue_get_for_update', this.sql.queueGetForUpdate, [params.name])
+        await tx.query<QueueRow>('queue_get_for_update', this.queueSql.getForUpdate, [params.name])
       ).rows[0];
       if (!current) throw new NotFoundError(`queue "${params.name}" does not exist`);
       const updated = await update(tx);
@@ -213,12 +221,12 @@ export class PostgresStore implements Store {
   }
 
   async queueGet(params: { name: string }): Promise<QueueRecord | undefined> {
-    const { rows } = await this.query<QueueRow>('queue_get', this.sql.queueGet, [params.name]);
+    const { rows } = await this.query<QueueRow>('queue_get', this.queueSql.get, [params.name]);
     return rows[0] ? toQueueRecord(rows[0]) : undefined;
   }
 
   async queueList(): Promise<QueueRecord[]> {
-    const { rows } = await this.query<QueueRow>('queue_list', this.sql.queueList);
+    const { rows } = await this.query<QueueRow>('queue_list', this.queueSql.list);
     return rows.map(toQueueRecord);
   }
 
@@ -280,6 +288,10 @@ export class PostgresStore implements Store {
     params: Parameters<Store['messageHasPending']>[0],
   ): ReturnType<Store['messageHasPending']> {
     return this.messages.hasPending(params);
+  }
+
+  messagePruneDone(params: Parameters<Store['messagePruneDone']>[0]): ReturnType<Store['messagePruneDone']> {
+    return this.doneRetention.pruneDone(params);
   }
 
   // ---- leadership

@@ -17,6 +17,7 @@ export interface QueueRow {
   dead_letter: number;
   retention_days: number;
   replay_limit: number;
+  done_retention_ms: number;
   created_at: number;
   updated_at: number;
 }
@@ -31,6 +32,7 @@ export function toQueueRecord(row: QueueRow): QueueRecord {
     deadLetter: row.dead_letter === 1,
     retentionDays: row.retention_days,
     replayLimit: row.replay_limit,
+    doneRetentionMs: row.done_retention_ms,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };

@@ -31,6 +31,7 @@ import { SqliteAuditLog } from './audit.ts';
 import { queueChanges, queueSettingsForAudit } from './audited-changes.ts';
 import { SqliteDeadLetterEdit } from './dead-letter-edit.ts';
 import { SqliteDiscard } from './discard.ts';
+import { SqliteDoneRetention } from './done-retention.ts';
 import { SqliteGroupMerge } from './group-merge.ts';
 import { deadLetterBriefListQuery, groupListJsonQuery } from './json-lists.ts';
 import { deadLetterListQuery, groupListQuery, type ListQuery } from './list-queries.ts';
@@ -69,6 +70,7 @@ function fromQueueRecord(queue: QueueRecord): QueueRow {
     dead_letter: queue.deadLetter ? 1 : 0,
     retention_days: queue.retentionDays,
     replay_limit: queue.replayLimit ?? QUEUE_DEFAULTS.replayLimit,
+    done_retention_ms: queue.doneRetentionMs ?? QUEUE_DEFAULTS.doneRetentionMs,
     created_at: queue.createdAt,
     updated_at: queue.updatedAt,
   };
@@ -111,6 +113,7 @@ export class SqliteStore implements Store {
   private readonly replayJobs: SqliteReplayJobs;
   private readonly replays: SqliteReplay;
   private readonly retention: SqliteRetention;
+  private readonly doneRetention: SqliteDoneRetention;
   private readonly listStatements = new Map<string, Database.Statement<(string | number)[]>>();
 
   /** Wraps an open, schema-checked connection; use `openStore` or `openSqliteStore` instead. */
@@ -130,6 +133,7 @@ export class SqliteStore implements Store {
     this.replayJobs = new SqliteReplayJobs(db, this.audit);
     this.replays = new SqliteReplay(db, this.audit);
     this.retention = new SqliteRetention(db, this.audit);
+    this.doneRetention = new SqliteDoneRetention(db);
   }
 
   async close(): Promise<void> {
@@ -454,6 +458,10 @@ export class SqliteStore implements Store {
 
   async messageHasPending(params: { queue: string }): Promise<boolean> {
     return this.sql.messageHasPending.get(params.queue, params.queue)?.pending === 1;
+  }
+
+  async messagePruneDone(params: Parameters<Store['messagePruneDone']>[0]): ReturnType<Store['messagePruneDone']> {
+    return this.doneRetention.pruneDone(params);
   }
 
   // ---- dead letters

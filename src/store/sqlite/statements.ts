@@ -130,14 +130,16 @@ export interface GroupUpsertRow {
 export function prepareStatements(db: Database.Database) {
   return {
     queueInsert: db.prepare<QueueRow>(
-      'INSERT INTO queues (name, max_receives, visibility_timeout_ms, backoff, dead_letter, retention_days, replay_limit, created_at, updated_at) ' +
-        'VALUES (@name, @max_receives, @visibility_timeout_ms, @backoff, @dead_letter, @retention_days, @replay_limit, @created_at, @updated_at) ' +
+      'INSERT INTO queues (name, max_receives, visibility_timeout_ms, backoff, dead_letter, retention_days, replay_limit, ' +
+        'done_retention_ms, created_at, updated_at) ' +
+        'VALUES (@name, @max_receives, @visibility_timeout_ms, @backoff, @dead_letter, @retention_days, @replay_limit, ' +
+        '@done_retention_ms, @created_at, @updated_at) ' +
         'ON CONFLICT (name) DO NOTHING',
     ),
     queueUpdate: db.prepare<QueueRow>(
       'UPDATE queues SET max_receives = @max_receives, visibility_timeout_ms = @visibility_timeout_ms, ' +
         'backoff = @backoff, dead_letter = @dead_letter, retention_days = @retention_days, replay_limit = @replay_limit, ' +
-        'updated_at = @updated_at ' +
+        'done_retention_ms = @done_retention_ms, updated_at = @updated_at ' +
         'WHERE name = @name',
     ),
     queueGet: db.prepare<[string], QueueRow>('SELECT * FROM queues WHERE name = ?'),

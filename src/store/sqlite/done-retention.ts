@@ -1,0 +1,33 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * The oldest done messages of a queue up to a cutoff, as rowids: a range of the partial index
+ * messages_done_at (queue, done_at) WHERE state = 'done' (migration 0010), read in its order.
+ */
+export const DONE_PRUNE_SQL =
+  'DELETE FROM messages WHERE rowid IN (SELECT rowid FROM messages ' +
+  "WHERE queue = @queue AND state = 'done' AND done_at <= @cutoff ORDER BY done_at LIMIT @limit)";
+
+/**
+ * The deletion of done messages past their queue's done retention. Each call is one short
+ * `BEGIN IMMEDIATE` transaction of at most `limit` rows, so a worker waiting for the write lock
+ * waits for one batch at most. The queue's `done` counter is left as it is: it counts every
+ * message that ever succeeded, not the rows still kept.
+ */
+export class SqliteDoneRetention {
+  private readonly prune: Database.Statement<{ queue: string; cutoff: number; limit: number }>;
+  private readonly db: Database.Database;
+
+  constructor(db: Database.Database) {
+    this.db = db;
+    this.prune = db.prepare(DONE_PRUNE_SQL);
+  }
+
+  /** Deletes up to `limit` done messages of `queue` done at or before `cutoff`, oldest first. */
+  pruneDone(params: { queue: string; cutoff: number; limit: number }): { deleted: number } {
+    const { queue, cutoff, limit } = params;
+    if (limit <= 0) return { deleted: 0 };
+    const deleted = this.db.transaction(() => this.prune.run({ queue, cutoff, limit }).changes).immediate();
+    return { deleted };
+  }
+}
