@@ -19,8 +19,8 @@ import {
   toAuditEntry,
 } from './audit.ts';
 import { clientConfig, quoteIdent } from './connection.ts';
-import { PostgresDoneRetention } from './done-retention.ts';
 import { type PgDb, type Queryable, UNPREPARED } from './db.ts';
+import { PostgresDoneRetention } from './done-retention.ts';
 import { PostgresGroupMerge } from './group-merge.ts';
 import { deadLetterBriefListQuery, groupListJsonQuery } from './json-lists.ts';
 import type { Values } from './lease-batches.ts';

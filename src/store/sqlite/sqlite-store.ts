@@ -460,7 +460,9 @@ export class SqliteStore implements Store {
     return this.sql.messageHasPending.get(params.queue, params.queue)?.pending === 1;
   }
 
-  async messagePruneDone(params: Parameters<Store['messagePruneDone']>[0]): ReturnType<Store['messagePruneDone']> {
+  async messagePruneDone(
+    params: Parameters<Store['messagePruneDone']>[0],
+  ): ReturnType<Store['messagePruneDone']> {
     return this.doneRetention.pruneDone(params);
   }
 
