@@ -193,6 +193,13 @@ export class Worker {
             await this.waitForSlot();
             continue;
           }
+          // Settle what finished before claiming more: acks go out in the same rhythm as claims
+          // (one transaction each per cycle), and a message is never held done-but-unacked
+          // while the loop races ahead on synchronous handlers.
+          if (this.completeBuffer.length > 0 || this.failBuffer.length > 0) await this.flush();
+          // Let timers, I/O and other work of the process (a sender, an HTTP server) run between
+          // cycles: with synchronous handlers the loop would otherwise run on microtasks alone.
+          await yieldToEventLoop();
           let claimed: ClaimedMessage[] = [];
           if (free > 0) {
             claimed = await this.deps.store.messageClaim({
@@ -438,6 +445,10 @@ export class Worker {
       }
     }
   }
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function positiveInt(value: number, what: string): number {
