@@ -83,22 +83,76 @@ export function toMessageRecord(row: MessageRow): MessageRecord {
   };
 }
 
-/** A just-claimed `messages` row as the {@link ClaimedMessage} a worker gets. */
-export function toClaimedMessage(row: MessageRow): ClaimedMessage {
-  return {
-    id: row.id,
-    queue: row.queue,
-    body: JSON.parse(row.body) as Json,
-    headers: JSON.parse(row.headers) as Record<string, string>,
-    idempotencyKey: row.idempotency_key,
-    enqueuedAt: row.enqueued_at,
-    receives: row.receives,
-    leaseToken: row.lease_token ?? '',
-    leaseExpiresAt: row.lease_expires_at ?? 0,
-    attempts: JSON.parse(row.attempts) as Attempt[],
-    replayOf: row.replay_of,
-    replayCount: row.replay_count,
+/**
+ * The columns the claim returns, in this order (read as arrays, not objects: no property
+ * names to build per row): what a worker gets, plus `visible_at` and the rowid for the claim
+ * order. The queue and the lease expiry are the claim's own parameters.
+ */
+export const CLAIM_COLUMNS =
+  'rowid, id, body, headers, idempotency_key, enqueued_at, visible_at, receives, attempts, lease_token, ' +
+  'replay_of, replay_count';
+
+/** A row of the claim, as read with {@link CLAIM_COLUMNS} in raw mode. */
+export type ClaimRow = [
+  rid: number,
+  id: string,
+  body: string,
+  headers: string,
+  idempotencyKey: string | null,
+  enqueuedAt: number,
+  visibleAt: number,
+  receives: number,
+  attempts: string,
+  leaseToken: string,
+  replayOf: string | null,
+  replayCount: number,
+];
+
+/** A just-claimed row as the {@link ClaimedMessage} a worker gets. */
+export function toClaimedMessage(row: ClaimRow, queue: string, leaseExpiresAt: number): ClaimedMessage {
+  const message: ClaimedMessage = {
+    id: row[1],
+    queue,
+    body: JSON.parse(row[2]) as Json,
+    headers: row[3] === '{}' ? {} : (JSON.parse(row[3]) as Record<string, string>),
+    idempotencyKey: row[4],
+    enqueuedAt: row[5],
+    receives: row[7],
+    leaseToken: row[9],
+    leaseExpiresAt,
+    attempts: [],
+    replayOf: row[10],
+    replayCount: row[11],
   };
+  if (row[8] !== '[]') defineLazyAttempts(message, row[8]);
+  return message;
+}
+
+/**
+ * Makes `attempts` parse on first read: a retried message carries its earlier attempts with
+ * their stacks (kilobytes), which most handlers never look at. It stays an ordinary enumerable
+ * property for spreading, `JSON.stringify` and `structuredClone`, and can be assigned.
+ */
+export function defineLazyAttempts(target: { attempts: Attempt[] }, text: string): void {
+  const settle = (value: Attempt[]) =>
+    Object.defineProperty(target, 'attempts', {
+      value,
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    });
+  Object.defineProperty(target, 'attempts', {
+    configurable: true,
+    enumerable: true,
+    get() {
+      const value = JSON.parse(text) as Attempt[];
+      settle(value);
+      return value;
+    },
+    set(value: Attempt[]) {
+      settle(value);
+    },
+  });
 }
 
 /** The columns of `dead_letters` a list returns (no body, headers or attempts). */

@@ -8,7 +8,7 @@ import { ConflictError, NotFoundError } from '../../core/errors.ts';
 import type { Group, GroupMergeResult, GroupStatus, MergedGroup } from '../../core/group.ts';
 import type { GroupRule } from '../../core/group-rule.ts';
 import type { DeadLetterLineage, ReplayedDeadLetter } from '../../core/lineage.ts';
-import type { Attempt, ClaimedMessage, WorkerIdentity } from '../../core/message.ts';
+import type { ClaimedMessage, WorkerIdentity } from '../../core/message.ts';
 import type { QueueDocs } from '../../core/queue-docs.ts';
 import { QUEUE_DEFAULTS, type QueueRecord } from '../../core/queue-settings.ts';
 import type { ReplayJob } from '../../core/replay.ts';
@@ -41,6 +41,7 @@ import { SqliteReplay } from './replay.ts';
 import { SqliteReplayJobs } from './replay-jobs.ts';
 import { SqliteRetention } from './retention.ts';
 import {
+  type ClaimRow,
   type DeadLetterSummaryRow,
   type GroupRow,
   type QueueRow,
@@ -254,17 +255,17 @@ export class SqliteStore implements Store {
             if (live) return { id: live.id, deduplicated: true };
           }
           try {
-            this.sql.messageInsert.run({
-              id: message.id,
-              queue: params.queue,
-              body: JSON.stringify(message.body),
-              headers: JSON.stringify(message.headers),
+            this.sql.messageInsert.run(
+              message.id,
+              params.queue,
+              JSON.stringify(message.body),
+              JSON.stringify(message.headers),
               idempotencyKey,
-              now: params.now,
-              visibleAt: message.visibleAt,
-              replayOf: message.replayOf ?? null,
-              replayCount: message.replayCount ?? 0,
-            });
+              params.now,
+              message.visibleAt,
+              message.replayOf ?? null,
+              message.replayCount ?? 0,
+            );
           } catch (cause) {
             if (isConstraintError(cause, 'SQLITE_CONSTRAINT_PRIMARYKEY')) {
               throw new ConflictError(`message id "${message.id}" is already taken`, { cause });
@@ -285,22 +286,25 @@ export class SqliteStore implements Store {
     worker: WorkerIdentity;
   }): Promise<ClaimedMessage[]> {
     if (params.limit <= 0) return [];
+    const leaseExpiresAt = params.now + params.leaseMs;
     const rows = this.db
-      .transaction(() =>
-        this.sql.messageClaim.all({
-          queue: params.queue,
-          now: params.now,
-          leaseExpiresAt: params.now + params.leaseMs,
-          limit: params.limit,
-          workerId: params.worker.workerId,
-          workerVersion: params.worker.workerVersion,
-          host: params.worker.host,
-        }),
+      .transaction(
+        () =>
+          // Raw mode: each row is a ClaimRow array (the statement's declared row type is the object form).
+          this.sql.messageClaim.all({
+            queue: params.queue,
+            now: params.now,
+            leaseExpiresAt,
+            limit: params.limit,
+            workerId: params.worker.workerId,
+            workerVersion: params.worker.workerVersion,
+            host: params.worker.host,
+          }) as unknown as ClaimRow[],
       )
       .immediate();
     // RETURNING gives rows in no particular order; hand them out in claim order.
-    rows.sort((a, b) => a.visible_at - b.visible_at || a.rid - b.rid);
-    return rows.map(toClaimedMessage);
+    rows.sort((a, b) => a[6] - b[6] || a[0] - b[0]);
+    return rows.map((row) => toClaimedMessage(row, params.queue, leaseExpiresAt));
   }
 
   async messageComplete(params: {
@@ -313,12 +317,8 @@ export class SqliteStore implements Store {
         const lost: string[] = [];
         const done = new Map<string, number>();
         for (const item of params.items) {
-          const row = this.sql.messageComplete.get({
-            id: item.id,
-            leaseToken: item.leaseToken,
-            now: params.now,
-          });
-          if (row) tally(done, row.queue);
+          const queue = this.sql.messageComplete.get(params.now, item.leaseToken, item.id);
+          if (queue !== undefined) tally(done, queue);
           else lost.push(item.id);
         }
         for (const [queue, n] of done) this.sql.countersAddDone.run(n, queue);
@@ -347,12 +347,9 @@ export class SqliteStore implements Store {
   private applyFailure(item: FailItem, now: number): boolean {
     const lease = { id: item.id, leaseToken: item.leaseToken };
     if (item.outcome === 'retry') {
+      const attempt = JSON.stringify(item.attempt);
       return (
-        this.sql.messageRetry.run({
-          ...lease,
-          visibleAt: item.visibleAt,
-          attempt: JSON.stringify(item.attempt),
-        }).changes === 1
+        this.sql.messageRetry.run(item.visibleAt, attempt, attempt, item.leaseToken, item.id).changes === 1
       );
     }
     const row = this.sql.messageDelete.get(lease);
@@ -363,8 +360,9 @@ export class SqliteStore implements Store {
     }
     const { death } = item;
     const groupId = this.sql.groupAliasTarget.get(death.groupId)?.target_id ?? death.groupId;
-    const attempts = JSON.parse(row.attempts) as Attempt[];
-    attempts.push(item.attempt);
+    // The earlier attempts' JSON as stored, then this one: no parse of kilobytes of stacks.
+    const last = JSON.stringify(item.attempt);
+    const attempts = row.attempt_count === 0 ? `[${last}]` : `${row.attempts.slice(0, -1)},${last}]`;
     this.sql.deadLetterInsert.run({
       id: row.id,
       queue: row.queue,
@@ -372,8 +370,8 @@ export class SqliteStore implements Store {
       headers: row.headers,
       idempotencyKey: row.idempotency_key,
       enqueuedAt: row.enqueued_at,
-      attempts: JSON.stringify(attempts),
-      attemptCount: attempts.length,
+      attempts,
+      attemptCount: row.attempt_count + 1,
       errorName: death.error.name,
       errorMessage: death.error.message,
       errorStack: death.error.stack ?? null,
