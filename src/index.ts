@@ -142,7 +142,5 @@ export type {
   WorkerCounters,
   WorkerOptions,
 } from './engine/worker.ts';
-export { ServerMetrics } from './server/metrics.ts';
-export { createServer, type ServerDeps } from './server/server.ts';
 export { openStore } from './store/open.ts';
 export type { QueueSample, QueueStats, Store, StoreCapabilities } from './store/store.ts';
