@@ -125,6 +125,8 @@ export class Worker {
   private completeBuffer: LeaseRef[] = [];
   private failBuffer: FailItem[] = [];
   private flushScheduled = false;
+  /** Set while the loop is on its way to a claim, which settles the buffered outcomes too. */
+  private claimPending = false;
   private flushing: Promise<void> = Promise.resolve();
   private stopping = false;
   private wake: (() => void) | undefined;
@@ -193,22 +195,18 @@ export class Worker {
             await this.waitForSlot();
             continue;
           }
-          // Settle what finished before claiming more: acks go out in the same rhythm as claims
-          // (one transaction each per cycle), and a message is never held done-but-unacked
-          // while the loop races ahead on synchronous handlers.
-          if (this.completeBuffer.length > 0 || this.failBuffer.length > 0) await this.flush();
           // Let timers, I/O and other work of the process (a sender, an HTTP server) run between
           // cycles: with synchronous handlers the loop would otherwise run on microtasks alone.
+          this.claimPending = true;
           await yieldToEventLoop();
-          let claimed: ClaimedMessage[] = [];
-          if (free > 0) {
-            claimed = await this.deps.store.messageClaim({
-              queue: this.deps.queue.name,
-              limit: Math.min(free, this.batchSize),
-              now: this.deps.clock.now(),
-              leaseMs: this.deps.queue.visibilityTimeoutMs,
-              worker: this.identity,
-            });
+          // Settle what finished before claiming more, in the same store call when the store
+          // can (one commit): acks go out in the rhythm of the claims, and a message is never
+          // held done-but-unacked while the loop races ahead on synchronous handlers.
+          let claimed: ClaimedMessage[];
+          try {
+            claimed = await this.settleAndClaim(Math.max(0, Math.min(free, this.batchSize)));
+          } finally {
+            this.claimPending = false;
           }
           for (const message of claimed) this.start(message);
           this.counters.claimed += claimed.length;
@@ -336,43 +334,85 @@ export class Worker {
     this.flushScheduled = true;
     setImmediate(() => {
       this.flushScheduled = false;
+      // The loop is about to settle these with its next claim, in the same transaction.
+      if (this.claimPending) return;
       void this.flush().catch((error) => this.onError(error));
     });
   }
 
   private flush(): Promise<void> {
-    this.flushing = this.flushing.then(async () => {
+    return this.settle(async (complete, fail, now) => {
+      if (complete.length > 0) {
+        this.countCompleted(await this.deps.store.messageComplete({ items: complete, now }));
+      }
+      if (fail.length > 0) this.countFailed(fail, await this.deps.store.messageFail({ items: fail, now }));
+    });
+  }
+
+  /** Flushes what finished and claims up to `limit`, in one store call when the store can. */
+  private async settleAndClaim(limit: number): Promise<ClaimedMessage[]> {
+    const claim = {
+      queue: this.deps.queue.name,
+      limit,
+      leaseMs: this.deps.queue.visibilityTimeoutMs,
+      worker: this.identity,
+    };
+    const { store } = this.deps;
+    if (!store.messageSettleAndClaim) {
+      if (this.completeBuffer.length > 0 || this.failBuffer.length > 0) await this.flush();
+      return store.messageClaim({ ...claim, now: this.deps.clock.now() });
+    }
+    let claimed: ClaimedMessage[] = [];
+    await this.settle(async (complete, fail, now) => {
+      const result = await store.messageSettleAndClaim?.({ complete, fail, now, claim });
+      if (!result) return;
+      this.countCompleted(result.completed);
+      this.countFailed(fail, result.failed);
+      claimed = result.claimed;
+    });
+    return claimed;
+  }
+
+  /**
+   * Runs `write` with the buffered outcomes, one write at a time. If it throws, the outcomes go
+   * back to the buffers for the next write (if the process dies first, the leases expire and the
+   * messages are received again: at-least-once), and later writes still run.
+   */
+  private settle(
+    write: (complete: LeaseRef[], fail: FailItem[], now: number) => Promise<void>,
+  ): Promise<void> {
+    const run = this.flushing.then(async () => {
       const complete = this.completeBuffer;
       const fail = this.failBuffer;
       this.completeBuffer = [];
       this.failBuffer = [];
-      const now = this.deps.clock.now();
       try {
-        if (complete.length > 0) {
-          const result = await this.deps.store.messageComplete({ items: complete, now });
-          this.counters.completed += result.completed;
-          this.counters.leasesLost += result.lost.length;
-        }
-        if (fail.length > 0) {
-          const result = await this.deps.store.messageFail({ items: fail, now });
-          this.counters.leasesLost += result.lost.length;
-          const lost = new Set(result.lost);
-          for (const item of fail) {
-            if (lost.has(item.id)) continue;
-            if (item.outcome === 'retry') this.counters.retried++;
-            else if (item.outcome === 'dead') this.counters.deadLettered++;
-            else this.counters.dropped++;
-          }
-        }
+        await write(complete, fail, this.deps.clock.now());
       } catch (error) {
-        // Keep the outcomes: they are retried with the next flush. If the process dies first,
-        // the leases expire and the messages are received again (at-least-once).
         this.completeBuffer.push(...complete);
         this.failBuffer.push(...fail);
         throw error;
       }
     });
-    return this.flushing;
+    // The chain itself never rejects: one failed write must not skip every later one.
+    this.flushing = run.catch(() => undefined);
+    return run;
+  }
+
+  private countCompleted(result: { completed: number; lost: string[] }): void {
+    this.counters.completed += result.completed;
+    this.counters.leasesLost += result.lost.length;
+  }
+
+  private countFailed(fail: FailItem[], result: { lost: string[] }): void {
+    this.counters.leasesLost += result.lost.length;
+    const lost = new Set(result.lost);
+    for (const item of fail) {
+      if (lost.has(item.id)) continue;
+      if (item.outcome === 'retry') this.counters.retried++;
+      else if (item.outcome === 'dead') this.counters.deadLettered++;
+      else this.counters.dropped++;
+    }
   }
 
   private waitForSlot(): Promise<void> {

@@ -105,6 +105,16 @@ export interface Store {
   messageComplete(params: { items: LeaseRef[]; now: number }): Promise<{ completed: number; lost: string[] }>;
   /** Applies failure outcomes (retry later, dead-letter, drop) in one transaction; lost leases are skipped. */
   messageFail(params: { items: FailItem[]; now: number }): Promise<{ applied: number; lost: string[] }>;
+  /**
+   * Optional: `messageComplete`, then `messageFail`, then `messageClaim`, in one transaction
+   * (one commit instead of three; a worker's steady state). Same results as the three calls.
+   */
+  messageSettleAndClaim?(params: {
+    complete: LeaseRef[];
+    fail: FailItem[];
+    now: number;
+    claim: { queue: string; limit: number; leaseMs: number; worker: WorkerIdentity };
+  }): Promise<SettleAndClaimResult>;
   /** Moves a lease's expiry to `leaseExpiresAt`; false if the lease was lost. */
   messageExtendLease(params: LeaseRef & { leaseExpiresAt: number }): Promise<boolean>;
   /**
@@ -601,6 +611,13 @@ export interface ReplayBatchResult {
   replayed: { id: string; messageId: string; queue: string }[];
   skipped: ReplaySkip[];
   job: ReplayJob;
+}
+
+/** What {@link Store.messageSettleAndClaim} did. */
+export interface SettleAndClaimResult {
+  completed: { completed: number; lost: string[] };
+  failed: { applied: number; lost: string[] };
+  claimed: ClaimedMessage[];
 }
 
 /** A lease held on a message. */

@@ -12,6 +12,7 @@ import {
 import type { ClaimedMessage } from '../../src/core/message.ts';
 import { Deadletter } from '../../src/engine/deadletter.ts';
 import type { Worker } from '../../src/engine/worker.ts';
+import { openStore } from '../../src/store/open.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -282,6 +283,53 @@ describe('leases', () => {
     await dl.sweepExpiredLeases();
     await expect(extend?.()).rejects.toBeInstanceOf(ConflictError);
     await worker.stop({ timeout: 0 });
+  });
+});
+
+describe('store errors', () => {
+  it('keeps the outcomes of a failed ack write and writes them with the next one', async () => {
+    const file = join(tmp.dir, 'flaky.db');
+    const inner = await openStore(`sqlite:${file}`, { migrate: true });
+    // The store fails the first two writes that settle outcomes, whichever call carries them.
+    let failures = 2;
+    const flaky = (call: () => Promise<unknown>) => {
+      if (failures > 0) {
+        failures--;
+        return Promise.reject(new Error('disk I/O error'));
+      }
+      return call();
+    };
+    const store = new Proxy(inner, {
+      get(target, key, receiver) {
+        const value = Reflect.get(target, key, receiver);
+        if (typeof value !== 'function') return value;
+        if (key === 'messageComplete' || key === 'messageSettleAndClaim') {
+          return (params: never) => flaky(() => value.call(target, params));
+        }
+        return value.bind(target);
+      },
+    });
+    const local = await Deadletter.open({ store, clock, maintenance: false });
+    try {
+      await local.createQueue('q');
+      await local.sendBatch(
+        'q',
+        Array.from({ length: 30 }, (_, i) => ({ body: { i } })),
+      );
+      const errors: unknown[] = [];
+      const worker = await local.work('q', () => undefined, {
+        concurrency: 10,
+        onError: (error) => errors.push(error),
+      });
+      await until(async () => (await local.stats())[0]?.done === 30, 'all done', 20_000);
+      await worker.stop();
+      expect(errors.length).toBeGreaterThan(0);
+      expect((await local.stats())[0]).toMatchObject({ done: 30, leased: 0, waiting: 0, dead: 0 });
+      expect(worker.counters.completed).toBe(30);
+    } finally {
+      await local.close();
+      await inner.close();
+    }
   });
 });
 

@@ -2,6 +2,7 @@ import { closeSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { NotAStoreError, SchemaVersionError } from '../../core/errors.ts';
+import { Checkpointer, WRITER_AUTOCHECKPOINT_PAGES } from './checkpointer.ts';
 import {
   applyMigrations,
   assertSchemaVersion,
@@ -136,7 +137,11 @@ export function openSqliteStore(path: string, options: SqliteOpenOptions = {}): 
     if (found.kind === 'deadletter') assertSchemaVersion(found.version, location);
     else if (options.migrate) applyMigrations(db, location);
     else throw uninitialisedError(location);
-    return new SqliteStore(db, location);
+    if (path === MEMORY) return new SqliteStore(db, location);
+    // Checkpoints run on a thread of their own (see Checkpointer); the writer's autocheckpoint
+    // stays as a safety net.
+    db.pragma(`wal_autocheckpoint = ${WRITER_AUTOCHECKPOINT_PAGES}`);
+    return new SqliteStore(db, location, new Checkpointer(path));
   } catch (error) {
     db.close();
     throw error;

@@ -8,7 +8,7 @@ import { ConflictError, NotFoundError } from '../../core/errors.ts';
 import type { Group, GroupMergeResult, GroupStatus, MergedGroup } from '../../core/group.ts';
 import type { GroupRule } from '../../core/group-rule.ts';
 import type { DeadLetterLineage, ReplayedDeadLetter } from '../../core/lineage.ts';
-import type { ClaimedMessage, WorkerIdentity } from '../../core/message.ts';
+import type { ClaimedMessage } from '../../core/message.ts';
 import type { QueueDocs } from '../../core/queue-docs.ts';
 import { QUEUE_DEFAULTS, type QueueRecord } from '../../core/queue-settings.ts';
 import type { ReplayJob } from '../../core/replay.ts';
@@ -29,6 +29,7 @@ import { SqliteAlerts } from './alerts.ts';
 import { SqliteApiTokens } from './api-tokens.ts';
 import { SqliteAuditLog } from './audit.ts';
 import { queueChanges, queueSettingsForAudit } from './audited-changes.ts';
+import type { Checkpointer } from './checkpointer.ts';
 import { SqliteDeadLetterEdit } from './dead-letter-edit.ts';
 import { SqliteDiscard } from './discard.ts';
 import { SqliteDoneRetention } from './done-retention.ts';
@@ -83,6 +84,9 @@ function isConstraintError(error: unknown, code: string): boolean {
 }
 
 /** Adds `n` to `key` of a per-queue tally. */
+/** What a claim asks for (see {@link Store.messageClaim}). */
+type ClaimParams = Parameters<Store['messageClaim']>[0];
+
 function tally(counts: Map<string, number>, key: string, n = 1): void {
   counts.set(key, (counts.get(key) ?? 0) + n);
 }
@@ -118,8 +122,11 @@ export class SqliteStore implements Store {
   private readonly listStatements = new Map<string, Database.Statement<(string | number)[]>>();
 
   /** Wraps an open, schema-checked connection; use `openStore` or `openSqliteStore` instead. */
-  constructor(db: Database.Database, location: string) {
+  private readonly checkpointer: Checkpointer | undefined;
+
+  constructor(db: Database.Database, location: string, checkpointer?: Checkpointer) {
     this.db = db;
+    this.checkpointer = checkpointer;
     this.location = location;
     this.sql = prepareStatements(db);
     this.audit = new SqliteAuditLog(db);
@@ -138,6 +145,8 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    if (!this.db.open) return;
+    await this.checkpointer?.stop();
     if (!this.db.open) return;
     // Lets SQLite refresh planner statistics that have drifted (cheap; a no-op when fresh).
     this.db.pragma('optimize');
@@ -278,33 +287,9 @@ export class SqliteStore implements Store {
       .immediate();
   }
 
-  async messageClaim(params: {
-    queue: string;
-    limit: number;
-    now: number;
-    leaseMs: number;
-    worker: WorkerIdentity;
-  }): Promise<ClaimedMessage[]> {
+  async messageClaim(params: ClaimParams): Promise<ClaimedMessage[]> {
     if (params.limit <= 0) return [];
-    const leaseExpiresAt = params.now + params.leaseMs;
-    const rows = this.db
-      .transaction(
-        () =>
-          // Raw mode: each row is a ClaimRow array (the statement's declared row type is the object form).
-          this.sql.messageClaim.all({
-            queue: params.queue,
-            now: params.now,
-            leaseExpiresAt,
-            limit: params.limit,
-            workerId: params.worker.workerId,
-            workerVersion: params.worker.workerVersion,
-            host: params.worker.host,
-          }) as unknown as ClaimRow[],
-      )
-      .immediate();
-    // RETURNING gives rows in no particular order; hand them out in claim order.
-    rows.sort((a, b) => a[6] - b[6] || a[0] - b[0]);
-    return rows.map((row) => toClaimedMessage(row, params.queue, leaseExpiresAt));
+    return this.claimRows(params, this.db.transaction(() => this.claimIn(params)).immediate());
   }
 
   async messageComplete(params: {
@@ -312,19 +297,7 @@ export class SqliteStore implements Store {
     now: number;
   }): Promise<{ completed: number; lost: string[] }> {
     if (params.items.length === 0) return { completed: 0, lost: [] };
-    return this.db
-      .transaction(() => {
-        const lost: string[] = [];
-        const done = new Map<string, number>();
-        for (const item of params.items) {
-          const queue = this.sql.messageComplete.get(params.now, item.leaseToken, item.id);
-          if (queue !== undefined) tally(done, queue);
-          else lost.push(item.id);
-        }
-        for (const [queue, n] of done) this.sql.countersAddDone.run(n, queue);
-        return { completed: params.items.length - lost.length, lost };
-      })
-      .immediate();
+    return this.db.transaction(() => this.completeIn(params.items, params.now)).immediate();
   }
 
   async messageFail(params: {
@@ -332,15 +305,64 @@ export class SqliteStore implements Store {
     now: number;
   }): Promise<{ applied: number; lost: string[] }> {
     if (params.items.length === 0) return { applied: 0, lost: [] };
-    return this.db
-      .transaction(() => {
-        const lost: string[] = [];
-        for (const item of params.items) {
-          if (!this.applyFailure(item, params.now)) lost.push(item.id);
-        }
-        return { applied: params.items.length - lost.length, lost };
-      })
+    return this.db.transaction(() => this.failIn(params.items, params.now)).immediate();
+  }
+
+  async messageSettleAndClaim(params: Parameters<NonNullable<Store['messageSettleAndClaim']>>[0]) {
+    const claim: ClaimParams = { ...params.claim, now: params.now };
+    // One commit: the pages of a batch's rows and of the lease index are written to the WAL
+    // once for the acks of the last batch and the claim of the next, not once for each.
+    const { completed, failed, rows } = this.db
+      .transaction(() => ({
+        completed: this.completeIn(params.complete, params.now),
+        failed: this.failIn(params.fail, params.now),
+        rows: claim.limit > 0 ? this.claimIn(claim) : [],
+      }))
       .immediate();
+    return { completed, failed, claimed: this.claimRows(claim, rows) };
+  }
+
+  /** The claim statement, inside the caller's transaction. */
+  private claimIn(params: ClaimParams): ClaimRow[] {
+    // Raw mode: each row is a ClaimRow array (the statement's declared row type is the object form).
+    return this.sql.messageClaim.all({
+      queue: params.queue,
+      now: params.now,
+      leaseExpiresAt: params.now + params.leaseMs,
+      limit: params.limit,
+      workerId: params.worker.workerId,
+      workerVersion: params.worker.workerVersion,
+      host: params.worker.host,
+    }) as unknown as ClaimRow[];
+  }
+
+  /** Claimed rows as messages, in claim order (RETURNING gives rows in no particular order). */
+  private claimRows(params: ClaimParams, rows: ClaimRow[]): ClaimedMessage[] {
+    const leaseExpiresAt = params.now + params.leaseMs;
+    rows.sort((a, b) => a[6] - b[6] || a[0] - b[0]);
+    return rows.map((row) => toClaimedMessage(row, params.queue, leaseExpiresAt));
+  }
+
+  /** Completes leased messages, inside the caller's transaction. */
+  private completeIn(items: LeaseRef[], now: number): { completed: number; lost: string[] } {
+    const lost: string[] = [];
+    const done = new Map<string, number>();
+    for (const item of items) {
+      const queue = this.sql.messageComplete.get(now, item.leaseToken, item.id);
+      if (queue !== undefined) tally(done, queue);
+      else lost.push(item.id);
+    }
+    for (const [queue, n] of done) this.sql.countersAddDone.run(n, queue);
+    return { completed: items.length - lost.length, lost };
+  }
+
+  /** Applies failure outcomes, inside the caller's transaction. */
+  private failIn(items: FailItem[], now: number): { applied: number; lost: string[] } {
+    const lost: string[] = [];
+    for (const item of items) {
+      if (!this.applyFailure(item, now)) lost.push(item.id);
+    }
+    return { applied: items.length - lost.length, lost };
   }
 
   /** One failure outcome, inside the caller's transaction; false if the lease was lost. */
