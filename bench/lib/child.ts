@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { compileScript } from './compile.ts';
 
 /**
  * Each system under test runs in its own Node process, so that its peak RSS is its own and
@@ -23,12 +24,17 @@ export class ChildFailedError extends Error {
 }
 
 /**
- * Runs `script` (a path relative to `bench/`) in a new Node process with tsx, forwarding its
- * stderr, and returns the result it emitted. Rejects if it exits without one.
+ * Runs `script` (a path relative to `bench/`) in a new Node process, compiled to plain
+ * JavaScript first as a deployment runs (see {@link compileScript}; with `--tsx`, under the
+ * tsx loader instead), forwarding its stderr, and returns the result it emitted. Rejects if it
+ * exits without one.
  */
-export function runChild<T>(script: string, args: string[], extraNodeArgs: string[] = []): Promise<T> {
+export async function runChild<T>(script: string, args: string[], extraNodeArgs: string[] = []): Promise<T> {
   const benchDir = fileURLToPath(new URL('..', import.meta.url));
-  const child = spawn(process.execPath, [...extraNodeArgs, '--import', 'tsx', script, ...args], {
+  const command = process.argv.includes('--tsx')
+    ? ['--import', 'tsx', script]
+    : [await compileScript(script)];
+  const child = spawn(process.execPath, [...extraNodeArgs, ...command, ...args], {
     cwd: benchDir,
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -93,6 +93,9 @@ export function parseOptions(argv: string[]): BenchOptions {
       case '--write':
         write = true;
         break;
+      case '--tsx':
+        // Read by lib/child.ts: run the children under the tsx loader instead of compiled.
+        break;
       default:
         throw new Error(`unknown option "${argv[k]}"; see bench/README.md`);
     }

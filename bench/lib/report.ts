@@ -106,10 +106,11 @@ machine (see \`bench/README.md\`).
 
 Caveats: the RSS of BullMQ and pg-boss is their Node process only; Redis and PostgreSQL run
 as servers on the same 2 cores and their memory is not counted. Deadletter's SQLite runs
-inside its process, so its RSS includes the database's page cache. Every process runs the
-TypeScript through tsx, which adds to the RSS before any work (the "loaded" figure; bare Node
-holds about 40 MB), with source maps turned off as in a compiled deployment: with them on,
-building the stack traces that all three systems keep for every failure cost a tenth of the run.
+inside its process, so its RSS includes the database's page cache. Every process runs
+compiled JavaScript, as a deployment does (each child script and the repository's TypeScript it
+imports bundled with esbuild, packages from node_modules; no TypeScript loader in the process),
+without source maps; the "loaded" figure is the RSS once the libraries are loaded (bare Node
+holds about 40 MB).
 
 **Pipeline on PostgreSQL.** The same workload and checks with Deadletter's PostgreSQL store as
 a team outgrowing one process runs it: several worker processes (each one \`dl.work\`) and the
