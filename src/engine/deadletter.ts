@@ -52,6 +52,13 @@ import { type AuditListParams, type AuditPage, listAuditEntries } from './audit-
 import { type DeadLetterEditResult, editDeadLetterBody } from './dead-letter-edit.ts';
 import { type DiscardOptions, type DiscardReport, discardDeadLetters } from './discard.ts';
 import { gatherDoctor } from './doctor.ts';
+import {
+  DEFAULT_DONE_SWEEP_INTERVAL_MS,
+  type DonePruneOptions,
+  type DonePruneResult,
+  doneRetentionService,
+  pruneDoneMessages,
+} from './done-retention.ts';
 import { StoredGroupRules } from './group-rules.ts';
 import { type LeaseSweepResult, sweepExpiredLeases } from './lease-sweeper.ts';
 import { type MaintenanceOptions, MaintenanceRunner, type MaintenanceService } from './maintenance.ts';
@@ -98,7 +105,12 @@ export interface DeadletterOptions {
    */
   maintenance?:
     | false
-    | (MaintenanceOptions & { leaseSweepInterval?: Duration; services?: MaintenanceService[] });
+    | (MaintenanceOptions & {
+        leaseSweepInterval?: Duration;
+        /** How often done messages past their queue's done retention are deleted. Default 10s. */
+        doneSweepInterval?: Duration;
+        services?: MaintenanceService[];
+      });
   /**
    * Observes every handler run of this handle's workers (queue, duration, outcome), e.g. for a
    * metrics histogram; a worker's own `onAttempt` option takes precedence.
@@ -251,6 +263,7 @@ export class Deadletter {
         deadLetter: resolved.deadLetter ?? QUEUE_DEFAULTS.deadLetter,
         retentionDays: resolved.retentionDays ?? QUEUE_DEFAULTS.retentionDays,
         replayLimit: resolved.replayLimit ?? QUEUE_DEFAULTS.replayLimit,
+        doneRetentionMs: resolved.doneRetentionMs ?? QUEUE_DEFAULTS.doneRetentionMs,
         createdAt: now,
         updatedAt: now,
       },
@@ -345,10 +358,17 @@ export class Deadletter {
     return results;
   }
 
-  /** A live or done message by id. */
+  /**
+   * A live or done message by id. A done message is kept for its queue's done retention
+   * (default 1 h), then deleted: NotFoundError, as for an id that never existed.
+   */
   async getMessage(id: string): Promise<MessageRecord> {
     const message = await this.store.messageGet({ id });
-    if (!message) throw new NotFoundError(`unknown message "${id}"`);
+    if (!message) {
+      throw new NotFoundError(
+        `unknown message "${id}": never sent, or it succeeded and was pruned after its queue's done retention`,
+      );
+    }
     return message;
   }
 
@@ -412,6 +432,14 @@ export class Deadletter {
             ),
           ),
           this.replays.runnerService().asMaintenanceService(),
+          doneRetentionService({
+            store: this.store,
+            clock: this.clock,
+            intervalMs: parseDuration(
+              options.doneSweepInterval ?? DEFAULT_DONE_SWEEP_INTERVAL_MS,
+              'done sweep interval',
+            ),
+          }),
           ...(options.services ?? []),
         ],
         options,
@@ -419,6 +447,14 @@ export class Deadletter {
     }
     this.maintenance.start();
     return this.maintenance;
+  }
+
+  /**
+   * Deletes done messages older than their queue's done retention now (the maintenance service
+   * does it every 10 s); their count stays in the queue's `done`. See {@link pruneDoneMessages}.
+   */
+  pruneDoneMessages(options: DonePruneOptions = {}): Promise<DonePruneResult> {
+    return pruneDoneMessages(this.store, { ...options, now: this.clock.now() });
   }
 
   /** Returns expired leases to their queue (or the DLQ); workers do this every second. */

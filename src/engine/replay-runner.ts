@@ -238,9 +238,23 @@ class ReplayRun {
   }
 
   /**
+   * Whether a canary message that left its queue succeeded and had its done row deleted by the
+   * done retention (a short one, or 0): it is not a dead letter again, and its queue keeps dead
+   * letters, so it did not fail for good. Where the DLQ is off, a dropped message leaves no
+   * trace either: such a message counts as died.
+   */
+  private async succeededAndPruned(deadLetterId: string, messageId: string): Promise<boolean> {
+    if (await this.store.deadLetterGet({ id: messageId })) return false;
+    const replayed = await this.store.deadLetterFindReplayed({ id: deadLetterId });
+    if (!replayed) return false;
+    return (await this.store.queueGet({ name: replayed.destination }))?.deadLetter === true;
+  }
+
+  /**
    * The canary: marks the job `canary`, then looks at its messages until the verdict: a
-   * message still in its queue and done succeeded; one that left its queue otherwise died
-   * again (dead, or dropped where the DLQ is off). Passed: the job runs on. Failed or timed
+   * message still in its queue and done succeeded (or deleted by the done retention, see
+   * `succeededAndPruned`); one that left its queue otherwise died again (dead, or dropped where
+   * the DLQ is off). Passed: the job runs on. Failed or timed
    * out: the job stops as `canary_failed`, with the outcome in the job and its audit entry.
    */
   private async awaitCanary(): Promise<void> {
@@ -263,10 +277,12 @@ class ReplayRun {
       const waitingSince = current.waitingSince ?? this.clock.now();
       let done = 0;
       const died: string[] = [];
-      for (const { messageId } of current.messages) {
+      for (const { deadLetterId, messageId } of current.messages) {
         const message = await this.store.messageGet({ id: messageId });
-        if (!message) died.push(messageId);
-        else if (message.state === 'done') done += 1;
+        if (message) {
+          if (message.state === 'done') done += 1;
+        } else if (await this.succeededAndPruned(deadLetterId, messageId)) done += 1;
+        else died.push(messageId);
       }
       const now = this.clock.now();
       const outcome = judgeCanary({

@@ -165,7 +165,8 @@ describe('dlq show', () => {
     const result = await cli.run(['show', '01900000-0000-7000-8000-000000000000']);
     expect(result.code).toBe(2);
     expect(result.stderr).toBe(
-      'dlq: no dead letter or message with id "01900000-0000-7000-8000-000000000000"\n',
+      'dlq: no dead letter or message with id "01900000-0000-7000-8000-000000000000" ' +
+        "(unknown, or a message that succeeded and was pruned after its queue's done retention)\n",
     );
   });
 });

@@ -293,6 +293,22 @@ describe('replay', () => {
     expect(await deadIds()).toEqual([]);
   });
 
+  it('counts a canary message that succeeded and was deleted by a done retention of 0 as done', async () => {
+    await dl.updateQueue('orders', { doneRetention: 0 });
+    await killAll(bodies('bug', 0, 8));
+    fixed.add('bug');
+    // The replayed messages succeed, and their done rows are deleted before the canary looks.
+    onSleep = async () => {
+      await work();
+      await dl.pruneDoneMessages();
+    };
+    const { job } = await dl.replay({ queue: 'orders' }, { canary: 4, batchSize: 4 });
+    expect(job.canary?.outcome).toMatchObject({ verdict: 'passed', done: 4, died: [], failureRate: 0 });
+    expect(job).toMatchObject({ status: 'completed', replayed: 8 });
+    const [first] = job.canary?.messages ?? [];
+    await expect(dl.getMessage(first?.messageId ?? '')).rejects.toThrow(/succeeded and was pruned/);
+  });
+
   it('stops the job by itself when too many canary messages die again, and reports it', async () => {
     await killAll(bodies('bug', 0, 20));
     onSleep = () => work();

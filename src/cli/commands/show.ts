@@ -87,7 +87,9 @@ async function findRecord(dl: Deadletter, id: string): Promise<ShownRecord> {
   }
   const tombstone = await dl.store.tombstoneGet({ id });
   if (tombstone) return { kind: 'tombstone', tombstone };
-  throw new NotFoundError(`no dead letter or message with id "${id}"`);
+  throw new NotFoundError(
+    `no dead letter or message with id "${id}" (unknown, or a message that succeeded and was pruned after its queue's done retention)`,
+  );
 }
 
 /** A dead letter that was replayed: when, by whom, as which message; then its whole context. */
