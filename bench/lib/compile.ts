@@ -33,6 +33,13 @@ export async function compileScript(script: string): Promise<string> {
   return relative(benchDir, outfile);
 }
 
+/**
+ * `import.meta.url`, spelled so that this file's own text does not hold it: compiled, this
+ * module would otherwise search for its own URL instead (a compiled script compiles its own
+ * children: `pipeline/deadletter-pg.ts` its worker processes).
+ */
+const IMPORT_META_URL = ['import', 'meta', 'url'].join('.');
+
 /** Replaces `import.meta.url` in each TypeScript module with that module's own URL. */
 const ownImportMetaUrl: Plugin = {
   name: 'own-import-meta-url',
@@ -40,7 +47,7 @@ const ownImportMetaUrl: Plugin = {
     build.onLoad({ filter: /\.ts$/ }, async (args) => {
       const source = await readFile(args.path, 'utf8');
       return {
-        contents: source.replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href)),
+        contents: source.replaceAll(IMPORT_META_URL, JSON.stringify(pathToFileURL(args.path).href)),
         loader: 'ts',
       };
     });

@@ -15,8 +15,11 @@
  * `--trace-store` (each worker logs what its store calls cost; for diagnosis only).
  */
 import { type ChildProcess, fork } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Deadletter } from '../../src/index.ts';
 import { childMain, log } from '../lib/child.ts';
+import { compileScript } from '../lib/compile.ts';
 import { backendCpu, cpuSince, dropSchema, POSTGRES_URL, serverVersion } from '../lib/pg-cpu.ts';
 import { packageVersion } from '../lib/versions.ts';
 import { checkDeadLetters } from './dead-check.ts';
@@ -26,7 +29,21 @@ import { MAX_ATTEMPTS, type WorkloadBody, type WorkloadHandler } from './workloa
 
 const QUEUE = 'bench';
 const ROOT = new URL('../../', import.meta.url);
-const WORKER_SCRIPT = new URL('./deadletter-pg-worker.ts', import.meta.url).pathname;
+const BENCH_DIR = fileURLToPath(new URL('../', import.meta.url));
+const WORKER_SCRIPT = 'pipeline/deadletter-pg-worker.ts';
+
+/**
+ * How to start a worker process: compiled to plain JavaScript like this process when it runs
+ * compiled (`lib/child.ts`), else under tsx. Returns the module to fork and the Node options.
+ */
+async function workerCommand(): Promise<{ module: string; execArgv: string[] }> {
+  // DLBENCH_WORKER_NODE_ARGS adds Node options to the workers, e.g. `--cpu-prof`.
+  const extra = process.env.DLBENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  if (process.argv[1]?.endsWith('.mjs')) {
+    return { module: join(BENCH_DIR, await compileScript(WORKER_SCRIPT)), execArgv: extra };
+  }
+  return { module: join(BENCH_DIR, WORKER_SCRIPT), execArgv: [...extra, '--import', 'tsx'] };
+}
 
 interface Child {
   process: ChildProcess;
@@ -90,14 +107,10 @@ class DeadletterPostgresSystem implements SystemUnderTest {
       }
     };
     const ready: Promise<void>[] = [];
+    const command = await workerCommand();
     for (let k = 0; k < this.processes; k++) {
-      const proc = fork(WORKER_SCRIPT, [this.url, QUEUE, String(this.concurrency), String(this.batchSize)], {
-        // DLBENCH_WORKER_NODE_ARGS adds Node options to the workers, e.g. `--cpu-prof`.
-        execArgv: [
-          ...(process.env.DLBENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
-          '--import',
-          'tsx',
-        ],
+      const proc = fork(command.module, [this.url, QUEUE, String(this.concurrency), String(this.batchSize)], {
+        execArgv: command.execArgv,
         stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
         env: { ...process.env, ...(this.traced ? { DLBENCH_TRACE_STORE: '1' } : {}) },
       });
