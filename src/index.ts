@@ -115,6 +115,14 @@ export {
   type SendOptions,
 } from './engine/deadletter.ts';
 export type { DiscardOptions, DiscardReport } from './engine/discard.ts';
+export {
+  DEFAULT_DONE_PRUNE_BATCH,
+  DEFAULT_DONE_SWEEP_INTERVAL_MS,
+  type DonePruneOptions,
+  type DonePruneResult,
+  doneRetentionService,
+  pruneDoneMessages,
+} from './engine/done-retention.ts';
 export type { LeaseSweepResult } from './engine/lease-sweeper.ts';
 export { queueSamplerService, sampleQueues } from './engine/queue-sampler.ts';
 export type { ReplayRunResult, Sleep } from './engine/replay-runner.ts';

@@ -535,5 +535,6 @@ function settingsBody(settings: QueueSettingsInput): Record<string, unknown> {
   if (settings.retention !== undefined) body.retention = settings.retention;
   else if (settings.retentionDays !== undefined) body.retention = `${settings.retentionDays}d`;
   if (settings.replayLimit !== undefined) body.replayLimit = settings.replayLimit;
+  if (settings.doneRetention !== undefined) body.doneRetention = settings.doneRetention;
   return body;
 }

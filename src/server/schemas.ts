@@ -48,6 +48,8 @@ export const queueSchema = z
     deadLetter: z.boolean(),
     retentionDays: z.number(),
     replayLimit: z.number().int().optional(),
+    /** How long done messages are kept, in ms, before the done-retention sweep deletes them. */
+    doneRetentionMs: z.number().int().optional(),
     createdAt: epochMs,
     updatedAt: epochMs,
   })

@@ -97,6 +97,19 @@ describe('dlq queue', () => {
     expect(result.stderr).toMatch(/^dlq: .*queue "nope".*\n$/);
   });
 
+  it('sets how long done messages are kept (--done-retention), 0 deleting them at once', async () => {
+    const updated = await cli.json<QueueRecord>(['queue', 'update', 'payments', '--done-retention', '10m']);
+    expect(updated.doneRetentionMs).toBe(600_000);
+    const eager = await cli.run(['queue', 'update', 'emails', '--done-retention', '0']);
+    expect(eager.stdout).toMatch(/done messages kept 0\n$/);
+    await cli.json<QueueRecord>(['queue', 'update', 'emails', '--done-retention', '1h']);
+    const queues = await cli.json<QueueRecord[]>(['queue', 'list']);
+    expect(queues.map((q) => [q.name, q.doneRetentionMs])).toEqual([
+      ['emails', 3_600_000],
+      ['payments', 600_000],
+    ]);
+  });
+
   it('refuses an update with nothing to change (exit 2)', async () => {
     const result = await cli.run(['queue', 'update', 'emails']);
     expect(result.code).toBe(2);
@@ -109,6 +122,8 @@ describe('dlq queue', () => {
     [['--backoff', 'linear:1s'], /invalid backoff "linear:1s"/],
     [['--max-receives', 'many'], /--max-receives "many"/],
     [['--max-receives', '0'], /--max-receives "0"/],
+    [['--done-retention', 'a while'], /done retention "a while"/],
+    [['--done-retention', '400d'], /invalid done retention: use 0 \(delete at once\) to 365d/],
   ])('refuses bad settings %j (exit 2) and creates nothing', async (flags, reason) => {
     const result = await cli.run(['queue', 'create', 'bad-settings', ...flags]);
     expect(result.code).toBe(2);
@@ -130,10 +145,10 @@ describe('dlq queue', () => {
     const table = await cli.run(['queue', 'list']);
     const lines = table.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(
-      /^QUEUE\s+MAX RECEIVES\s+VISIBILITY\s+BACKOFF\s+DLQ\s+RETENTION\s+REPLAY LIMIT$/,
+      /^QUEUE\s+MAX RECEIVES\s+VISIBILITY\s+BACKOFF\s+DLQ\s+RETENTION\s+REPLAY LIMIT\s+DONE KEPT$/,
     );
-    expect(lines[1]).toMatch(/^emails\s+3\s+45s\s+fixed:0ms\s+on\s+21d\s+3$/);
-    expect(lines[2]).toMatch(/^payments\s+5\s+30s\s+exponential:1s:5m\s+on\s+3d\s+3$/);
+    expect(lines[1]).toMatch(/^emails\s+3\s+45s\s+fixed:0ms\s+on\s+21d\s+3\s+1h$/);
+    expect(lines[2]).toMatch(/^payments\s+5\s+30s\s+exponential:1s:5m\s+on\s+3d\s+3\s+10m$/);
   });
 });
 

@@ -22,6 +22,7 @@ interface QueueFlags {
   backoff?: string;
   retention?: string;
   replayLimit?: string;
+  doneRetention?: string;
   deadLetter?: boolean;
 }
 
@@ -40,11 +41,17 @@ export function registerQueueCommands(program: Command, io: CliIo): void {
       )
       .option('--retention <duration>', 'how long dead letters are kept, e.g. 14d (0 keeps them forever)')
       .option('--replay-limit <n>', 'replays of a message before replays skip it, 0-100 (default 3)')
+      .option(
+        '--done-retention <duration>',
+        'how long messages that succeeded are kept before they are deleted, e.g. 1h (default; 0 deletes them at once, at most 365d)',
+      )
       .option('--dead-letter', 'keep failures that will not be retried in the DLQ (the default)')
       .option('--no-dead-letter', 'drop such failures instead (counted as dropped)');
 
   withSettings(queue.command('create'))
-    .description('create a queue (defaults: 5 receives, 30s lease, exponential:1s:5m, DLQ on, 14d)')
+    .description(
+      'create a queue (defaults: 5 receives, 30s lease, exponential:1s:5m, DLQ on, 14d, done messages kept 1h)',
+    )
     .action(async (name: string, flags: QueueFlags, command: Command) => {
       const ctx = CliContext.of(command, io);
       const settings = settingsFrom(name, flags);
@@ -63,7 +70,7 @@ export function registerQueueCommands(program: Command, io: CliIo): void {
       const settings = settingsFrom(name, flags);
       if (Object.keys(settings).length === 0) {
         throw new ValidationError(
-          'nothing to update: give at least one of --max-receives, --visibility-timeout, --backoff, --retention, --replay-limit, --[no-]dead-letter',
+          'nothing to update: give at least one of --max-receives, --visibility-timeout, --backoff, --retention, --replay-limit, --done-retention, --[no-]dead-letter',
         );
       }
       const record = await ctx.withApi((api) => api.updateQueue(name, settings, { actor: ctx.actor }));
@@ -93,6 +100,7 @@ export function registerQueueCommands(program: Command, io: CliIo): void {
             { header: 'DLQ' },
             { header: 'RETENTION', align: 'right' },
             { header: 'REPLAY LIMIT', align: 'right' },
+            { header: 'DONE KEPT', align: 'right' },
           ],
           queues.map((record) => [
             record.name,
@@ -102,6 +110,7 @@ export function registerQueueCommands(program: Command, io: CliIo): void {
             record.deadLetter ? 'on' : 'off',
             formatRetention(record.retentionDays),
             String(record.replayLimit ?? QUEUE_DEFAULTS.replayLimit),
+            formatDoneRetention(record),
           ]),
         ),
       );
@@ -124,6 +133,7 @@ function settingsFrom(name: string, flags: QueueFlags): QueueSettingsInput {
   if (flags.replayLimit !== undefined) {
     settings.replayLimit = parseIntOption(flags.replayLimit, '--replay-limit', { min: 0, max: 100 });
   }
+  if (flags.doneRetention !== undefined) settings.doneRetention = flags.doneRetention;
   if (flags.deadLetter !== undefined) settings.deadLetter = flags.deadLetter;
   resolveQueueSettings(settings);
   return settings;
@@ -150,6 +160,12 @@ function formatRetention(days: number): string {
   return days === 0 ? 'forever' : formatDuration(days * 86_400_000);
 }
 
+/** How long the queue keeps done messages: `1h`, or `0` (deleted at the next sweep). */
+function formatDoneRetention(record: QueueRecord): string {
+  const ms = record.doneRetentionMs ?? QUEUE_DEFAULTS.doneRetentionMs;
+  return ms === 0 ? '0' : formatDuration(ms);
+}
+
 function describeSettings(record: QueueRecord): string {
   return [
     `max receives ${record.maxReceives}`,
@@ -158,5 +174,6 @@ function describeSettings(record: QueueRecord): string {
     `DLQ ${record.deadLetter ? 'on' : 'off'}`,
     `retention ${formatRetention(record.retentionDays)}`,
     `replay limit ${record.replayLimit ?? QUEUE_DEFAULTS.replayLimit}`,
+    `done messages kept ${formatDoneRetention(record)}`,
   ].join(', ');
 }

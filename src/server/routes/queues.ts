@@ -18,6 +18,12 @@ const settingsSchema = z
       .optional()
       .describe('e.g. 14d; 0 keeps dead letters forever'),
     replayLimit: z.number().int().min(0).max(100).optional(),
+    doneRetention: z
+      .union([z.string().max(32), z.number().int().min(0)])
+      .optional()
+      .describe(
+        'how long messages that succeeded are kept before they are deleted, e.g. 1h (default); 0 deletes them at once',
+      ),
   })
   .strict()
   .meta({ id: 'QueueSettings' });
@@ -51,7 +57,8 @@ export const queueRoutes: RouteModule = (app, { dl }) => {
     config: { access: 'admin' },
     schema: {
       tags: ['queues'],
-      summary: 'Create a queue (defaults: 5 receives, 30s lease, exponential:1s:5m, DLQ on, 14d)',
+      summary:
+        'Create a queue (defaults: 5 receives, 30s lease, exponential:1s:5m, DLQ on, 14d, done kept 1h)',
       body: settingsSchema.extend({ name: queueNameSchema }).strict(),
       response: { 201: queueSchema, ...errorResponses(...AUTH_ERRORS, 409, 422) },
     },

@@ -169,6 +169,15 @@ export function QueuePage({ name }: { name: string }) {
                         <span class="badge severity-warning"> under 7 days</span>
                       ) : null}
                     </dd>
+                    <dt>Done messages kept</dt>
+                    <dd>
+                      {record.doneRetentionMs === undefined
+                        ? '—'
+                        : record.doneRetentionMs === 0
+                          ? 'not kept'
+                          : formatMs(record.doneRetentionMs)}
+                      <span class="muted"> then deleted (still counted as done)</span>
+                    </dd>
                     <dt>Oldest dead letter</dt>
                     <dd>
                       <Time at={row?.oldestDeadAt} />
