@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { join, relative } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { compileScript } from './compile.ts';
 
 /**
@@ -8,6 +9,21 @@ import { compileScript } from './compile.ts';
  * A child prints progress on stderr and one result line on stdout, prefixed with this marker.
  */
 const RESULT_MARKER = '@@bench-result ';
+
+/**
+ * Whether the module at `moduleUrl` (its `import.meta.url`) is the script Node was started
+ * with, run directly or compiled by `lib/compile.ts`: `bench/.build/<script>.mjs` stands for
+ * `bench/<script>.ts` (each bundled module keeps its own source URL).
+ */
+export function isEntryScript(moduleUrl: string): boolean {
+  const entry = process.argv[1];
+  if (!entry) return false;
+  if (moduleUrl === pathToFileURL(entry).href) return true;
+  const benchDir = fileURLToPath(new URL('..', import.meta.url));
+  const built = relative(join(benchDir, '.build'), entry);
+  if (built.startsWith('..') || !built.endsWith('.mjs')) return false;
+  return moduleUrl === pathToFileURL(join(benchDir, built.replace(/\.mjs$/, '.ts'))).href;
+}
 
 /** In a child: hands the result to the parent. */
 export function emitResult(result: unknown): void {

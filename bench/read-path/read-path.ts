@@ -15,7 +15,7 @@
  */
 import { decodeCursor } from '../../src/core/dead-letter.ts';
 import { Deadletter, type Tier } from '../../src/index.ts';
-import { childMain, log } from '../lib/child.ts';
+import { childMain, isEntryScript, log } from '../lib/child.ts';
 import { megabytes, PeakRss } from '../lib/memory.ts';
 import { percentile } from '../lib/percentile.ts';
 import { seededRandom } from './catalog.ts';
@@ -134,7 +134,7 @@ async function measure(store: string, reps: number): Promise<ReadPathResult> {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (isEntryScript(import.meta.url)) {
   const arg = (name: string) => {
     const at = process.argv.indexOf(`--${name}`);
     return at > 0 ? process.argv[at + 1] : undefined;

@@ -23,7 +23,7 @@ import { newId } from '../../src/core/ids.ts';
 import { openStore, type QueueRecord } from '../../src/index.ts';
 import { migratePostgresStore } from '../../src/store/postgres/open-postgres.ts';
 import { parsePostgresUrl } from '../../src/store/postgres/postgres-url.ts';
-import { childMain, log } from '../lib/child.ts';
+import { childMain, isEntryScript, log } from '../lib/child.ts';
 import { POSTGRES_URL } from '../lib/pg-cpu.ts';
 import { QUEUES } from './catalog.ts';
 import {
@@ -299,7 +299,7 @@ export async function ensurePgSeed(deadLetters: number, reseed: boolean): Promis
   return { ...described, file: url, cached: false };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (isEntryScript(import.meta.url)) {
   const at = process.argv.indexOf('--dead-letters');
   const deadLetters = at > 0 ? Number(process.argv[at + 1]) : 1_000_000;
   childMain(() => ensurePgSeed(deadLetters, process.argv.includes('--reseed')));

@@ -35,7 +35,7 @@ import type { Attempt, WorkerIdentity } from '../../src/core/message.ts';
 import { openStore, type QueueRecord, type Store } from '../../src/index.ts';
 import { latestSchemaVersion } from '../../src/store/sqlite/migrate.ts';
 import { prepareStatements, type Statements } from '../../src/store/sqlite/statements.ts';
-import { childMain, log } from '../lib/child.ts';
+import { childMain, isEntryScript, log } from '../lib/child.ts';
 import { buildCatalog, type CatalogGroup, QUEUES, seededRandom } from './catalog.ts';
 
 /** Bump when the seeded data changes shape, so old caches are not reused. */
@@ -365,7 +365,7 @@ export async function ensureSeed(deadLetters: number, reseed: boolean): Promise<
   return meta;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (isEntryScript(import.meta.url)) {
   const at = process.argv.indexOf('--dead-letters');
   const deadLetters = at > 0 ? Number(process.argv[at + 1]) : 1_000_000;
   childMain(() => ensureSeed(deadLetters, process.argv.includes('--reseed')));
