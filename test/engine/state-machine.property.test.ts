@@ -11,9 +11,10 @@ import { dropSchemas, storeUrl, tempSchema } from '../store/postgres-schema.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
 /**
- * "Nothing lost": random sequences of send / claim / succeed / fail / expire / crash, checked
- * after every step against the store itself: every accepted message is in exactly one place
- * (live in its queue, dead letter, or counted as dropped) and the counts add up.
+ * "Nothing lost": random sequences of send / claim / succeed / fail / expire / crash / prune
+ * done messages, checked after every step against the store itself: every accepted message is
+ * in exactly one place (live in its queue, dead letter, counted as dropped, or counted as done
+ * with its row pruned by the done retention) and the counts add up.
  */
 
 type Op =
@@ -23,6 +24,7 @@ type Op =
   | { kind: 'fail'; worker: number; pick: number; error: 'transient' | 'permanent' | 'malformed' | 'unknown' }
   | { kind: 'advance'; ms: number }
   | { kind: 'sweep' }
+  | { kind: 'prune'; batchSize: number }
   | { kind: 'crash'; worker: number };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
@@ -55,6 +57,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   }),
   fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 12_000 }) }),
   fc.record({ kind: fc.constant('sweep' as const) }),
+  fc.record({ kind: fc.constant('prune' as const), batchSize: fc.integer({ min: 1, max: 3 }) }),
   fc.record({ kind: fc.constant('crash' as const), worker: fc.integer({ min: 0, max: 2 }) }),
 );
 
@@ -96,12 +99,18 @@ async function check(ops: Op[], url: string): Promise<void> {
   const dl = await Deadletter.open({ store: url, clock, maintenance: false });
   try {
     const queues = {
-      a: await dl.createQueue('a', { maxReceives: 3, visibilityTimeout: '10s', backoff: 'fixed:2s' }),
+      a: await dl.createQueue('a', {
+        maxReceives: 3,
+        visibilityTimeout: '10s',
+        backoff: 'fixed:2s',
+        doneRetention: '5s',
+      }),
       b: await dl.createQueue('b', {
         maxReceives: 2,
         visibilityTimeout: '10s',
         backoff: 'fixed:0',
         deadLetter: false,
+        doneRetention: 0,
       }),
     };
     const sent: string[] = [];
@@ -117,15 +126,20 @@ async function check(ops: Op[], url: string): Promise<void> {
       expect(stats.map((s) => s.replayed + s.discarded + s.archived)).toEqual(stats.map(() => 0));
       let live = 0;
       let dead = 0;
+      let doneRows = 0;
       for (const id of sent) {
         const message = await dl.store.messageGet({ id });
         const letter = await dl.store.deadLetterGet({ id });
         expect(message !== undefined && letter !== undefined).toBe(false);
         if (message) live++;
+        if (message?.state === 'done') doneRows++;
         if (letter) dead++;
       }
       const dropped = stats.reduce((n, s) => n + s.dropped, 0);
-      expect(live + dead + dropped).toBe(sent.length);
+      // Done messages whose rows the done retention deleted: still counted as done.
+      const pruned = stats.reduce((n, s) => n + s.done, 0) - doneRows;
+      expect(pruned).toBeGreaterThanOrEqual(0);
+      expect(live + dead + dropped + pruned).toBe(sent.length);
       expect(dead).toBe(stats.reduce((n, s) => n + s.dead, 0));
       const groups = await dl.listGroups({ limit: 1000 });
       expect(groups.reduce((n, g) => n + g.deadCount, 0)).toBe(dead);
@@ -202,6 +216,9 @@ async function check(ops: Op[], url: string): Promise<void> {
           break;
         case 'sweep':
           await dl.sweepExpiredLeases();
+          break;
+        case 'prune':
+          await dl.pruneDoneMessages({ batchSize: op.batchSize });
           break;
         case 'crash':
           held[op.worker] = [];
