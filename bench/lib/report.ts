@@ -176,7 +176,7 @@ export function renderReport(report: Report): string {
       ),
     );
   }
-  if (report.serverLoad) out.push(...serverLoadSection(report.serverLoad));
+  if (report.serverLoad) out.push(...marked('server-load', serverLoadSection(report.serverLoad), measured));
   if (report.replay) out.push(...markedReplaySection(report.replay));
   if (embedded.length > 0 || report.readPath)
     out.push(...marked('targets', targetsSection(report), measured));
