@@ -28,9 +28,15 @@ export interface DonePruneResult {
   more: boolean;
 }
 
-/** Lets the event loop run (workers of this process) between two batches. */
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
+/**
+ * The pause between two batches. It always lets the event loop run (workers of this process).
+ * On a single-writer store (SQLite) it also leaves the write lock free about as long as the
+ * batch held it: writers of other processes wait on the lock by polling with sleeps, and a
+ * sweep that took the lock again at once could keep them out for a whole run of a backlog.
+ */
+function pauseAfter(batchMs: number, singleWriter: boolean): Promise<void> {
+  if (!singleWriter) return new Promise((resolve) => setImmediate(resolve));
+  return new Promise((resolve) => setTimeout(resolve, Math.min(50, Math.max(1, Math.ceil(batchMs)))));
 }
 
 /**
@@ -58,10 +64,11 @@ export async function pruneDoneMessages(
         break;
       }
       batchesLeft -= 1;
+      const started = performance.now();
       const batch = await store.messagePruneDone({ queue: queue.name, cutoff, limit: batchSize });
       fromQueue += batch.deleted;
       if (batch.deleted < batchSize) break;
-      await yieldToEventLoop();
+      await pauseAfter(performance.now() - started, store.capabilities.singleWriter);
     }
     if (fromQueue > 0) byQueue.push({ queue: queue.name, deleted: fromQueue });
     deleted += fromQueue;
