@@ -22,6 +22,7 @@ import { describeQueueSamples } from './queue-samples.ts';
 import { describeQueues } from './queues.ts';
 import { describeReplay } from './replay.ts';
 import { describeRetention } from './retention.ts';
+import { describeSettleAndClaim } from './settle-and-claim.ts';
 import { describeTriageCounts } from './triage-counts.ts';
 
 export type { StoreFactory, StoreUnderTest } from './fixtures.ts';
@@ -45,6 +46,7 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
     describeMessageInsert(ctx);
     describeMessageClaim(ctx);
     describeLeases(ctx);
+    describeSettleAndClaim(ctx);
     describeFailures(ctx);
     describeStats(ctx);
     describeDeadLetters(ctx);

@@ -264,6 +264,12 @@ export class PostgresStore implements Store {
     return this.messages.fail(params);
   }
 
+  messageSettleAndClaim(
+    params: Parameters<NonNullable<Store['messageSettleAndClaim']>>[0],
+  ): ReturnType<NonNullable<Store['messageSettleAndClaim']>> {
+    return this.messages.settleAndClaim(params);
+  }
+
   messageExtendLease(
     params: Parameters<Store['messageExtendLease']>[0],
   ): ReturnType<Store['messageExtendLease']> {
