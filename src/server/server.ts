@@ -96,12 +96,15 @@ export function createServer(deps: ServerDeps): ApiApp {
     await auth.check(request, request.routeOptions.config.access ?? 'admin');
   });
   const cache = new ResponseCache({ ttlMs: deps.cacheTtlMs ?? 1_000, now: () => clock.now() });
-  // After authentication, before validation: a cached answer was computed for this very URL.
-  app.addHook('onRequest', (request, reply) => cache.serve(request, reply));
-  app.addHook('onSend', async (request, reply, payload) => {
-    await cache.store(request, reply, payload);
-  });
-  app.addHook('onResponse', (request, reply) => cache.finish(request, reply));
+  if (cache.enabled) {
+    // After authentication, before validation: a cached answer was computed for this very URL.
+    // Without the cache (`cacheTtlMs` 0) no request pays for its three hooks.
+    app.addHook('onRequest', (request, reply) => cache.serve(request, reply));
+    app.addHook('onSend', async (request, reply, payload) => {
+      await cache.store(request, reply, payload);
+    });
+    app.addHook('onResponse', (request, reply) => cache.finish(request, reply));
+  }
   app.addHook('onSend', addSecurityHeaders);
   registerUi(app); // the dashboard's files (src/ui, built to dist/ui) for paths outside /api
   app.setErrorHandler((error, request, reply) => handleError(error, request, reply, app.log));
