@@ -162,21 +162,6 @@ export function postgresStatements(schema: string, channel: string) {
   const s = quoteIdent(schema);
   const ch = `'${channel}'`;
   return {
-    queueInsert:
-      `INSERT INTO ${s}.queues (${QUEUE_COLUMNS}) ` +
-      'VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8, $9) ON CONFLICT (name) DO NOTHING ' +
-      `RETURNING ${QUEUE_COLUMNS}`,
-    // A patch field left out is passed as NULL: no setting is nullable, so NULL means "keep".
-    queueUpdate:
-      `UPDATE ${s}.queues SET max_receives = COALESCE($2, max_receives), ` +
-      'visibility_timeout_ms = COALESCE($3, visibility_timeout_ms), backoff = COALESCE($4::jsonb, backoff), ' +
-      'dead_letter = COALESCE($5, dead_letter), retention_days = COALESCE($6, retention_days), ' +
-      'replay_limit = COALESCE($8, replay_limit), updated_at = $7 ' +
-      `WHERE name = $1 RETURNING ${QUEUE_COLUMNS}`,
-    queueGet: `SELECT ${QUEUE_COLUMNS} FROM ${s}.queues WHERE name = $1`,
-    /** The queue, locked until the end of the caller's transaction (an audited update reads it first). */
-    queueGetForUpdate: `SELECT ${QUEUE_COLUMNS} FROM ${s}.queues WHERE name = $1 FOR UPDATE`,
-    queueList: `SELECT ${QUEUE_COLUMNS} FROM ${s}.queues ORDER BY name`,
     // One statement, so every count of every queue comes from the same snapshot. Waiting and
     // delayed are counted on the claim index, leased on the lease index, the oldest dead letter
     // is one probe of dead_letters_queue, and done/dead/dropped sum the queue's counter slots.
