@@ -1,9 +1,13 @@
 import { ConflictError, NotFoundError } from '../../core/errors.ts';
 import type { Group, GroupMergeResult, MergedGroup } from '../../core/group.ts';
 import type { GroupRule } from '../../core/group-rule.ts';
+import { commitUnlessDryRun, dryRunResult } from '../dry-run.ts';
 import {
   type AliasRow,
+  aliasOf,
   type GroupRuleRow,
+  groupRuleAudit,
+  mergedCounts,
   mergeSources,
   missingGroupError,
   toGroupRule,
@@ -19,9 +23,6 @@ const ALIAS_COLUMNS =
   'source_id, target_id, fingerprint, error_name, normalized_message, tier, count, first_seen, last_seen, ' +
   'merged_at, merged_by';
 const RULE_COLUMNS = 'id, name, queue, match, fingerprint, created_at, created_by';
-
-/** Thrown inside a merge's transaction to roll a dry run back. */
-class DryRunRollback extends Error {}
 
 /**
  * Group merge, aliases and stored fingerprint rules on PostgreSQL. A death resolves its group's
@@ -52,7 +53,6 @@ export class PostgresGroupMerge {
   }): Promise<GroupMergeResult> {
     const sources = mergeSources(params.target, params.sources);
     const s = this.s;
-    let dryRunResult: GroupMergeResult | undefined;
     try {
       return await this.db.transaction(async (tx) => {
         await tx.query(undefined, `LOCK TABLE ${s}.dead_letters IN EXCLUSIVE MODE`);
@@ -105,19 +105,7 @@ export class PostgresGroupMerge {
               [target.id, sources],
             )
           ).rowCount ?? 0;
-        const aliases: AliasRow[] = sourceRows.map((row) => ({
-          source_id: row.id,
-          target_id: target.id,
-          fingerprint: row.fingerprint,
-          error_name: row.error_name,
-          normalized_message: row.normalized_message,
-          tier: row.tier,
-          count: Number(row.count),
-          first_seen: Number(row.first_seen),
-          last_seen: Number(row.last_seen),
-          merged_at: params.now,
-          merged_by: params.actor,
-        }));
+        const aliases = sourceRows.map((row) => aliasOf(row, target.id, params.now, params.actor));
         await tx.query(
           'group_merge_alias_insert',
           `INSERT INTO ${s}.group_aliases (${ALIAS_COLUMNS}) SELECT * FROM unnest($1::text[], $2::text[], ` +
@@ -138,21 +126,12 @@ export class PostgresGroupMerge {
           ],
         );
         await tx.query('group_merge_delete', `DELETE FROM ${s}.groups WHERE id = ANY($1::text[])`, [sources]);
-        let earliest = target;
-        let count = Number(target.count);
-        let deadCount = Number(target.dead_count);
-        let lastSeen = Number(target.last_seen);
-        for (const row of sourceRows) {
-          count += Number(row.count);
-          deadCount += Number(row.dead_count);
-          lastSeen = Math.max(lastSeen, Number(row.last_seen));
-          if (Number(row.first_seen) < Number(earliest.first_seen)) earliest = row;
-        }
+        const counts = mergedCounts(target, sourceRows);
         const updated = await tx.query<GroupRow & { queues: string[] }>(
           'group_merge_target',
           `UPDATE ${s}.groups g SET count = $2, dead_count = $3, first_seen = $4, last_seen = $5, sample_id = $6 ` +
             `WHERE g.id = $1 RETURNING ${GROUP_COLUMNS}, ${queuesOf(s, 'g')} AS queues`,
-          [target.id, count, deadCount, Number(earliest.first_seen), lastSeen, earliest.sample_id],
+          [target.id, counts.count, counts.deadCount, counts.firstSeen, counts.lastSeen, counts.sampleId],
         );
         await appendAudit(tx, this.schema, [
           {
@@ -173,15 +152,10 @@ export class PostgresGroupMerge {
           repointed,
           dryRun: params.dryRun === true,
         };
-        if (params.dryRun) {
-          dryRunResult = result;
-          throw new DryRunRollback();
-        }
-        return result;
+        return commitUnlessDryRun(result, params.dryRun);
       });
     } catch (error) {
-      if (error instanceof DryRunRollback && dryRunResult) return dryRunResult;
-      throw error;
+      return dryRunResult(error);
     }
   }
 
@@ -221,16 +195,7 @@ export class PostgresGroupMerge {
       if (inserted.rowCount !== 1) {
         throw new ConflictError(`a group rule named "${rule.name}" exists already`);
       }
-      await appendAudit(tx, this.schema, [
-        {
-          at: rule.createdAt,
-          actor,
-          action: 'group_rule.create',
-          targetType: 'group_rule',
-          targetId: rule.id,
-          details: { name: rule.name, queue: rule.queue, match: rule.match, fingerprint: rule.fingerprint },
-        },
-      ]);
+      await appendAudit(tx, this.schema, [groupRuleAudit('group_rule.create', rule, rule.createdAt, actor)]);
       return rule;
     });
   }
@@ -253,14 +218,7 @@ export class PostgresGroupMerge {
       if (!rows[0]) throw new NotFoundError(`unknown group rule "${params.id}"`);
       const rule = toGroupRule(rows[0]);
       await appendAudit(tx, this.schema, [
-        {
-          at: params.now,
-          actor: params.actor,
-          action: 'group_rule.remove',
-          targetType: 'group_rule',
-          targetId: rule.id,
-          details: { name: rule.name, queue: rule.queue, match: rule.match, fingerprint: rule.fingerprint },
-        },
+        groupRuleAudit('group_rule.remove', rule, params.now, params.actor),
       ]);
       return rule;
     });

@@ -2,9 +2,13 @@ import type Database from 'better-sqlite3';
 import { ConflictError, NotFoundError } from '../../core/errors.ts';
 import type { GroupMergeResult, MergedGroup } from '../../core/group.ts';
 import type { GroupRule } from '../../core/group-rule.ts';
+import { commitUnlessDryRun, dryRunResult } from '../dry-run.ts';
 import {
   type AliasRow,
+  aliasOf,
   type GroupRuleRow,
+  groupRuleAudit,
+  mergedCounts,
   mergeSources,
   missingGroupError,
   toGroupRule,
@@ -12,9 +16,6 @@ import {
 } from '../group-merge-rows.ts';
 import { type GroupRow, toGroup } from '../group-row.ts';
 import type { SqliteAuditLog } from './audit.ts';
-
-/** Thrown inside a merge's transaction to roll a dry run back. */
-class DryRunRollback extends Error {}
 
 /**
  * Group merge, aliases and stored fingerprint rules on SQLite. A merge is one immediate
@@ -85,7 +86,6 @@ export class SqliteGroupMerge {
     dryRun?: boolean;
   }): GroupMergeResult {
     const sources = mergeSources(params.target, params.sources);
-    let dryRunResult: GroupMergeResult | undefined;
     try {
       return this.db
         .transaction(() => {
@@ -99,44 +99,17 @@ export class SqliteGroupMerge {
           let moved = 0;
           let repointed = 0;
           const merged: MergedGroup[] = [];
-          let earliest = target;
-          let count = target.count;
-          let deadCount = target.dead_count;
-          let lastSeen = target.last_seen;
           for (const row of rows) {
             moved += this.sql.moveDeadLetters.run(target.id, row.id).changes;
             this.sql.moveQueues.run({ target: target.id, source: row.id });
             this.sql.deleteQueues.run(row.id);
             repointed += this.sql.repoint.run(target.id, row.id).changes;
-            const alias: AliasRow = {
-              source_id: row.id,
-              target_id: target.id,
-              fingerprint: row.fingerprint,
-              error_name: row.error_name,
-              normalized_message: row.normalized_message,
-              tier: row.tier,
-              count: row.count,
-              first_seen: row.first_seen,
-              last_seen: row.last_seen,
-              merged_at: params.now,
-              merged_by: params.actor,
-            };
+            const alias = aliasOf(row, target.id, params.now, params.actor);
             this.sql.aliasInsert.run(alias);
             this.sql.deleteGroup.run(row.id);
             merged.push(toMergedGroup(alias));
-            count += row.count;
-            deadCount += row.dead_count;
-            lastSeen = Math.max(lastSeen, row.last_seen);
-            if (row.first_seen < earliest.first_seen) earliest = row;
           }
-          this.sql.updateTarget.run({
-            id: target.id,
-            count,
-            deadCount,
-            firstSeen: earliest.first_seen,
-            lastSeen,
-            sampleId: earliest.sample_id,
-          });
+          this.sql.updateTarget.run({ id: target.id, ...mergedCounts(target, rows) });
           this.audit.append({
             at: params.now,
             actor: params.actor,
@@ -156,16 +129,11 @@ export class SqliteGroupMerge {
             repointed,
             dryRun: params.dryRun === true,
           };
-          if (params.dryRun) {
-            dryRunResult = result;
-            throw new DryRunRollback();
-          }
-          return result;
+          return commitUnlessDryRun(result, params.dryRun);
         })
         .immediate();
     } catch (error) {
-      if (error instanceof DryRunRollback && dryRunResult) return dryRunResult;
-      throw error;
+      return dryRunResult(error);
     }
   }
 
@@ -193,14 +161,7 @@ export class SqliteGroupMerge {
           created_at: rule.createdAt,
           created_by: rule.createdBy,
         });
-        this.audit.append({
-          at: rule.createdAt,
-          actor,
-          action: 'group_rule.create',
-          targetType: 'group_rule',
-          targetId: rule.id,
-          details: { name: rule.name, queue: rule.queue, match: rule.match, fingerprint: rule.fingerprint },
-        });
+        this.audit.append(groupRuleAudit('group_rule.create', rule, rule.createdAt, actor));
         return rule;
       })
       .immediate();
@@ -216,14 +177,7 @@ export class SqliteGroupMerge {
         const row = this.sql.ruleDelete.get(params.id);
         if (!row) throw new NotFoundError(`unknown group rule "${params.id}"`);
         const rule = toGroupRule(row);
-        this.audit.append({
-          at: params.now,
-          actor: params.actor,
-          action: 'group_rule.remove',
-          targetType: 'group_rule',
-          targetId: rule.id,
-          details: { name: rule.name, queue: rule.queue, match: rule.match, fingerprint: rule.fingerprint },
-        });
+        this.audit.append(groupRuleAudit('group_rule.remove', rule, params.now, params.actor));
         return rule;
       })
       .immediate();
