@@ -1,5 +1,7 @@
 import type { ArchivableDeadLetter, ArchiveRecord } from '../../core/archive-record.ts';
 import { NotFoundError } from '../../core/errors.ts';
+import { commitUnlessDryRun, dryRunResult } from '../dry-run.ts';
+import { archiveAudit, asReplayed, importAudit, type ReplayRecordColumns } from '../retention-rows.ts';
 import type { ArchivedRef, DeadLetterImportResult, ImportSkipReason } from '../store.ts';
 import { appendAudit } from './audit.ts';
 import { quoteIdent } from './connection.ts';
@@ -25,13 +27,7 @@ interface ExpiredDeadRow extends DeadLetterRow {
   normalized_message: string | null;
 }
 
-interface ExpiredReplayedRow extends ExpiredDeadRow {
-  replayed_at: number;
-  replayed_by: string;
-  replay_job_id: string | null;
-  replayed_to: string;
-  destination: string;
-}
+interface ExpiredReplayedRow extends ExpiredDeadRow, ReplayRecordColumns {}
 
 function toArchivable(row: ExpiredDeadRow): ArchivableDeadLetter {
   return {
@@ -44,15 +40,7 @@ function toArchivable(row: ExpiredDeadRow): ArchivableDeadLetter {
 }
 
 function toArchivableReplayed(row: ExpiredReplayedRow): ArchivableDeadLetter {
-  return {
-    ...toArchivable(row),
-    state: 'replayed',
-    replayedAt: row.replayed_at,
-    replayedBy: row.replayed_by,
-    replayJobId: row.replay_job_id,
-    replayedTo: row.replayed_to,
-    destination: row.destination,
-  };
+  return asReplayed(toArchivable(row), row);
 }
 
 /** The parameters of an insert of {@link INSERT_COLUMNS} for an archived record. */
@@ -83,9 +71,6 @@ function insertValues(record: ArchiveRecord): unknown[] {
     JSON.stringify(record.edits ?? []),
   ];
 }
-
-/** Thrown inside an import's transaction to roll a dry run back. */
-class DryRunRollback extends Error {}
 
 /**
  * Retention on PostgreSQL: listing expired rows, deleting archived ones and importing archives.
@@ -197,26 +182,7 @@ export class PostgresRetention {
         deadGone.rows.map((row) => row.group_id),
         -1,
       );
-      await appendAudit(tx, this.schema, [
-        {
-          at: params.now,
-          actor: params.actor,
-          action: 'retention.archive',
-          targetType: 'archive',
-          targetId: params.file,
-          details: {
-            queue: params.queue,
-            day: params.day,
-            file: params.file,
-            archiveId: params.archiveId,
-            count: deleted.length,
-            dead,
-            replayed,
-            firstId: deleted[0] ?? null,
-            lastId: deleted[deleted.length - 1] ?? null,
-          },
-        },
-      ]);
+      await appendAudit(tx, this.schema, [archiveAudit(params, deleted, { dead, replayed })]);
       return { dead, replayed, stale };
     });
   }
@@ -228,23 +194,16 @@ export class PostgresRetention {
     now: number;
     dryRun?: boolean;
   }): Promise<DeadLetterImportResult> {
-    let dryRunResult: DeadLetterImportResult | undefined;
     try {
       return await this.db.transaction(async (tx) => {
         // Taken before the group aliases are read: a group merge (which locks the table
         // EXCLUSIVE) then either committed already, and its alias is seen, or waits for us.
         await tx.query(undefined, `LOCK TABLE ${this.s}.dead_letters IN ROW EXCLUSIVE MODE`);
-        const result = await this.importRecords(tx, params);
         // A dry run computes everything, then throws to roll the transaction back.
-        if (params.dryRun) {
-          dryRunResult = result;
-          throw new DryRunRollback();
-        }
-        return result;
+        return commitUnlessDryRun(await this.importRecords(tx, params), params.dryRun);
       });
     } catch (error) {
-      if (error instanceof DryRunRollback && dryRunResult) return dryRunResult;
-      throw error;
+      return dryRunResult(error);
     }
   }
 
@@ -367,27 +326,7 @@ export class PostgresRetention {
     for (const [queue, tally] of counters) {
       await this.addCounts(tx, queue, { dead: tally.dead, archived: -tally.restored });
     }
-    if (imported.length > 0) {
-      await appendAudit(tx, this.schema, [
-        {
-          at: params.now,
-          actor: params.actor,
-          action: 'archive.import',
-          targetType: 'archive',
-          targetId: params.file,
-          details: {
-            file: params.file,
-            count: imported.length,
-            restored: result.restored,
-            added: result.added,
-            history: result.history,
-            skipped: result.skipped.length,
-            queues: [...queues].sort(),
-            ids: imported,
-          },
-        },
-      ]);
-    }
+    if (imported.length > 0) await appendAudit(tx, this.schema, [importAudit(params, result, imported)]);
     return result;
   }
 

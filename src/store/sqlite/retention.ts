@@ -1,6 +1,8 @@
 import type Database from 'better-sqlite3';
 import type { ArchivableDeadLetter, ArchiveRecord } from '../../core/archive-record.ts';
 import { NotFoundError } from '../../core/errors.ts';
+import { commitUnlessDryRun, dryRunResult } from '../dry-run.ts';
+import { archiveAudit, asReplayed, importAudit, type ReplayRecordColumns } from '../retention-rows.ts';
 import type { ArchivedRef, DeadLetterImportResult, ImportSkipReason } from '../store.ts';
 import type { SqliteAuditLog } from './audit.ts';
 import { DEAD_LETTER_SUMMARY_COLUMNS, type DeadLetterRow, toDeadLetter } from './rows.ts';
@@ -38,13 +40,7 @@ interface ExpiredDeadRow extends DeadLetterRow {
 }
 
 /** A row of {@link EXPIRED_REPLAYED_SQL}. */
-interface ExpiredReplayedRow extends ExpiredDeadRow {
-  replayed_at: number;
-  replayed_by: string;
-  replay_job_id: string | null;
-  replayed_to: string;
-  destination: string;
-}
+interface ExpiredReplayedRow extends ExpiredDeadRow, ReplayRecordColumns {}
 
 interface PageParams {
   queue: string;
@@ -115,15 +111,7 @@ function toArchivable(row: ExpiredDeadRow): ArchivableDeadLetter {
 }
 
 function toArchivableReplayed(row: ExpiredReplayedRow): ArchivableDeadLetter {
-  return {
-    ...toArchivable(row),
-    state: 'replayed',
-    replayedAt: row.replayed_at,
-    replayedBy: row.replayed_by,
-    replayJobId: row.replay_job_id,
-    replayedTo: row.replayed_to,
-    destination: row.destination,
-  };
+  return asReplayed(toArchivable(row), row);
 }
 
 function toInsertRow(record: ArchiveRecord): LetterInsertRow {
@@ -303,24 +291,7 @@ export class SqliteRetention {
         if (deleted.length === 0) return { dead, replayed, stale };
         this.sql.countersArchive.run(dead, dead, params.queue);
         for (const [groupId, n] of groups) this.sql.groupDeadCountAdd.run(-n, groupId);
-        this.audit.append({
-          at: params.now,
-          actor: params.actor,
-          action: 'retention.archive',
-          targetType: 'archive',
-          targetId: params.file,
-          details: {
-            queue: params.queue,
-            day: params.day,
-            file: params.file,
-            archiveId: params.archiveId,
-            count: deleted.length,
-            dead,
-            replayed,
-            firstId: deleted[0] ?? null,
-            lastId: deleted[deleted.length - 1] ?? null,
-          },
-        });
+        this.audit.append(archiveAudit(params, deleted, { dead, replayed }));
         return { dead, replayed, stale };
       })
       .immediate();
@@ -333,18 +304,11 @@ export class SqliteRetention {
     now: number;
     dryRun?: boolean;
   }): DeadLetterImportResult {
-    let dryRunResult: DeadLetterImportResult | undefined;
     try {
-      return this.importInTransaction(params, (result) => {
-        // A dry run computes everything, then throws to roll the transaction back.
-        if (params.dryRun) {
-          dryRunResult = result;
-          throw new DryRunRollback();
-        }
-      });
+      // A dry run computes everything, then throws to roll the transaction back.
+      return this.importInTransaction(params, (result) => commitUnlessDryRun(result, params.dryRun));
     } catch (error) {
-      if (error instanceof DryRunRollback && dryRunResult) return dryRunResult;
-      throw error;
+      return dryRunResult(error);
     }
   }
 
@@ -420,31 +384,10 @@ export class SqliteRetention {
           });
         }
         for (const [queue, tally] of counters) this.sql.countersImport.run(tally.dead, tally.restored, queue);
-        if (imported.length > 0) {
-          this.audit.append({
-            at: params.now,
-            actor: params.actor,
-            action: 'archive.import',
-            targetType: 'archive',
-            targetId: params.file,
-            details: {
-              file: params.file,
-              count: imported.length,
-              restored: result.restored,
-              added: result.added,
-              history: result.history,
-              skipped: result.skipped.length,
-              queues: [...new Set(params.records.map((record) => record.queue))].sort(),
-              ids: imported,
-            },
-          });
-        }
+        if (imported.length > 0) this.audit.append(importAudit(params, result, imported));
         beforeCommit(result);
         return result;
       })
       .immediate();
   }
 }
-
-/** Thrown inside an import's transaction to roll a dry run back. */
-class DryRunRollback extends Error {}
