@@ -152,8 +152,8 @@ export function replaySection(outcome: ReplayOutcome): string[] {
       '1 take no bytes in a SQLite record, so the row keeps its size and SQLite overwrites its first ' +
       'page in place, not its overflow pages (before migration 0008 the row was copied whole into a ' +
       'history table and deleted: about 6 kB written to the WAL per dead letter, and again at ' +
-      'checkpoints). The job walks positions only (the list index, not the rows), and its batches ' +
-      "checkpoint the WAL every 10,000 pages instead of 1,000. What remains is mostly reading the rows' " +
+      'checkpoints). The job walks positions only (the list index, not the rows), and the store ' +
+      "checkpoints the WAL on a thread of its own. What remains is mostly reading the rows' " +
       'overflow pages (the replay count and group sit after the attempts, and an UPDATE reads the ' +
       'whole record), the index work, and writing the new messages. ' +
       'Batches of 2,000 are used here (500 to 4,000 were within noise of each other before migration 0008).',

@@ -83,9 +83,6 @@ const RECORD_REPLAYS_SQL =
 const MARK_REPLAYED_SQL =
   'UPDATE dead_letters SET replayed = 1 WHERE id IN (SELECT value ->> 0 FROM json_each(@pairs))';
 
-/** WAL pages between automatic checkpoints while replay batches commit (SQLite's default: 1,000). */
-export const REPLAY_WAL_AUTOCHECKPOINT = 10_000;
-
 /** Parameters of the batch statements. */
 interface BatchParams {
   pairs: string;
@@ -181,25 +178,7 @@ export class SqliteReplay {
     };
   }
 
-  /**
-   * One batch of a replay job. Its commit lets the WAL grow to
-   * {@link REPLAY_WAL_AUTOCHECKPOINT} pages before checkpointing (then back to the connection's
-   * setting): a job commits batch after batch, and each checkpoint writes the pages every batch
-   * touches (the job's row, counters, the ends of the indexes) again and syncs the file. The
-   * connection's next commit after the job (the job's own completion) checkpoints what is left.
-   */
   replayBatch(params: Parameters<Store['deadLetterReplayBatch']>[0]): ReplayBatchResult {
-    const autocheckpoint = this.db.pragma('wal_autocheckpoint', { simple: true }) as number;
-    if (autocheckpoint >= REPLAY_WAL_AUTOCHECKPOINT || autocheckpoint <= 0) return this.batch(params);
-    this.db.pragma(`wal_autocheckpoint = ${REPLAY_WAL_AUTOCHECKPOINT}`);
-    try {
-      return this.batch(params);
-    } finally {
-      this.db.pragma(`wal_autocheckpoint = ${autocheckpoint}`);
-    }
-  }
-
-  private batch(params: Parameters<Store['deadLetterReplayBatch']>[0]): ReplayBatchResult {
     return this.db
       .transaction((): ReplayBatchResult => {
         const job = this.sql.job.get(params.jobId);
