@@ -1,64 +1,25 @@
 import {
   type Alert,
-  type AlertChannel,
   type AlertDelivery,
   type AlertDeliveryEvent,
   type AlertDeliveryStatus,
-  type AlertKind,
   type AlertRule,
   type AlertState,
   ruleForAudit,
 } from '../../core/alert.ts';
 import { ConflictError, NotFoundError } from '../../core/errors.ts';
-import type { Json } from '../../core/message.ts';
+import {
+  type AlertDeliveryRow,
+  type AlertRow,
+  type AlertRuleRow,
+  alertRuleAudit,
+  toAlert,
+  toAlertDelivery,
+  toAlertRule,
+} from '../alert-rows.ts';
 import { appendAudit } from './audit.ts';
 import { quoteIdent } from './connection.ts';
 import type { PgDb, Queryable } from './db.ts';
-
-interface AlertRuleRow {
-  id: string;
-  name: string;
-  queue: string | null;
-  kind: string;
-  threshold: number;
-  window_ms: number | null;
-  cooldown_ms: number;
-  renotify_ms: number | null;
-  channels: string;
-  enabled: boolean;
-  created_at: number;
-  created_by: string;
-}
-
-interface AlertRow {
-  id: string;
-  rule_id: string;
-  rule_name: string;
-  queue: string;
-  group_id: string | null;
-  key: string;
-  state: string;
-  fired_at: number;
-  resolved_at: number | null;
-  last_notified_at: number | null;
-  value: number;
-  details: string;
-}
-
-interface AlertDeliveryRow {
-  id: string;
-  alert_id: string | null;
-  event: string;
-  channel: string;
-  url: string | null;
-  payload: string;
-  attempts: number;
-  status: string;
-  created_at: number;
-  next_attempt_at: number;
-  last_error: string | null;
-  delivered_at: number | null;
-}
 
 const RULE_COLUMNS =
   'id, name, queue, kind, threshold, window_ms, cooldown_ms, channels, enabled, created_at, created_by, renotify_ms';
@@ -67,55 +28,19 @@ const ALERT_COLUMNS =
 const DELIVERY_COLUMNS =
   'id, alert_id, event, channel, url, payload, attempts, status, created_at, next_attempt_at, last_error, delivered_at';
 
-function toRule(row: AlertRuleRow): AlertRule {
-  return {
-    id: row.id,
-    name: row.name,
-    queue: row.queue,
-    kind: row.kind as AlertKind,
-    threshold: row.threshold,
-    windowMs: row.window_ms,
-    cooldownMs: row.cooldown_ms,
-    renotifyMs: row.renotify_ms === null ? null : Number(row.renotify_ms),
-    channels: JSON.parse(row.channels) as AlertChannel[],
-    enabled: row.enabled,
-    createdAt: row.created_at,
-    createdBy: row.created_by,
-  };
-}
-
-function toAlert(row: AlertRow): Alert {
-  return {
-    id: row.id,
-    ruleId: row.rule_id,
-    ruleName: row.rule_name,
-    queue: row.queue,
-    groupId: row.group_id,
-    key: row.key,
-    state: row.state as AlertState,
-    firedAt: row.fired_at,
-    resolvedAt: row.resolved_at,
-    lastNotifiedAt: row.last_notified_at,
-    value: row.value,
-    details: JSON.parse(row.details) as Alert['details'],
-  };
-}
-
-function toDelivery(row: AlertDeliveryRow): AlertDelivery {
-  return {
-    id: row.id,
-    alertId: row.alert_id,
-    event: row.event as AlertDeliveryEvent,
-    channel: row.channel as AlertDelivery['channel'],
-    url: row.url,
-    payload: JSON.parse(row.payload) as Json,
-    attempts: row.attempts,
-    status: row.status as AlertDeliveryStatus,
-    createdAt: row.created_at,
-    nextAttemptAt: row.next_attempt_at,
-    lastError: row.last_error,
-    deliveredAt: row.delivered_at,
-  };
+/** A rule's values for `$1`-`$9` of an insert or update (RULE_COLUMNS' order up to `enabled`). */
+function ruleValues(rule: AlertRule): unknown[] {
+  return [
+    rule.id,
+    rule.name,
+    rule.queue,
+    rule.kind,
+    rule.threshold,
+    rule.windowMs,
+    rule.cooldownMs,
+    JSON.stringify(rule.channels),
+    rule.enabled,
+  ];
 }
 
 /**
@@ -139,36 +64,14 @@ export class PostgresAlerts {
         'alert_rule_insert',
         `INSERT INTO ${this.s}.alert_rules (${RULE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
          ON CONFLICT DO NOTHING`,
-        [
-          rule.id,
-          rule.name,
-          rule.queue,
-          rule.kind,
-          rule.threshold,
-          rule.windowMs,
-          rule.cooldownMs,
-          JSON.stringify(rule.channels),
-          rule.enabled,
-          rule.createdAt,
-          rule.createdBy,
-          rule.renotifyMs,
-        ],
+        [...ruleValues(rule), rule.createdAt, rule.createdBy, rule.renotifyMs],
       );
       if (inserted.rowCount !== 1) {
         throw new ConflictError(
           `an alert rule named "${rule.name}" exists: remove it first or pick another name`,
         );
       }
-      await appendAudit(tx, this.schema, [
-        {
-          at: rule.createdAt,
-          actor,
-          action: 'alert_rule.create',
-          targetType: 'alert_rule',
-          targetId: rule.name,
-          details: ruleForAudit(rule),
-        },
-      ]);
+      await appendAudit(tx, this.schema, [alertRuleAudit('alert_rule.create', rule, rule.createdAt, actor)]);
       return rule;
     });
   }
@@ -195,29 +98,13 @@ export class PostgresAlerts {
         `UPDATE ${this.s}.alert_rules SET name = $2, queue = $3, kind = $4, threshold = $5, window_ms = $6,
            cooldown_ms = $7, channels = $8, enabled = $9, renotify_ms = $10
          WHERE id = $1 RETURNING ${RULE_COLUMNS}`,
-        [
-          rule.id,
-          rule.name,
-          rule.queue,
-          rule.kind,
-          rule.threshold,
-          rule.windowMs,
-          rule.cooldownMs,
-          JSON.stringify(rule.channels),
-          rule.enabled,
-          rule.renotifyMs,
-        ],
+        [...ruleValues(rule), rule.renotifyMs],
       );
-      const updated = toRule(rows[0] as AlertRuleRow);
+      const updated = toAlertRule(rows[0] as AlertRuleRow);
       await appendAudit(tx, this.schema, [
-        {
-          at: now,
-          actor,
-          action: 'alert_rule.update',
-          targetType: 'alert_rule',
-          targetId: updated.name,
-          details: { ...ruleForAudit(updated), before: ruleForAudit(toRule(before)) },
-        },
+        alertRuleAudit('alert_rule.update', updated, now, actor, {
+          before: ruleForAudit(toAlertRule(before)),
+        }),
       ]);
       return updated;
     });
@@ -268,7 +155,7 @@ export class PostgresAlerts {
       'alert_rule_list',
       `SELECT ${RULE_COLUMNS} FROM ${this.s}.alert_rules ORDER BY name`,
     );
-    return rows.map(toRule);
+    return rows.map(toAlertRule);
   }
 
   async ruleRemove(id: string, actor: string, now: number): Promise<AlertRule> {
@@ -280,7 +167,7 @@ export class PostgresAlerts {
       );
       const row = rows[0];
       if (!row) throw new NotFoundError(`no alert rule with id "${id}"`);
-      const rule = toRule(row);
+      const rule = toAlertRule(row);
       // Spliced as text (details is a compact JSON object this store wrote): a round trip
       // through jsonb would refuse a "\u0000" in a string.
       const resolved = await tx.query(
@@ -292,14 +179,7 @@ export class PostgresAlerts {
         [now, id],
       );
       await appendAudit(tx, this.schema, [
-        {
-          at: now,
-          actor,
-          action: 'alert_rule.remove',
-          targetType: 'alert_rule',
-          targetId: rule.name,
-          details: { ...ruleForAudit(rule), resolvedAlerts: resolved.rowCount ?? 0 },
-        },
+        alertRuleAudit('alert_rule.remove', rule, now, actor, { resolvedAlerts: resolved.rowCount ?? 0 }),
       ]);
       return rule;
     });
@@ -414,7 +294,7 @@ export class PostgresAlerts {
        WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY next_attempt_at, id LIMIT $2`,
       [now, limit],
     );
-    return rows.map(toDelivery);
+    return rows.map(toAlertDelivery);
   }
 
   async deliveryUpdateOne(params: {
@@ -447,6 +327,6 @@ export class PostgresAlerts {
        ORDER BY created_at DESC, id DESC LIMIT $3`,
       [params.alertIds ?? null, params.event ?? null, params.limit],
     );
-    return rows.map(toDelivery);
+    return rows.map(toAlertDelivery);
   }
 }

@@ -1,112 +1,40 @@
 import type Database from 'better-sqlite3';
 import {
   type Alert,
-  type AlertChannel,
   type AlertDelivery,
   type AlertDeliveryEvent,
   type AlertDeliveryStatus,
-  type AlertKind,
   type AlertRule,
   type AlertState,
   ruleForAudit,
 } from '../../core/alert.ts';
 import { ConflictError, NotFoundError } from '../../core/errors.ts';
-import type { Json } from '../../core/message.ts';
+import {
+  type AlertDeliveryRow,
+  type AlertRow,
+  type AlertRuleRow,
+  alertRuleAudit,
+  toAlert,
+  toAlertDelivery,
+  toAlertRule,
+} from '../alert-rows.ts';
 import type { SqliteAuditLog } from './audit.ts';
 
-interface AlertRuleRow {
-  id: string;
-  name: string;
-  queue: string | null;
-  kind: string;
-  threshold: number;
-  window_ms: number | null;
-  cooldown_ms: number;
-  renotify_ms: number | null;
-  channels: string;
-  enabled: number;
-  created_at: number;
-  created_by: string;
-}
-
-interface AlertRow {
-  id: string;
-  rule_id: string;
-  rule_name: string;
-  queue: string;
-  group_id: string | null;
-  key: string;
-  state: string;
-  fired_at: number;
-  resolved_at: number | null;
-  last_notified_at: number | null;
-  value: number;
-  details: string;
-}
-
-interface AlertDeliveryRow {
-  id: string;
-  alert_id: string | null;
-  event: string;
-  channel: string;
-  url: string | null;
-  payload: string;
-  attempts: number;
-  status: string;
-  created_at: number;
-  next_attempt_at: number;
-  last_error: string | null;
-  delivered_at: number | null;
-}
-
-function toRule(row: AlertRuleRow): AlertRule {
+/** The row of an insert or update of `rule` (JSON as text, `enabled` as 0/1). */
+function toRuleRow(rule: AlertRule, createdAt: number, createdBy: string): AlertRuleRow {
   return {
-    id: row.id,
-    name: row.name,
-    queue: row.queue,
-    kind: row.kind as AlertKind,
-    threshold: row.threshold,
-    windowMs: row.window_ms,
-    cooldownMs: row.cooldown_ms,
-    renotifyMs: row.renotify_ms,
-    channels: JSON.parse(row.channels) as AlertChannel[],
-    enabled: row.enabled === 1,
-    createdAt: row.created_at,
-    createdBy: row.created_by,
-  };
-}
-
-function toAlert(row: AlertRow): Alert {
-  return {
-    id: row.id,
-    ruleId: row.rule_id,
-    ruleName: row.rule_name,
-    queue: row.queue,
-    groupId: row.group_id,
-    key: row.key,
-    state: row.state as AlertState,
-    firedAt: row.fired_at,
-    resolvedAt: row.resolved_at,
-    lastNotifiedAt: row.last_notified_at,
-    value: row.value,
-    details: JSON.parse(row.details) as Alert['details'],
-  };
-}
-
-function toDelivery(row: AlertDeliveryRow): AlertDelivery {
-  return {
-    id: row.id,
-    alertId: row.alert_id,
-    event: row.event as AlertDeliveryEvent,
-    channel: row.channel as AlertDelivery['channel'],
-    url: row.url,
-    payload: JSON.parse(row.payload) as Json,
-    attempts: row.attempts,
-    status: row.status as AlertDeliveryStatus,
-    createdAt: row.created_at,
-    nextAttemptAt: row.next_attempt_at,
-    lastError: row.last_error,
-    deliveredAt: row.delivered_at,
+    id: rule.id,
+    name: rule.name,
+    queue: rule.queue,
+    kind: rule.kind,
+    threshold: rule.threshold,
+    window_ms: rule.windowMs,
+    cooldown_ms: rule.cooldownMs,
+    renotify_ms: rule.renotifyMs,
+    channels: JSON.stringify(rule.channels),
+    enabled: rule.enabled ? 1 : 0,
+    created_at: createdAt,
+    created_by: createdBy,
   };
 }
 
@@ -192,28 +120,8 @@ export class SqliteAlerts {
             `an alert rule named "${rule.name}" exists: remove it first or pick another name`,
           );
         }
-        this.ruleInsert.run({
-          id: rule.id,
-          name: rule.name,
-          queue: rule.queue,
-          kind: rule.kind,
-          threshold: rule.threshold,
-          window_ms: rule.windowMs,
-          cooldown_ms: rule.cooldownMs,
-          renotify_ms: rule.renotifyMs,
-          channels: JSON.stringify(rule.channels),
-          enabled: rule.enabled ? 1 : 0,
-          created_at: rule.createdAt,
-          created_by: rule.createdBy,
-        });
-        this.audit.append({
-          at: rule.createdAt,
-          actor,
-          action: 'alert_rule.create',
-          targetType: 'alert_rule',
-          targetId: rule.name,
-          details: ruleForAudit(rule),
-        });
+        this.ruleInsert.run(toRuleRow(rule, rule.createdAt, rule.createdBy));
+        this.audit.append(alertRuleAudit('alert_rule.create', rule, rule.createdAt, actor));
         return rule;
       })
       .immediate();
@@ -228,29 +136,13 @@ export class SqliteAlerts {
         if (clash && clash.id !== rule.id) {
           throw new ConflictError(`an alert rule named "${rule.name}" exists: pick another name`);
         }
-        this.ruleUpdateById.run({
-          id: rule.id,
-          name: rule.name,
-          queue: rule.queue,
-          kind: rule.kind,
-          threshold: rule.threshold,
-          window_ms: rule.windowMs,
-          cooldown_ms: rule.cooldownMs,
-          renotify_ms: rule.renotifyMs,
-          channels: JSON.stringify(rule.channels),
-          enabled: rule.enabled ? 1 : 0,
-          created_at: before.created_at,
-          created_by: before.created_by,
-        });
-        const updated = toRule(this.ruleByNameOrId.get(rule.id, rule.id) as AlertRuleRow);
-        this.audit.append({
-          at: now,
-          actor,
-          action: 'alert_rule.update',
-          targetType: 'alert_rule',
-          targetId: updated.name,
-          details: { ...ruleForAudit(updated), before: ruleForAudit(toRule(before)) },
-        });
+        this.ruleUpdateById.run(toRuleRow(rule, before.created_at, before.created_by));
+        const updated = toAlertRule(this.ruleByNameOrId.get(rule.id, rule.id) as AlertRuleRow);
+        this.audit.append(
+          alertRuleAudit('alert_rule.update', updated, now, actor, {
+            before: ruleForAudit(toAlertRule(before)),
+          }),
+        );
         return updated;
       })
       .immediate();
@@ -285,7 +177,7 @@ export class SqliteAlerts {
   }
 
   ruleList(): AlertRule[] {
-    return this.ruleAll.all().map(toRule);
+    return this.ruleAll.all().map(toAlertRule);
   }
 
   ruleRemove(id: string, actor: string, now: number): AlertRule {
@@ -293,16 +185,11 @@ export class SqliteAlerts {
       .transaction(() => {
         const row = this.ruleDelete.get(id);
         if (!row) throw new NotFoundError(`no alert rule with id "${id}"`);
-        const rule = toRule(row);
+        const rule = toAlertRule(row);
         const resolved = this.resolveByRule.run(now, id).changes;
-        this.audit.append({
-          at: now,
-          actor,
-          action: 'alert_rule.remove',
-          targetType: 'alert_rule',
-          targetId: rule.name,
-          details: { ...ruleForAudit(rule), resolvedAlerts: resolved },
-        });
+        this.audit.append(
+          alertRuleAudit('alert_rule.remove', rule, now, actor, { resolvedAlerts: resolved }),
+        );
         return rule;
       })
       .immediate();
@@ -396,7 +283,7 @@ export class SqliteAlerts {
   }
 
   deliveryListDue(now: number, limit: number): AlertDelivery[] {
-    return this.deliveryDue.all(now, limit).map(toDelivery);
+    return this.deliveryDue.all(now, limit).map(toAlertDelivery);
   }
 
   deliveryUpdateOne(params: {
@@ -442,6 +329,6 @@ export class SqliteAlerts {
         `SELECT * FROM alert_deliveries ${clause} ORDER BY created_at DESC, id DESC LIMIT ?`,
       )
       .all(...args, params.limit)
-      .map(toDelivery);
+      .map(toAlertDelivery);
   }
 }
