@@ -13,10 +13,9 @@ import { CliContext, type CliIo } from '../cli-context.ts';
 import { parseIntOption } from '../option-parsers.ts';
 import { formatAgo, formatTable } from '../output.ts';
 
-interface AddFlags {
-  name: string;
+/** The flags of a rule's settings, the same in `dlq alert rule add` and `update`. */
+interface RuleFlags {
   queue?: string;
-  kind: string;
   threshold?: string;
   window?: string;
   cooldown?: string;
@@ -24,21 +23,27 @@ interface AddFlags {
   webhook: string[];
   slack: string[];
   log?: boolean;
+}
+
+interface AddFlags extends RuleFlags {
+  name: string;
+  kind: string;
   disabled?: boolean;
 }
 
-interface UpdateFlags {
+interface UpdateFlags extends RuleFlags {
   name?: string;
-  queue?: string;
-  threshold?: string;
-  window?: string;
-  cooldown?: string;
-  renotify?: string;
-  webhook: string[];
-  slack: string[];
-  log?: boolean;
   enable?: boolean;
   disable?: boolean;
+}
+
+/** The channels of --webhook, --slack and --log, in that order (none when no flag is given). */
+function channelsFrom(flags: RuleFlags): AlertChannel[] {
+  return [
+    ...flags.webhook.map((url) => ({ type: 'webhook' as const, url })),
+    ...flags.slack.map((url) => ({ type: 'slack' as const, url })),
+    ...(flags.log ? [{ type: 'log' as const }] : []),
+  ];
 }
 
 /** The changes of `dlq alert rule update`'s flags (exit 2 when none, or both --enable and --disable). */
@@ -51,11 +56,7 @@ function ruleChangesFrom(flags: UpdateFlags): AlertRuleChanges {
   if (flags.window !== undefined) changes.window = flags.window === 'none' ? null : flags.window;
   if (flags.cooldown !== undefined) changes.cooldown = flags.cooldown;
   if (flags.renotify !== undefined) changes.renotify = flags.renotify === 'none' ? null : flags.renotify;
-  const channels: AlertChannel[] = [
-    ...flags.webhook.map((url) => ({ type: 'webhook' as const, url })),
-    ...flags.slack.map((url) => ({ type: 'slack' as const, url })),
-    ...(flags.log ? [{ type: 'log' as const }] : []),
-  ];
+  const channels = channelsFrom(flags);
   if (channels.length > 0) changes.channels = channels;
   if (flags.enable) changes.enabled = true;
   if (flags.disable) changes.enabled = false;
@@ -106,11 +107,7 @@ export function registerAlertCommands(program: Command, io: CliIo): void {
       if (!(ALERT_KINDS as readonly string[]).includes(flags.kind)) {
         throw new ValidationError(`unknown --kind "${flags.kind}": use ${ALERT_KINDS.join(', ')}`);
       }
-      const channels: AlertChannel[] = [
-        ...flags.webhook.map((url) => ({ type: 'webhook' as const, url })),
-        ...flags.slack.map((url) => ({ type: 'slack' as const, url })),
-        ...(flags.log ? [{ type: 'log' as const }] : []),
-      ];
+      const channels = channelsFrom(flags);
       if (channels.length === 0)
         throw new ValidationError('give at least one of --webhook URL, --slack URL, --log');
       const created = await ctx.withAdmin((admin) =>
