@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { newId } from '../../src/core/ids.ts';
 import { Deadletter, openStore } from '../../src/index.ts';
-import { childMain, log } from '../lib/child.ts';
+import { childMain, isEntryScript, log } from '../lib/child.ts';
 import { machineBusy } from '../lib/cpu.ts';
 import { megabytes, PeakRss } from '../lib/memory.ts';
 import { ensureSeed } from '../read-path/seed.ts';
@@ -227,7 +227,7 @@ async function main(data: ReplayBenchData): Promise<ReplayBenchResult> {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (isEntryScript(import.meta.url)) {
   childMain(async () => {
     if (process.argv.includes('--write')) {
       // By itself: both data sets, one after the other, into RESULTS.md.
