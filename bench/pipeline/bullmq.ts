@@ -12,7 +12,7 @@ import { type Job, Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { childMain, log } from '../lib/child.ts';
 import { packageVersion } from '../lib/versions.ts';
-import { runPipeline, type SystemCounts, type SystemUnderTest } from './harness.ts';
+import { intArg, runPipeline, type SystemCounts, type SystemUnderTest } from './harness.ts';
 import { fails, MAX_ATTEMPTS, type WorkloadBody, type WorkloadHandler } from './workload.ts';
 
 const QUEUE = 'bench';
@@ -141,11 +141,6 @@ class BullmqSystem implements SystemUnderTest {
     if (leftovers.length > 0) await this.connection.del(...leftovers);
     this.connection.disconnect();
   }
-}
-
-function intArg(name: string, fallback: number): number {
-  const at = process.argv.indexOf(`--${name}`);
-  return at > 0 ? Number(process.argv[at + 1]) : fallback;
 }
 
 childMain(() =>

@@ -22,12 +22,11 @@ import { childMain, log } from '../lib/child.ts';
 import { compileScript } from '../lib/compile.ts';
 import { backendCpu, cpuSince, dropSchema, POSTGRES_URL, serverVersion } from '../lib/pg-cpu.ts';
 import { packageVersion } from '../lib/versions.ts';
-import { checkDeadLetters } from './dead-check.ts';
 import type { WorkerMessage, WorkerStopped } from './deadletter-pg-worker.ts';
-import { type ProcessUsage, runPipeline, type SystemCounts, type SystemUnderTest } from './harness.ts';
-import { MAX_ATTEMPTS, type WorkloadBody, type WorkloadHandler } from './workload.ts';
+import { DeadletterQueueSystem, QUEUE } from './deadletter-queue.ts';
+import { intArg, type ProcessUsage, runPipeline, type SystemUnderTest } from './harness.ts';
+import type { WorkloadHandler } from './workload.ts';
 
-const QUEUE = 'bench';
 const ROOT = new URL('../../', import.meta.url);
 const BENCH_DIR = fileURLToPath(new URL('../', import.meta.url));
 const WORKER_SCRIPT = 'pipeline/deadletter-pg-worker.ts';
@@ -53,12 +52,11 @@ interface Child {
   done: Promise<void>;
 }
 
-class DeadletterPostgresSystem implements SystemUnderTest {
+class DeadletterPostgresSystem extends DeadletterQueueSystem implements SystemUnderTest {
   private readonly schema = `dlbench_pg_${process.pid}_${Date.now()}`;
   /** Every connection of this run carries it, so its backends can be found (CPU). */
   private readonly application = `dlbench_${process.pid}`;
   private readonly url: string;
-  private dl: Deadletter | undefined;
   private children: Child[] = [];
   private cpuBefore = new Map<number, number>();
   /** Filled by `stop()`. */
@@ -72,6 +70,7 @@ class DeadletterPostgresSystem implements SystemUnderTest {
     private readonly pool: number,
     private readonly traced: boolean,
   ) {
+    super();
     this.url = `${POSTGRES_URL}?schema=${this.schema}&pool=${pool}&application_name=${this.application}${process.env.DLBENCH_PG_EXTRA ?? ''}`;
   }
 
@@ -92,9 +91,8 @@ class DeadletterPostgresSystem implements SystemUnderTest {
 
   async start(handler: WorkloadHandler): Promise<void> {
     const dl = await Deadletter.open({ store: this.url, maintenance: false });
-    this.dl = dl;
+    await this.useHandle(dl);
     this.postgres = await serverVersion();
-    await dl.createQueue(QUEUE, { maxReceives: MAX_ATTEMPTS, backoff: 'fixed:0', visibilityTimeout: '30s' });
     const sum = () => {
       handler.calls = 0;
       handler.succeeded = 0;
@@ -147,23 +145,6 @@ class DeadletterPostgresSystem implements SystemUnderTest {
     log(`deadletter-pg: ${this.processes} worker processes ready`);
   }
 
-  async send(bodies: WorkloadBody[]): Promise<void> {
-    await this.handle().sendBatch(
-      QUEUE,
-      bodies.map((body) => ({ body: { ...body } })),
-    );
-  }
-
-  async counts(): Promise<SystemCounts> {
-    const stats = (await this.handle().stats()).find((s) => s.queue === QUEUE);
-    if (!stats) throw new Error(`no stats for queue ${QUEUE}`);
-    return { pending: stats.waiting + stats.delayed + stats.leased, done: stats.done, dead: stats.dead };
-  }
-
-  async checkDead(expectedDead: number): Promise<string[]> {
-    return checkDeadLetters(this.handle(), QUEUE, expectedDead);
-  }
-
   /** Each worker process's usage, once stopped. */
   usage(seconds: number): ProcessUsage[] {
     return this.children.map((child, k) => {
@@ -191,16 +172,6 @@ class DeadletterPostgresSystem implements SystemUnderTest {
     await this.dl?.close();
     await dropSchema(this.schema);
   }
-
-  private handle(): Deadletter {
-    if (!this.dl) throw new Error('not started');
-    return this.dl;
-  }
-}
-
-function intArg(name: string, fallback: number): number {
-  const at = process.argv.indexOf(`--${name}`);
-  return at > 0 ? Number(process.argv[at + 1]) : fallback;
 }
 
 childMain(async () => {

@@ -13,18 +13,16 @@ import Database from 'better-sqlite3';
 import { Deadletter, type Worker } from '../../src/index.ts';
 import { childMain, log } from '../lib/child.ts';
 import { packageVersion } from '../lib/versions.ts';
-import { checkDeadLetters } from './dead-check.ts';
-import { runPipeline, type SystemCounts, type SystemUnderTest } from './harness.ts';
+import { DeadletterQueueSystem, QUEUE } from './deadletter-queue.ts';
+import { intArg, runPipeline, type SystemUnderTest } from './harness.ts';
 import { traceStore } from './store-trace.ts';
-import { MAX_ATTEMPTS, type WorkloadBody, type WorkloadHandler } from './workload.ts';
+import type { WorkloadBody, WorkloadHandler } from './workload.ts';
 
-const QUEUE = 'bench';
 const ROOT = new URL('../../', import.meta.url);
 
-class DeadletterSystem implements SystemUnderTest {
+class DeadletterSystem extends DeadletterQueueSystem implements SystemUnderTest {
   private readonly dir = mkdtempSync(join(tmpdir(), 'deadletter-bench-'));
   private readonly file = join(this.dir, 'pipeline.db');
-  private dl: Deadletter | undefined;
   private worker: Worker | undefined;
   private trace: (() => string) | undefined;
 
@@ -32,7 +30,9 @@ class DeadletterSystem implements SystemUnderTest {
     private readonly concurrency: number,
     private readonly batchSize: number,
     private readonly traced: boolean,
-  ) {}
+  ) {
+    super();
+  }
 
   get tuning(): string {
     return `1 worker, concurrency ${this.concurrency}, claim batch ${this.batchSize}, sendBatch of 1,000, maxReceives 5, backoff fixed:0`;
@@ -51,9 +51,8 @@ class DeadletterSystem implements SystemUnderTest {
 
   async start(handler: WorkloadHandler): Promise<void> {
     const dl = await Deadletter.open({ store: `sqlite:${this.file}` });
-    this.dl = dl;
     if (this.traced) this.trace = traceStore(dl.store);
-    await dl.createQueue(QUEUE, { maxReceives: MAX_ATTEMPTS, backoff: 'fixed:0', visibilityTimeout: '30s' });
+    await this.useHandle(dl);
     this.worker = await dl.work<WorkloadBody>(
       QUEUE,
       async (message) => {
@@ -61,23 +60,6 @@ class DeadletterSystem implements SystemUnderTest {
       },
       { concurrency: this.concurrency, batchSize: this.batchSize },
     );
-  }
-
-  async send(bodies: WorkloadBody[]): Promise<void> {
-    await this.handle().sendBatch(
-      QUEUE,
-      bodies.map((body) => ({ body: { ...body } })),
-    );
-  }
-
-  async counts(): Promise<SystemCounts> {
-    const stats = (await this.handle().stats()).find((s) => s.queue === QUEUE);
-    if (!stats) throw new Error(`no stats for queue ${QUEUE}`);
-    return { pending: stats.waiting + stats.delayed + stats.leased, done: stats.done, dead: stats.dead };
-  }
-
-  async checkDead(expectedDead: number): Promise<string[]> {
-    return checkDeadLetters(this.handle(), QUEUE, expectedDead);
   }
 
   async stop(): Promise<void> {
@@ -89,16 +71,6 @@ class DeadletterSystem implements SystemUnderTest {
     await this.dl?.close();
     rmSync(this.dir, { recursive: true, force: true });
   }
-
-  private handle(): Deadletter {
-    if (!this.dl) throw new Error('not started');
-    return this.dl;
-  }
-}
-
-function intArg(name: string, fallback: number): number {
-  const at = process.argv.indexOf(`--${name}`);
-  return at > 0 ? Number(process.argv[at + 1]) : fallback;
 }
 
 childMain(() =>

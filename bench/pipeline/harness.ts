@@ -198,3 +198,9 @@ function checkCounts(
   }
   return problems;
 }
+
+/** A pipeline script's numeric option `--name N` (after the script name), or `fallback`. */
+export function intArg(name: string, fallback: number): number {
+  const at = process.argv.indexOf(`--${name}`);
+  return at > 0 ? Number(process.argv[at + 1]) : fallback;
+}

@@ -17,7 +17,7 @@ import PgBoss from 'pg-boss';
 import { childMain, log } from '../lib/child.ts';
 import { backendCpu, cpuSince } from '../lib/pg-cpu.ts';
 import { packageVersion } from '../lib/versions.ts';
-import { runPipeline, type SystemCounts, type SystemUnderTest } from './harness.ts';
+import { intArg, runPipeline, type SystemCounts, type SystemUnderTest } from './harness.ts';
 import { fails, MAX_ATTEMPTS, type WorkloadBody, type WorkloadHandler } from './workload.ts';
 
 const QUEUE = 'bench';
@@ -147,11 +147,6 @@ class PgBossSystem implements SystemUnderTest {
       await this.boss.stop({ graceful: false, wait: true, timeout: 1_000 });
     }
   }
-}
-
-function intArg(name: string, fallback: number): number {
-  const at = process.argv.indexOf(`--${name}`);
-  return at > 0 ? Number(process.argv[at + 1]) : fallback;
 }
 
 childMain(async () => {
