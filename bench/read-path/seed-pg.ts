@@ -19,7 +19,6 @@
  * Options: `--dead-letters N`, `--reseed`.
  */
 import pg from 'pg';
-import { newId } from '../../src/core/ids.ts';
 import { openStore, type QueueRecord } from '../../src/index.ts';
 import { migratePostgresStore } from '../../src/store/postgres/open-postgres.ts';
 import { parsePostgresUrl } from '../../src/store/postgres/postgres-url.ts';
@@ -28,9 +27,9 @@ import { POSTGRES_URL } from '../lib/pg-cpu.ts';
 import { QUEUES } from './catalog.ts';
 import {
   DAY,
+  insertLiveBacklog,
   LIVE_DELAYED_PER_QUEUE,
   LIVE_WAITING_PER_QUEUE,
-  orderBody,
   type PlannedDeath,
   planDeaths,
   queueRecord,
@@ -183,19 +182,7 @@ async function seed(schema: string, total: number): Promise<Omit<SeedDescription
 
   // A small live backlog through the store, so `stats` counts waiting and delayed messages too.
   store = await openStore(storeUrl(schema));
-  for (const [name] of records) {
-    const messages = [];
-    for (let k = 0; k < LIVE_WAITING_PER_QUEUE + LIVE_DELAYED_PER_QUEUE; k++) {
-      messages.push({
-        id: newId(),
-        body: orderBody(total + k, random),
-        headers: {},
-        idempotencyKey: null,
-        visibleAt: k < LIVE_WAITING_PER_QUEUE ? end : end + 3650 * DAY,
-      });
-    }
-    await store.messageInsertBatch({ queue: name, messages, now: end });
-  }
+  await insertLiveBacklog(store, records.keys(), total, random, end);
   await store.close();
   log('read path (PostgreSQL): VACUUM ANALYZE');
   await withClient(async (client) => {

@@ -34,7 +34,11 @@ import { newId } from '../../src/core/ids.ts';
 import type { Attempt, WorkerIdentity } from '../../src/core/message.ts';
 import { openStore, type QueueRecord, type Store } from '../../src/index.ts';
 import { latestSchemaVersion } from '../../src/store/sqlite/migrate.ts';
-import { prepareStatements, type Statements } from '../../src/store/sqlite/statements.ts';
+import {
+  type DeadLetterInsertRow,
+  prepareStatements,
+  type Statements,
+} from '../../src/store/sqlite/statements.ts';
 import { childMain, isEntryScript, log } from '../lib/child.ts';
 import { buildCatalog, type CatalogGroup, QUEUES, seededRandom } from './catalog.ts';
 
@@ -198,19 +202,7 @@ async function seed(file: string, total: number): Promise<Omit<SeedDescription, 
 
   // A small live backlog through the store, so `stats` counts waiting and delayed messages too.
   store = await openStore(`sqlite:${file}`);
-  for (const [name] of records) {
-    const messages = [];
-    for (let k = 0; k < LIVE_WAITING_PER_QUEUE + LIVE_DELAYED_PER_QUEUE; k++) {
-      messages.push({
-        id: newId(),
-        body: orderBody(total + k, random),
-        headers: {},
-        idempotencyKey: null,
-        visibleAt: k < LIVE_WAITING_PER_QUEUE ? end : end + 3650 * DAY,
-      });
-    }
-    await store.messageInsertBatch({ queue: name, messages, now: end });
-  }
+  await insertLiveBacklog(store, records.keys(), total, random, end);
   const tiers: Record<string, number> = {};
   const groups = await store.groupList({ sort: 'count', limit: 10_000 });
   for (const group of groups) tiers[group.tier] = (tiers[group.tier] ?? 0) + group.deadCount;
@@ -231,29 +223,36 @@ async function seed(file: string, total: number): Promise<Omit<SeedDescription, 
   };
 }
 
-/** One dead letter of the seed: the row of `dead_letters` and what its group needs. */
+/**
+ * A small live backlog, sent through the store so `stats` counts waiting and delayed messages
+ * too: per queue, LIVE_WAITING_PER_QUEUE visible at `end` and LIVE_DELAYED_PER_QUEUE ten years on.
+ * Bodies continue the seed's numbering after its `total` deaths.
+ */
+export async function insertLiveBacklog(
+  store: Store,
+  queues: Iterable<string>,
+  total: number,
+  random: () => number,
+  end: number,
+): Promise<void> {
+  for (const name of queues) {
+    const messages = [];
+    for (let k = 0; k < LIVE_WAITING_PER_QUEUE + LIVE_DELAYED_PER_QUEUE; k++) {
+      messages.push({
+        id: newId(),
+        body: orderBody(total + k, random),
+        headers: {},
+        idempotencyKey: null,
+        visibleAt: k < LIVE_WAITING_PER_QUEUE ? end : end + 3650 * DAY,
+      });
+    }
+    await store.messageInsertBatch({ queue: name, messages, now: end });
+  }
+}
+
+/** One dead letter of the seed: the row of `dead_letters` (as the SQLite store inserts it) and what its group needs. */
 export interface PlannedDeath {
-  row: {
-    id: string;
-    queue: string;
-    body: string;
-    headers: string;
-    idempotencyKey: string;
-    enqueuedAt: number;
-    attempts: string;
-    attemptCount: number;
-    errorName: string;
-    errorMessage: string;
-    errorStack: string | null;
-    errorCode: string | null;
-    errorStatus: number | null;
-    tier: string;
-    fingerprint: string;
-    groupId: string;
-    diedAt: number;
-    replayCount: number;
-    previousId: null;
-  };
+  row: DeadLetterInsertRow;
   normalizedMessage: string;
 }
 
