@@ -17,6 +17,14 @@ import {
 
 const TIMEOUT: FailureInfo = { name: 'TimeoutError', message: 'timed out after 30000ms' };
 const RESET: FailureInfo = { name: 'Error', message: 'read ECONNRESET', code: 'ECONNRESET' };
+/** The final error of the deaths below: every field of a FailureInfo set. */
+const UPSTREAM_503: FailureInfo = {
+  name: 'HttpError',
+  message: 'upstream said 503',
+  stack: 'HttpError: upstream said 503\n    at call (src/client.ts:1:1)',
+  code: 'E_UPSTREAM',
+  status: 503,
+};
 
 /** Failure outcomes: retry later, dead-letter with full context, drop. */
 export function describeFailures(ctx: StoreContext): void {
@@ -75,15 +83,8 @@ export function describeFailures(ctx: StoreContext): void {
         now: T0 + 15,
       });
       const second = await claimOne(ctx.store, 'orders', T0 + 20);
-      const finalError: FailureInfo = {
-        name: 'HttpError',
-        message: 'upstream said 503',
-        stack: 'HttpError: upstream said 503\n    at call (src/client.ts:1:1)',
-        code: 'E_UPSTREAM',
-        status: 503,
-      };
-      const attempt2 = attemptOf(second, T0 + 20, finalError);
-      const death = { ...deathRecord('group-http', { tier: 'transient', error: finalError }) };
+      const attempt2 = attemptOf(second, T0 + 20, UPSTREAM_503);
+      const death = { ...deathRecord('group-http', { tier: 'transient', error: UPSTREAM_503 }) };
       expect(
         await ctx.store.messageFail({
           items: [{ ...second, attempt: attempt2, outcome: 'dead', death }],
@@ -100,7 +101,7 @@ export function describeFailures(ctx: StoreContext): void {
         idempotencyKey: 'order-7',
         enqueuedAt: T0,
         attempts: [attempt1, attempt2],
-        error: finalError,
+        error: UPSTREAM_503,
         tier: 'transient',
         fingerprint: 'fp-group-http',
         groupId: 'group-http',
@@ -233,15 +234,8 @@ export function describeFailures(ctx: StoreContext): void {
       const claimed = await claim(ctx.store, 'orders', T0, 5);
       const [retried, dropped, dead1, dead2, kept] = claimed;
       if (!retried || !dropped || !dead1 || !dead2 || !kept) throw new Error('expected five claims');
-      const finalError: FailureInfo = {
-        name: 'HttpError',
-        message: 'upstream said 503',
-        stack: 'HttpError: upstream said 503\n    at call (src/client.ts:1:1)',
-        code: 'E_UPSTREAM',
-        status: 503,
-      };
       const retryAttempt = attemptOf(retried, T0, RESET);
-      const deadAttempt = attemptOf(dead2, T0, finalError);
+      const deadAttempt = attemptOf(dead2, T0, UPSTREAM_503);
       // dead2 sorts after dead1 by id but comes first in the call: the first in the call is the sample.
       const result = await ctx.store.messageFail({
         items: [
@@ -249,7 +243,7 @@ export function describeFailures(ctx: StoreContext): void {
             ...dead2,
             attempt: deadAttempt,
             outcome: 'dead',
-            death: deathRecord('g-mixed', { error: finalError }),
+            death: deathRecord('g-mixed', { error: UPSTREAM_503 }),
           },
           { ...dropped, attempt: attemptOf(dropped, T0, RESET), outcome: 'drop', tier: 'permanent' },
           { ...retried, attempt: retryAttempt, outcome: 'retry', visibleAt: T0 + 50 },
@@ -281,7 +275,7 @@ export function describeFailures(ctx: StoreContext): void {
       expect(await ctx.store.messageGet({ id: kept.id })).toMatchObject({ state: 'leased', attempts: [] });
       expect(await ctx.store.deadLetterGet({ id: dead2.id })).toMatchObject({
         attempts: [deadAttempt],
-        error: finalError,
+        error: UPSTREAM_503,
         groupId: 'g-mixed',
         diedAt: T0 + 7,
       });
