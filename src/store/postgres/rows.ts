@@ -18,8 +18,7 @@ export interface QueueRow {
   dead_letter: boolean;
   retention_days: number;
   replay_limit: number;
-  /** Absent when read with statements that predate migration 0010 (read as the default). */
-  done_retention_ms?: number;
+  done_retention_ms: number;
   created_at: number;
   updated_at: number;
 }
@@ -34,7 +33,7 @@ export function toQueueRecord(row: QueueRow): QueueRecord {
     deadLetter: row.dead_letter,
     retentionDays: row.retention_days,
     replayLimit: row.replay_limit,
-    ...(row.done_retention_ms !== undefined && { doneRetentionMs: row.done_retention_ms }),
+    doneRetentionMs: row.done_retention_ms,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
