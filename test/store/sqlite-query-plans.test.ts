@@ -4,6 +4,7 @@ import type { GroupFilter, GroupSort } from '../../src/core/group.ts';
 import { TIERS } from '../../src/core/tier.ts';
 import { deathRecord, queueRecord, T0, WORKER } from '../../src/store/conformance/fixtures.ts';
 import { openStore } from '../../src/store/open.ts';
+import { deadLetterBriefListQuery, groupListJsonQuery } from '../../src/store/sqlite/json-lists.ts';
 import { deadLetterListQuery, groupListQuery } from '../../src/store/sqlite/list-queries.ts';
 import type { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import {
@@ -194,6 +195,15 @@ describe.each([
     },
   );
 
+  it.each(deadLetterFilters.map((filter) => [Object.keys(filter).join('+') || 'no filter', filter] as const))(
+    'lists dead letters as JSON briefs by %s with the walk of the list',
+    (_name, filter) => {
+      const brief = deadLetterBriefListQuery({ ...filter, limit: 50 });
+      const list = deadLetterListQuery({ ...filter, limit: 50 });
+      expect(details(store, brief.sql, brief.params)).toEqual(details(store, list.sql, list.params));
+    },
+  );
+
   const groupFilters = combinations<GroupFilter>({ queue: 'q2', status: 'new', tier: 'permanent' }).flatMap(
     (filter) => (['count', 'lastSeen'] as GroupSort[]).map((sort) => ({ ...filter, sort })),
   );
@@ -216,6 +226,22 @@ describe.each([
           expect.stringMatching(/^SEARCH group_queues USING (COVERING INDEX|PRIMARY KEY)/),
         );
       }
+    },
+  );
+
+  it.each(groupFilters.map((filter) => [JSON.stringify(filter), filter] as const))(
+    'lists groups %s as JSON with the walk of the list, queues by primary key',
+    (_name, filter) => {
+      const json = groupListJsonQuery({ ...filter, limit: 20, offset: 0 });
+      const list = groupListQuery({ ...filter, limit: 20, offset: 0 });
+      const plan = details(store, json.sql, json.params);
+      const access = details(store, list.sql, list.params).find((line) => / groups /.test(line));
+      expect(plan).toContain(access);
+      // Each group's queues: a search of group_queues by its primary key (a few rows, sorted).
+      expect(plan).toContainEqual(
+        expect.stringMatching(/^SEARCH group_queues USING (COVERING INDEX|PRIMARY KEY)/),
+      );
+      for (const line of plan) expect(line).not.toMatch(/^SCAN (dead_letters|groups|group_queues)$/);
     },
   );
 });
