@@ -1,9 +1,11 @@
 import type { ArchivableDeadLetter, ArchiveRecord } from '../core/archive-record.ts';
 import type { AuditEntryInput } from '../core/audit.ts';
-import type { DeadLetterImportResult } from './store.ts';
+import { NotFoundError } from '../core/errors.ts';
+import type { DeadLetterImportResult, ImportSkipReason } from './store.ts';
 
 // What retention computes without a database, the same in every store: a replay-history row
-// as an archivable letter, and the audit entries of an archive pass and of an import.
+// as an archivable letter, an import's tally, and the audit entries of an archive pass and of
+// an import.
 
 /** The replay record's columns of a row of `replayed_dead_letters`. */
 export interface ReplayRecordColumns {
@@ -54,7 +56,7 @@ export function archiveAudit(
 }
 
 /** The `archive.import` entry of an import that wrote the records `imported` (their ids). */
-export function importAudit(
+function importAudit(
   params: { file: string; records: ArchiveRecord[]; actor: string; now: number },
   result: DeadLetterImportResult,
   imported: string[],
@@ -76,4 +78,44 @@ export function importAudit(
       ids: imported,
     },
   };
+}
+
+/** An import names a queue this store does not have. */
+export function missingQueueError(queue: string): NotFoundError {
+  return new NotFoundError(
+    `queue "${queue}" does not exist: create it (dlq queue create ${queue}) before importing its dead letters`,
+  );
+}
+
+/** What an import counts as it goes through the records: its result, the ids written, the queue counters. */
+export class ImportTally {
+  readonly result: DeadLetterImportResult = { restored: 0, added: 0, history: 0, skipped: [] };
+  /** The ids written, in the file's order. */
+  readonly imported: string[] = [];
+  /** Per queue: the dead letters written, and how many of them were archived by this store (restored). */
+  readonly perQueue = new Map<string, { dead: number; restored: number }>();
+
+  skipped(id: string, reason: ImportSkipReason): void {
+    this.result.skipped.push({ id, reason });
+  }
+
+  wroteHistory(id: string): void {
+    this.imported.push(id);
+    this.result.history++;
+  }
+
+  wroteDead(record: { id: string; queue: string }, restored: boolean): void {
+    this.imported.push(record.id);
+    const tally = this.perQueue.get(record.queue) ?? { dead: 0, restored: 0 };
+    tally.dead++;
+    if (restored) tally.restored++;
+    this.perQueue.set(record.queue, tally);
+    if (restored) this.result.restored++;
+    else this.result.added++;
+  }
+
+  /** The `archive.import` entry, or none when nothing was written. */
+  audit(params: { file: string; records: ArchiveRecord[]; actor: string; now: number }): AuditEntryInput[] {
+    return this.imported.length === 0 ? [] : [importAudit(params, this.result, this.imported)];
+  }
 }

@@ -1,7 +1,12 @@
 import type { ArchivableDeadLetter, ArchiveRecord } from '../../core/archive-record.ts';
-import { NotFoundError } from '../../core/errors.ts';
 import { commitUnlessDryRun, dryRunResult } from '../dry-run.ts';
-import { archiveAudit, asReplayed, importAudit, type ReplayRecordColumns } from '../retention-rows.ts';
+import {
+  archiveAudit,
+  asReplayed,
+  ImportTally,
+  missingQueueError,
+  type ReplayRecordColumns,
+} from '../retention-rows.ts';
 import type { ArchivedRef, DeadLetterImportResult, ImportSkipReason } from '../store.ts';
 import { appendAudit } from './audit.ts';
 import { quoteIdent } from './connection.ts';
@@ -220,16 +225,10 @@ export class PostgresRetention {
     );
     const existing = new Set(known.rows.map((row) => row.name));
     for (const queue of queues) {
-      if (!existing.has(queue)) {
-        throw new NotFoundError(
-          `queue "${queue}" does not exist: create it (dlq queue create ${queue}) before importing its dead letters`,
-        );
-      }
+      if (!existing.has(queue)) throw missingQueueError(queue);
     }
-    const result: DeadLetterImportResult = { restored: 0, added: 0, history: 0, skipped: [] };
+    const tally = new ImportTally();
     const archivedHere = new Map<string, boolean>();
-    const counters = new Map<string, { dead: number; restored: number }>();
-    const imported: string[] = [];
     for (let record of params.records) {
       const found = await tx.query<{ reason: ImportSkipReason }>(
         'retention_where_is',
@@ -241,10 +240,9 @@ export class PostgresRetention {
       );
       const reason = found.rows[0]?.reason;
       if (reason !== undefined) {
-        result.skipped.push({ id: record.id, reason });
+        tally.skipped(record.id, reason);
         continue;
       }
-      imported.push(record.id);
       if (record.state === 'dead') {
         // A dead letter of a group merged since it was archived comes back in the merged group.
         const alias = await tx.query<{ target_id: string }>(
@@ -270,7 +268,7 @@ export class PostgresRetention {
             record.destination,
           ],
         );
-        result.history++;
+        tally.wroteHistory(record.id);
         continue;
       }
       const key = `${record.queue}\u0000${record.archiveId}`;
@@ -291,12 +289,7 @@ export class PostgresRetention {
         `INSERT INTO ${s}.dead_letters (${INSERT_COLUMNS}) VALUES (${INSERT_VALUES})`,
         insertValues(record),
       );
-      const tally = counters.get(record.queue) ?? { dead: 0, restored: 0 };
-      tally.dead++;
-      if (restored) tally.restored++;
-      counters.set(record.queue, tally);
-      if (restored) result.restored++;
-      else result.added++;
+      tally.wroteDead(record, restored);
       // A restored dead letter was counted by its group when it died; a new one is counted now.
       const added = restored ? 0 : 1;
       await tx.query(
@@ -323,11 +316,11 @@ export class PostgresRetention {
         [record.groupId, record.queue, added],
       );
     }
-    for (const [queue, tally] of counters) {
-      await this.addCounts(tx, queue, { dead: tally.dead, archived: -tally.restored });
+    for (const [queue, n] of tally.perQueue) {
+      await this.addCounts(tx, queue, { dead: n.dead, archived: -n.restored });
     }
-    if (imported.length > 0) await appendAudit(tx, this.schema, [importAudit(params, result, imported)]);
-    return result;
+    await appendAudit(tx, this.schema, tally.audit(params));
+    return tally.result;
   }
 
   /** Adds to a queue's dead and archived counters, in a random slot. */

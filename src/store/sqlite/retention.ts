@@ -1,8 +1,13 @@
 import type Database from 'better-sqlite3';
 import type { ArchivableDeadLetter, ArchiveRecord } from '../../core/archive-record.ts';
-import { NotFoundError } from '../../core/errors.ts';
 import { commitUnlessDryRun, dryRunResult } from '../dry-run.ts';
-import { archiveAudit, asReplayed, importAudit, type ReplayRecordColumns } from '../retention-rows.ts';
+import {
+  archiveAudit,
+  asReplayed,
+  ImportTally,
+  missingQueueError,
+  type ReplayRecordColumns,
+} from '../retention-rows.ts';
 import type { ArchivedRef, DeadLetterImportResult, ImportSkipReason } from '../store.ts';
 import type { SqliteAuditLog } from './audit.ts';
 import { DEAD_LETTER_SUMMARY_COLUMNS, type DeadLetterRow, toDeadLetter } from './rows.ts';
@@ -319,23 +324,16 @@ export class SqliteRetention {
     return this.db
       .transaction(() => {
         for (const queue of new Set(params.records.map((record) => record.queue))) {
-          if (!this.sql.queueExists.get(queue)) {
-            throw new NotFoundError(
-              `queue "${queue}" does not exist: create it (dlq queue create ${queue}) before importing its dead letters`,
-            );
-          }
+          if (!this.sql.queueExists.get(queue)) throw missingQueueError(queue);
         }
-        const result: DeadLetterImportResult = { restored: 0, added: 0, history: 0, skipped: [] };
+        const tally = new ImportTally();
         const archivedHere = new Map<string, boolean>();
-        const counters = new Map<string, { dead: number; restored: number }>();
-        const imported: string[] = [];
         for (const record of params.records) {
           const found = this.sql.whereIs.get({ id: record.id });
           if (found) {
-            result.skipped.push({ id: record.id, reason: found.reason });
+            tally.skipped(record.id, found.reason);
             continue;
           }
-          imported.push(record.id);
           // A dead letter of a group merged since it was archived comes back in the merged group.
           const groupId = this.sql.aliasTarget.get(record.groupId)?.target_id ?? record.groupId;
           const row = { ...toInsertRow(record), group_id: groupId };
@@ -350,7 +348,7 @@ export class SqliteRetention {
               replayed_to: record.replayedTo,
               destination: record.destination,
             });
-            result.history++;
+            tally.wroteHistory(record.id);
             continue;
           }
           const key = `${record.queue}\u0000${record.archiveId}`;
@@ -360,12 +358,7 @@ export class SqliteRetention {
             archivedHere.set(key, restored);
           }
           this.sql.insertDead.run(row);
-          const tally = counters.get(record.queue) ?? { dead: 0, restored: 0 };
-          tally.dead++;
-          if (restored) tally.restored++;
-          counters.set(record.queue, tally);
-          if (restored) result.restored++;
-          else result.added++;
+          tally.wroteDead(record, restored);
           // A restored dead letter was counted by its group when it died; a new one is counted now.
           this.sql.groupInsertOrCount.run({
             id: groupId,
@@ -383,10 +376,10 @@ export class SqliteRetention {
             added: restored ? 0 : 1,
           });
         }
-        for (const [queue, tally] of counters) this.sql.countersImport.run(tally.dead, tally.restored, queue);
-        if (imported.length > 0) this.audit.append(importAudit(params, result, imported));
-        beforeCommit(result);
-        return result;
+        for (const [queue, n] of tally.perQueue) this.sql.countersImport.run(n.dead, n.restored, queue);
+        for (const entry of tally.audit(params)) this.audit.append(entry);
+        beforeCommit(tally.result);
+        return tally.result;
       })
       .immediate();
   }
