@@ -3,6 +3,7 @@ import type { DeadLetterFilter } from '../../src/core/dead-letter.ts';
 import type { GroupFilter, GroupSort } from '../../src/core/group.ts';
 import { T0 } from '../../src/store/conformance/fixtures.ts';
 import { openStore } from '../../src/store/open.ts';
+import { deadLetterBriefListQuery, groupListJsonQuery } from '../../src/store/postgres/json-lists.ts';
 import { deadLetterListQuery, groupListQuery } from '../../src/store/postgres/list-queries.ts';
 import { channelOf, type PlanNode, type PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import { postgresStatements } from '../../src/store/postgres/statements.ts';
@@ -242,6 +243,18 @@ describe('postgres query plans with 100,000 done and 100,000 dead rows', () => {
     },
   );
 
+  it.each(deadLetterFilters.map((filter) => [Object.keys(filter).join('+') || 'no filter', filter] as const))(
+    'lists dead letters as JSON briefs by %s through the indexes of the list',
+    async (_name, filter) => {
+      const brief = deadLetterBriefListQuery(schema, { ...filter, limit: 50 });
+      const list = deadLetterListQuery(schema, { ...filter, limit: 50 });
+      const plan = await store.explain(brief.sql, brief.params);
+      expectNoSeqScan(plan);
+      expectNoBigSort(plan);
+      expect(indexesOf(plan)).toEqual(indexesOf(await store.explain(list.sql, list.params)));
+    },
+  );
+
   it.each([
     ['a queue with few dead letters', { queue: 'q3' }, 'dead_letters_queue'],
     ['a rare tier', { tier: 'resource' }, 'dead_letters_tier'],
@@ -294,6 +307,18 @@ describe('postgres query plans with 100,000 done and 100,000 dead rows', () => {
         const order = filter.sort === 'count' ? 'count' : 'last_seen';
         expect(indexesOf(plan)).toContain(`groups_${column}${order}`);
       }
+    },
+  );
+
+  it.each(groupFilters.map((filter) => [JSON.stringify(filter), filter] as const))(
+    'lists groups %s as JSON through the indexes of the list',
+    async (_name, filter) => {
+      const json = groupListJsonQuery(schema, { ...filter, limit: 20, offset: 0 });
+      const list = groupListQuery(schema, { ...filter, limit: 20, offset: 0 });
+      const plan = await store.explain(json.sql, json.params);
+      expectNoBigSort(plan);
+      expect(allNodes(plan).filter((n) => n['Node Type'] === 'Seq Scan')).toEqual([]);
+      expect(indexesOf(plan)).toEqual(indexesOf(await store.explain(list.sql, list.params)));
     },
   );
 });
