@@ -24,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { createApiToken } from '../../src/engine/api-tokens.ts';
 import { openStore } from '../../src/index.ts';
-import { childMain, log } from '../lib/child.ts';
+import { childMain, isEntryScript, log } from '../lib/child.ts';
 import { machineBusy, waitForQuiet } from '../lib/cpu.ts';
 import { QUEUES } from '../read-path/catalog.ts';
 import { ensureSeed, type SeedDescription } from '../read-path/seed.ts';
@@ -325,7 +325,7 @@ async function firstId(url: string, headers: Record<string, string>): Promise<st
   return page.items[0]?.id;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (isEntryScript(import.meta.url)) {
   childMain(async () => {
     const result = await main();
     if (process.argv.includes('--write') && result.serverRoot === undefined)
