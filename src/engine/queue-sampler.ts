@@ -28,7 +28,7 @@ export interface QueueSampleResult {
  * previous sample, then deletes samples past the keep time. Inflow is the growth of the
  * queue's cumulative dead-letter count (dead + replayed + discarded + archived), so it does not
  * depend on which process took the previous sample; the first sample of a queue, or one after
- * a gap of more than 10 minutes, has inflow 0. A minute already sampled (by another process,
+ * a gap of more than 10 minutes, counts what died in the minute before it. A minute already sampled (by another process,
  * or before a restart) is left as it is.
  */
 export async function sampleQueues(options: QueueSamplerOptions): Promise<QueueSampleResult> {
@@ -41,7 +41,9 @@ export async function sampleQueues(options: QueueSamplerOptions): Promise<QueueS
       const deadTotal = row.dead + row.replayed + row.discarded + row.archived;
       const recent = await store.queueSampleList({ queue: row.queue, since: at - MAX_GAP_MS, until: at });
       const previous = recent[recent.length - 1];
-      const inflow = previous ? Math.max(0, deadTotal - previous.deadTotal) : 0;
+      const inflow = previous
+        ? Math.max(0, deadTotal - previous.deadTotal)
+        : await diedSince(store, row.queue, at - MINUTE, now);
       return { queue: row.queue, at, depth: row.dead, inflow, deadTotal };
     }),
   );
@@ -53,6 +55,16 @@ export async function sampleQueues(options: QueueSamplerOptions): Promise<QueueS
 }
 
 /** The sampler as a maintenance service (leader-only), for `Deadletter.open({ maintenance: { services } })`. */
+/**
+ * Without a recent sample to compare with (the first sample, or the first after a gap), the
+ * inflow is what died in the minute before this sample's: a server that starts on a DLQ that
+ * just took a burst shows it at once, instead of a zero until the next minute.
+ */
+async function diedSince(store: Store, queue: string, since: number, now: number): Promise<number> {
+  const died = await store.deadLetterCountDied({ queue, since, until: now + 1 });
+  return died.dead + died.replayed + died.discarded;
+}
+
 export function queueSamplerService(options: QueueSamplerOptions): MaintenanceService {
   return {
     name: 'queue sampler',

@@ -27,13 +27,13 @@ afterEach(async () => {
   tmp.remove();
 });
 
-/** Sends `n` messages to `orders` and dead-letters them all. */
-async function kill(n: number): Promise<void> {
-  await dl.sendBatch(
+/** Sends `n` messages to `orders` and dead-letters them all (through `handle`, default `dl`). */
+async function kill(n: number, handle: Deadletter = dl): Promise<void> {
+  await handle.sendBatch(
     'orders',
     Array.from({ length: n }, (_, i) => ({ body: { i } })),
   );
-  const worker = await dl.work(
+  const worker = await handle.work(
     'orders',
     () => {
       throw new PermanentError('no');
@@ -95,6 +95,21 @@ describe('the queue sampler', () => {
     expect((await store.queueSampleList({ queue: 'orders' })).map((s) => s.at)).toEqual([
       later.samples[0]?.at,
     ]);
+  });
+
+  it('counts, in a first sample (or the first after a gap), what died in the minute before it', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 10, 25, 10, 0, 0));
+    // Deaths at the manual clock's times: a handle of its own on the same store.
+    const timed = await Deadletter.open({ store, clock, maintenance: false });
+    await kill(2, timed);
+    clock.advance(90_000);
+    await kill(3, timed);
+    clock.advance(30_000);
+    // Sampled at 10:02:00 (minute 10:02): the 3 deaths at 10:01:30 are in the minute before it,
+    // the 2 at 10:00:00 are not.
+    const first = await sampleQueues({ store, clock });
+    expect(first.samples.find((s) => s.queue === 'orders')).toMatchObject({ depth: 5, inflow: 3 });
+    await timed.close();
   });
 
   it('is a maintenance service that runs once a minute', () => {
