@@ -16,27 +16,40 @@ import { Worker } from 'node:worker_threads';
  * better-sqlite3 as the store. It does not keep the process alive.
  */
 export class Checkpointer {
-  private readonly worker: Worker;
-  private readonly exited: Promise<void>;
+  private worker: Worker | undefined;
+  private exited: Promise<void> = Promise.resolve();
+  private readonly timer: NodeJS.Timeout;
 
-  constructor(path: string, intervalMs = CHECKPOINT_INTERVAL_MS) {
-    this.worker = new Worker(WORKER_SOURCE, {
+  /**
+   * The thread starts `startAfterMs` after the store opens: a short-lived process (a `dlq`
+   * command) never pays for one, and until then the writer's autocheckpoint covers.
+   */
+  constructor(path: string, intervalMs = CHECKPOINT_INTERVAL_MS, startAfterMs = CHECKPOINTER_START_MS) {
+    this.timer = setTimeout(() => this.start(path, intervalMs), startAfterMs);
+    this.timer.unref();
+  }
+
+  private start(path: string, intervalMs: number): void {
+    const worker = new Worker(WORKER_SOURCE, {
       eval: true,
       workerData: { driver: require.resolve('better-sqlite3'), path, intervalMs },
       // A small isolate: the thread holds one statement and no data.
       resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 },
     });
-    this.worker.unref();
+    worker.unref();
     this.exited = new Promise((resolve) => {
-      this.worker.once('exit', () => resolve());
+      worker.once('exit', () => resolve());
       // A checkpointer that cannot start (or dies) costs only speed: the writer's
       // autocheckpoint takes over.
-      this.worker.once('error', () => resolve());
+      worker.once('error', () => resolve());
     });
+    this.worker = worker;
   }
 
-  /** Stops the thread and closes its connection; resolves once it has exited. */
+  /** Stops the thread (or its start) and closes its connection; resolves once it has exited. */
   async stop(): Promise<void> {
+    clearTimeout(this.timer);
+    if (!this.worker) return;
     // Referenced again while it stops: an unreferenced thread would let the process exit
     // before its connection is closed.
     this.worker.ref();
@@ -44,6 +57,9 @@ export class Checkpointer {
     await this.exited;
   }
 }
+
+/** How long after a store opens its checkpoint thread starts. */
+export const CHECKPOINTER_START_MS = 1_000;
 
 /** How often the thread checkpoints. */
 export const CHECKPOINT_INTERVAL_MS = 100;
