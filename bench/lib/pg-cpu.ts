@@ -18,7 +18,7 @@ export const POSTGRES_URL =
 const TICKS_PER_SECOND = 100;
 
 /** CPU seconds (user + system) of process `pid` so far, or undefined if it is gone. */
-function processCpuSeconds(pid: number): number | undefined {
+export function processCpuSeconds(pid: number): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name is in parentheses and may hold spaces: count fields after its end.

@@ -259,6 +259,9 @@ function pipelineSection(report: Report, outcomes: PipelineOutcome[], title: str
     if (dl && other) {
       ratios.push(
         `Deadletter / ${peer === 'bullmq' ? 'BullMQ' : 'pg-boss'}: **${(dl.messagesPerSecond / other.messagesPerSecond).toFixed(2)}×** throughput, ` +
+          (other.databaseCpuCores !== undefined
+            ? `${(perCpuSecond(dl) / perCpuSecond(other)).toFixed(2)}× messages per CPU-second (its ${peer === 'bullmq' ? 'Redis server' : 'PostgreSQL backends'} counted: ${int(1e6 / perCpuSecond(other))} µs of CPU per message against Deadletter's ${int(1e6 / perCpuSecond(dl))} µs), `
+            : '') +
           `${(dl.peakRssMb / other.peakRssMb).toFixed(2)}× peak RSS.`,
       );
     }

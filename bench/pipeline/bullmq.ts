@@ -11,6 +11,7 @@
 import { type Job, Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { childMain, log } from '../lib/child.ts';
+import { processCpuSeconds } from '../lib/pg-cpu.ts';
 import { packageVersion } from '../lib/versions.ts';
 import { intArg, runPipeline, type SystemCounts, type SystemUnderTest } from './harness.ts';
 import { fails, MAX_ATTEMPTS, type WorkloadBody, type WorkloadHandler } from './workload.ts';
@@ -74,7 +75,17 @@ class BullmqSystem implements SystemUnderTest {
       await worker.waitUntilReady();
       this.workers.push(worker);
     }
+    // Redis runs on this machine: its CPU over the run counts with BullMQ's (as PostgreSQL's
+    // backends count with pg-boss's), for the CPU per message.
+    const pid = Number(/process_id:(\d+)/.exec(await this.connection.info('server'))?.[1]);
+    this.redisPid = Number.isInteger(pid) && pid > 0 ? pid : undefined;
+    this.redisCpuBefore = this.redisPid === undefined ? undefined : processCpuSeconds(this.redisPid);
   }
+
+  private redisPid: number | undefined;
+  private redisCpuBefore: number | undefined;
+  /** CPU seconds of the Redis server over the timed run, if it could be read (a local server). */
+  redisCpuSeconds: number | undefined;
 
   async send(bodies: WorkloadBody[]): Promise<void> {
     await this.queue.addBulk(bodies.map((data) => ({ name: 'order', data })));
@@ -123,6 +134,9 @@ class BullmqSystem implements SystemUnderTest {
   }
 
   async stop(): Promise<void> {
+    const after = this.redisPid === undefined ? undefined : processCpuSeconds(this.redisPid);
+    if (after !== undefined && this.redisCpuBefore !== undefined)
+      this.redisCpuSeconds = after - this.redisCpuBefore;
     await Promise.all(this.workers.map((w) => w.close()));
   }
 
@@ -143,10 +157,9 @@ class BullmqSystem implements SystemUnderTest {
   }
 }
 
-childMain(() =>
-  runPipeline(
-    'bullmq',
-    new BullmqSystem(intArg('workers', 32), intArg('concurrency', 20)),
-    intArg('messages', 100_000),
-  ),
-);
+childMain(async () => {
+  const system = new BullmqSystem(intArg('workers', 32), intArg('concurrency', 20));
+  const result = await runPipeline('bullmq', system, intArg('messages', 100_000));
+  if (system.redisCpuSeconds !== undefined) result.databaseCpuCores = system.redisCpuSeconds / result.seconds;
+  return result;
+});
