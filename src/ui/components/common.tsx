@@ -163,3 +163,41 @@ export function PageHeader({
     </div>
   );
 }
+
+/**
+ * A labelled `<select>` of a filter: "any" (the empty value) first, then `choices` (values, or
+ * `[value, label]` pairs); `onChoose` gets the chosen value.
+ */
+export function ChoiceField({
+  id,
+  label,
+  value,
+  choices,
+  any = 'any',
+  onChoose,
+}: {
+  id: string;
+  label: string;
+  value: string;
+  choices: readonly (string | readonly [value: string, label: string])[];
+  /** The label of the empty choice; `null` for a select that always has a value. */
+  any?: string | null;
+  onChoose: (value: string) => void;
+}) {
+  return (
+    <div class="field">
+      <label for={id}>{label}</label>
+      <select id={id} value={value} onChange={(e) => onChoose((e.target as HTMLSelectElement).value)}>
+        {any === null ? null : <option value="">{any}</option>}
+        {choices.map((choice) => {
+          const [v, text] = typeof choice === 'string' ? [choice, choice] : choice;
+          return (
+            <option key={v} value={v}>
+              {text}
+            </option>
+          );
+        })}
+      </select>
+    </div>
+  );
+}

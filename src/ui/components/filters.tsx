@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, type QueueRecord, type Selector } from '../api.ts';
 import { navigate } from '../router.ts';
 import { describeSelector, selectorQuery, TIERS } from '../selector.ts';
+import { ChoiceField } from './common.tsx';
 
 export const STATUSES = ['new', 'acknowledged', 'resolved', 'ignored', 'regressed'] as const;
 
@@ -41,36 +42,20 @@ export function SelectorForm({ selector, basePath }: { selector: Selector; baseP
     <details class="filter-box" open={wide}>
       <summary>Filters: {describeSelector(selector)}</summary>
       <form class="filters" onSubmit={submit} aria-label="Filters">
-        <div class="field">
-          <label for="f-queue">Queue</label>
-          <select
-            id="f-queue"
-            value={draft.queue ?? ''}
-            onChange={(e) => set('queue', (e.target as HTMLSelectElement).value)}
-          >
-            <option value="">any</option>
-            {queues.map((q) => (
-              <option key={q} value={q}>
-                {q}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div class="field">
-          <label for="f-tier">Tier</label>
-          <select
-            id="f-tier"
-            value={draft.tier ?? ''}
-            onChange={(e) => set('tier', (e.target as HTMLSelectElement).value)}
-          >
-            <option value="">any</option>
-            {TIERS.map((t) => (
-              <option key={t} value={t}>
-                {t}
-              </option>
-            ))}
-          </select>
-        </div>
+        <ChoiceField
+          id="f-queue"
+          label="Queue"
+          value={draft.queue ?? ''}
+          choices={queues}
+          onChoose={(v) => set('queue', v)}
+        />
+        <ChoiceField
+          id="f-tier"
+          label="Tier"
+          value={draft.tier ?? ''}
+          choices={TIERS}
+          onChoose={(v) => set('tier', v)}
+        />
         <div class="field">
           <label for="f-group">Group id</label>
           <input

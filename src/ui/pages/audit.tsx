@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { AUDIT_ACTIONS } from '../../core/audit.ts';
 import { type AuditEntry, api } from '../api.ts';
-import { Empty, ErrorBox, Loading, PageHeader, Time, useAsync } from '../components/common.tsx';
+import { ChoiceField, Empty, ErrorBox, Loading, PageHeader, Time, useAsync } from '../components/common.tsx';
 import { navigate } from '../router.ts';
 
 /** The action filter offers every action the audit log records. */
@@ -124,21 +124,13 @@ export function AuditPage({ query }: { query: URLSearchParams }) {
           go(draft);
         }}
       >
-        <div class="field">
-          <label for="a-action">Action</label>
-          <select
-            id="a-action"
-            value={action}
-            onChange={(e) => go({ action: (e.target as HTMLSelectElement).value })}
-          >
-            <option value="">any</option>
-            {ACTIONS.map((a) => (
-              <option key={a} value={a}>
-                {a}
-              </option>
-            ))}
-          </select>
-        </div>
+        <ChoiceField
+          id="a-action"
+          label="Action"
+          value={action}
+          choices={ACTIONS}
+          onChoose={(v) => go({ action: v })}
+        />
         <div class="field">
           <label for="a-actor">Actor</label>
           <input

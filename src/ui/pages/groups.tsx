@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api, type Group, type GroupMergeResult } from '../api.ts';
-import { AsyncView, Empty, PageHeader, useAsync } from '../components/common.tsx';
+import { AsyncView, ChoiceField, Empty, PageHeader, useAsync } from '../components/common.tsx';
 import { STATUSES, useQueueNames } from '../components/filters.tsx';
 import { GroupMergeBar } from '../components/group-merge.tsx';
 import { type GroupSortKey, GroupTable } from '../components/group-table.tsx';
@@ -58,63 +58,39 @@ export function GroupsPage({ query }: { query: URLSearchParams }) {
       />
       <fieldset class="filters">
         <legend class="sr-only">Filters</legend>
-        <div class="field">
-          <label for="g-queue">Queue</label>
-          <select
-            id="g-queue"
-            value={queue}
-            onChange={(e) => go({ queue: (e.target as HTMLSelectElement).value })}
-          >
-            <option value="">any</option>
-            {queues.map((q) => (
-              <option key={q} value={q}>
-                {q}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div class="field">
-          <label for="g-tier">Tier</label>
-          <select
-            id="g-tier"
-            value={tier}
-            onChange={(e) => go({ tier: (e.target as HTMLSelectElement).value })}
-          >
-            <option value="">any</option>
-            {TIERS.map((t) => (
-              <option key={t} value={t}>
-                {t}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div class="field">
-          <label for="g-status">Status</label>
-          <select
-            id="g-status"
-            value={status}
-            onChange={(e) => go({ status: (e.target as HTMLSelectElement).value })}
-          >
-            <option value="">any</option>
-            {STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div class="field">
-          <label for="g-sort">Sort by</label>
-          <select
-            id="g-sort"
-            value={sort}
-            onChange={(e) => go({ sort: (e.target as HTMLSelectElement).value })}
-          >
-            <option value="count">count in DLQ</option>
-            <option value="lastSeen">last seen</option>
-            <option value="firstSeen">first seen</option>
-          </select>
-        </div>
+        <ChoiceField
+          id="g-queue"
+          label="Queue"
+          value={queue}
+          choices={queues}
+          onChoose={(v) => go({ queue: v })}
+        />
+        <ChoiceField
+          id="g-tier"
+          label="Tier"
+          value={tier}
+          choices={TIERS}
+          onChoose={(v) => go({ tier: v })}
+        />
+        <ChoiceField
+          id="g-status"
+          label="Status"
+          value={status}
+          choices={STATUSES}
+          onChoose={(v) => go({ status: v })}
+        />
+        <ChoiceField
+          id="g-sort"
+          label="Sort by"
+          value={sort}
+          any={null}
+          choices={[
+            ['count', 'count in DLQ'],
+            ['lastSeen', 'last seen'],
+            ['firstSeen', 'first seen'],
+          ]}
+          onChoose={(v) => go({ sort: v })}
+        />
       </fieldset>
       {merged ? (
         <p class="notice" role="status">
