@@ -358,14 +358,14 @@ export class Worker {
       worker: this.identity,
     };
     const { store } = this.deps;
-    if (!store.messageSettleAndClaim) {
+    const combined = store.messageSettleAndClaim?.bind(store);
+    if (!combined) {
       if (this.completeBuffer.length > 0 || this.failBuffer.length > 0) await this.flush();
       return store.messageClaim({ ...claim, now: this.deps.clock.now() });
     }
     let claimed: ClaimedMessage[] = [];
     await this.settle(async (complete, fail, now) => {
-      const result = await store.messageSettleAndClaim?.({ complete, fail, now, claim });
-      if (!result) return;
+      const result = await combined({ complete, fail, now, claim });
       this.countCompleted(result.completed);
       this.countFailed(fail, result.failed);
       claimed = result.claimed;

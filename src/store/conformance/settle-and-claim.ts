@@ -22,7 +22,7 @@ export function describeSettleAndClaim(ctx: StoreContext): void {
       const settleAndClaim = ctx.store.messageSettleAndClaim?.bind(ctx.store);
       if (!settleAndClaim) return skip();
       await createQueues(ctx.store, 'orders');
-      await send(ctx.store, 'orders', 6, T0);
+      const sent = await send(ctx.store, 'orders', 6, T0);
       const [a, b, c, d] = await claim(ctx.store, 'orders', T0 + 1, 4);
       if (!a || !b || !c || !d) throw new Error('expected 4 claimed');
       const error = { name: 'Error', message: 'boom' };
@@ -53,7 +53,9 @@ export function describeSettleAndClaim(ctx: StoreContext): void {
       expect(result.completed).toEqual({ completed: 1, lost: [b.id] });
       expect(result.failed).toEqual({ applied: 2, lost: [] });
       // The retried message is visible again at T0 + 2 and claimed with the 2 never-claimed ones.
-      expect(result.claimed.map((m) => m.id).sort()).toEqual([c.id, ...(await remainingIds())].sort());
+      const neverClaimed = sent.filter((id) => ![a.id, b.id, c.id, d.id].includes(id));
+      expect(neverClaimed).toHaveLength(2);
+      expect(result.claimed.map((m) => m.id).sort()).toEqual([c.id, ...neverClaimed].sort());
       const again = result.claimed.find((m) => m.id === c.id);
       expect(again).toMatchObject({ receives: 2, attempts: [attemptOf(c, T0 + 1, error)] });
       expect((await ctx.store.deadLetterGet({ id: d.id }))?.attempts).toHaveLength(1);
@@ -66,12 +68,6 @@ export function describeSettleAndClaim(ctx: StoreContext): void {
         dead: 1,
         dropped: 0,
       });
-
-      async function remainingIds(): Promise<string[]> {
-        const claimedIds = new Set([a?.id, b?.id, c?.id, d?.id]);
-        const all = await Promise.all(result.claimed.map((m) => ctx.store.messageGet({ id: m.id })));
-        return all.flatMap((m) => (m && !claimedIds.has(m.id) ? [m.id] : []));
-      }
     });
 
     it('settles with nothing to claim, and claims with nothing to settle', async ({ skip }) => {
