@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 const SECTION = /<!-- ([\w-]+):start -->[\s\S]*?<!-- \1:end -->/g;
 
@@ -29,4 +30,26 @@ export function keepMarkedSections(file: string, markdown: string): string {
   // Anything of the new run's outside a marked section, after the first marker, is kept last.
   const rest = (first < 0 ? '' : markdown.slice(first)).replace(SECTION, '').trim();
   return `${[head, ...body, ...(rest ? [rest] : [])].join('\n\n')}\n`;
+}
+
+/**
+ * Writes `lines` into `bench/RESULTS.md` as the section `name` (between its markers, replacing
+ * the previous one where it stands, or appended), leaving the other sections alone: what a
+ * script run by itself with `--write` does (`replay/replay-bench.ts`, `server/load.ts`).
+ * Returns the file's path.
+ */
+export function writeMarkedSection(name: string, lines: string[]): string {
+  const file = fileURLToPath(new URL('../RESULTS.md', import.meta.url));
+  const current = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmark results\n';
+  const start = `<!-- ${name}:start -->`;
+  const end = `<!-- ${name}:end -->`;
+  const section = [start, ...lines, end].join('\n');
+  const from = current.indexOf(start);
+  const to = current.indexOf(end);
+  const next =
+    from >= 0 && to > from
+      ? current.slice(0, from) + section + current.slice(to + end.length)
+      : `${current.trimEnd()}\n\n${section}\n`;
+  writeFileSync(file, next);
+  return file;
 }

@@ -1,6 +1,5 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { runChild } from '../lib/child.ts';
+import { writeMarkedSection } from '../lib/marked-sections.ts';
 import type { ReplayBenchResult } from './replay-bench.ts';
 
 /** The issue's target for replay throughput, in dead letters per second. */
@@ -61,46 +60,18 @@ const percent = (busy: number | undefined) => (busy === undefined ? '?' : `${Mat
 const START = '<!-- replay:start -->';
 const END = '<!-- replay:end -->';
 
-/**
- * Puts the section into `bench/RESULTS.md` between its markers (replacing the previous one, or
- * appended), leaving the other sections alone: what `replay/replay-bench.ts --write` does when
- * it runs by itself rather than within `npm run bench`.
- */
+/** Puts the section into `bench/RESULTS.md` (see {@link writeMarkedSection}). */
 export function writeReplaySection(outcome: ReplayOutcome, date = new Date()): string {
-  const file = fileURLToPath(new URL('../RESULTS.md', import.meta.url));
-  const current = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmark results\n';
-  const section = [
-    START,
+  return writeMarkedSection('replay', [
     ...replaySection(outcome),
     `Measured ${date.toISOString().slice(0, 10)} with \`node --import tsx replay/replay-bench.ts --write\` (from \`bench/\`).`,
-    END,
-  ].join('\n');
-  const from = current.indexOf(START);
-  const to = current.indexOf(END);
-  const next =
-    from >= 0 && to > from
-      ? current.slice(0, from) + section + current.slice(to + END.length)
-      : `${current.trimEnd()}\n\n${section}\n`;
-  writeFileSync(file, next);
-  return file;
+  ]);
 }
 
 const DATA_LABELS: Record<ReplayBenchResult['data'], string> = {
   'read-path': "the read path's dead letters (whole context, up to 5 attempts with stacks)",
   small: 'small dead letters (1 attempt, no stack)',
 };
-
-/**
- * The replay section recorded in `file` (between its markers), to carry over into a report of a
- * run that did not measure replay; '' when there is none.
- */
-export function recordedReplaySection(file: string): string {
-  if (!existsSync(file)) return '';
-  const current = readFileSync(file, 'utf8');
-  const from = current.indexOf(START);
-  const to = current.indexOf(END);
-  return from >= 0 && to > from ? `\n${current.slice(from, to + END.length)}\n` : '';
-}
 
 /** The section between its markers, as `npm run bench` writes it (so `--write` can replace it later). */
 export function markedReplaySection(outcome: ReplayOutcome): string[] {

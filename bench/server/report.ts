@@ -1,6 +1,5 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { runChild } from '../lib/child.ts';
+import { writeMarkedSection } from '../lib/marked-sections.ts';
 import type { ServerLoadResult } from './load.ts';
 
 /** The p99 every request kind must stay under (the issue's target). */
@@ -43,31 +42,12 @@ const int = (n: number) => Math.round(n).toLocaleString('en-US');
 const percent = (busy: number | undefined) => (busy === undefined ? '?' : `${Math.round(busy * 100)} %`);
 const cpuMs = (ms: number | undefined) => (ms === undefined ? '?' : ms.toFixed(3));
 
-const START = '<!-- server-load:start -->';
-const END = '<!-- server-load:end -->';
-
-/**
- * Puts the section into `bench/RESULTS.md` between its markers (replacing the previous one, or
- * appended), leaving the other sections alone: what `server/load.ts --write` does when the
- * check runs by itself rather than within `npm run bench`.
- */
+/** Puts the section into `bench/RESULTS.md` (see {@link writeMarkedSection}). */
 export function writeServerLoadSection(outcome: ServerLoadOutcome, date = new Date()): string {
-  const file = fileURLToPath(new URL('../RESULTS.md', import.meta.url));
-  const current = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmark results\n';
-  const section = [
-    START,
+  return writeMarkedSection('server-load', [
     ...serverLoadSection(outcome),
     `Measured ${date.toISOString().slice(0, 10)} with \`node --import tsx server/load.ts --write\` (from \`bench/\`).`,
-    END,
-  ].join('\n');
-  const from = current.indexOf(START);
-  const to = current.indexOf(END);
-  const next =
-    from >= 0 && to > from
-      ? current.slice(0, from) + section + current.slice(to + END.length)
-      : `${current.trimEnd()}\n\n${section}\n`;
-  writeFileSync(file, next);
-  return file;
+  ]);
 }
 
 /** The `## Server under load` section of RESULTS.md. */
