@@ -78,7 +78,7 @@ class DeadletterPostgresSystem extends DeadletterQueueSystem implements SystemUn
     return (
       `${this.processes} worker processes × concurrency ${this.concurrency}, claim batch ${this.batchSize}, ` +
       `pool of ${this.pool} connections each; the sender in its own process, sendBatch of 1,000; ` +
-      'maxReceives 5, backoff fixed:0; synchronous_commit as the server has it (on)'
+      'maxReceives 5, backoff fixed:0, doneRetention 0; synchronous_commit as the server has it (on)'
     );
   }
 

@@ -13,10 +13,19 @@ export const QUEUE = 'bench';
 export abstract class DeadletterQueueSystem {
   protected dl: Deadletter | undefined;
 
-  /** Keeps the opened handle (closed by the system's cleanUp) and creates the bench queue: 5 receives, backoff fixed:0. */
+  /**
+   * Keeps the opened handle (closed by the system's cleanUp) and creates the bench queue: 5
+   * receives, backoff fixed:0, done retention 0 (a message that succeeds is deleted when acked,
+   * as BullMQ's `removeOnComplete: true` does; its `done` count stays).
+   */
   protected async useHandle(dl: Deadletter): Promise<void> {
     this.dl = dl;
-    await dl.createQueue(QUEUE, { maxReceives: MAX_ATTEMPTS, backoff: 'fixed:0', visibilityTimeout: '30s' });
+    await dl.createQueue(QUEUE, {
+      maxReceives: MAX_ATTEMPTS,
+      backoff: 'fixed:0',
+      visibilityTimeout: '30s',
+      doneRetention: 0,
+    });
   }
 
   async send(bodies: WorkloadBody[]): Promise<void> {

@@ -35,7 +35,7 @@ class DeadletterSystem extends DeadletterQueueSystem implements SystemUnderTest 
   }
 
   get tuning(): string {
-    return `1 worker, concurrency ${this.concurrency}, claim batch ${this.batchSize}, sendBatch of 1,000, maxReceives 5, backoff fixed:0`;
+    return `1 worker, concurrency ${this.concurrency}, claim batch ${this.batchSize}, sendBatch of 1,000, maxReceives 5, backoff fixed:0, doneRetention 0`;
   }
 
   async describe(): Promise<Record<string, string>> {

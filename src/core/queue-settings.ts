@@ -32,8 +32,8 @@ export interface QueueRecord {
   replayLimit?: number;
   /**
    * How long a done (succeeded) message is kept, in ms, before the done-retention sweep deletes
-   * it; its count stays in the queue's `done` counter. Default 1 hour; 0 deletes it at the next
-   * sweep. Optional only for stores that predate it (read as the default).
+   * it; its count stays in the queue's `done` counter. Default 1 hour; 0 deletes it when its ack
+   * is applied, in the same transaction. Optional only for stores that predate it (read as the default).
    */
   doneRetentionMs?: number;
   createdAt: number;

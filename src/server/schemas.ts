@@ -48,7 +48,7 @@ export const queueSchema = z
     deadLetter: z.boolean(),
     retentionDays: z.number(),
     replayLimit: z.number().int().optional(),
-    /** How long done messages are kept, in ms, before the done-retention sweep deletes them. */
+    /** How long done messages are kept, in ms, before the done-retention sweep deletes them (0: deleted at ack). */
     doneRetentionMs: z.number().int().optional(),
     createdAt: epochMs,
     updatedAt: epochMs,

@@ -79,11 +79,13 @@ describe('done retention', () => {
     expect((error as Error).message).toMatch(/succeeded and was pruned after its queue's done retention/);
   });
 
-  it('follows each queue its own retention, 0 deleting at the next sweep, and a change of it', async () => {
+  it('follows each queue its own retention, 0 deleting at once, and a change of it', async () => {
     await dl.createQueue('eager', { doneRetention: 0 });
     await dl.createQueue('slow', { doneRetention: '2h' });
     const eager = await succeed('eager', 5);
     const slow = await succeed('slow', 5);
+    // Done retention 0: gone when acked, before any sweep.
+    expect(await present(eager)).toBe(0);
     const runner = new MaintenanceRunner(dl.store, clock, [doneRetentionService({ store: dl.store, clock })]);
     await runner.tick();
     expect([await present(eager), await present(slow)]).toEqual([0, 5]);
@@ -106,8 +108,9 @@ describe('done retention', () => {
   });
 
   it('deletes in batches, at most maxBatches per run, and the next run goes on', async () => {
-    await dl.createQueue('orders', { doneRetention: 0 });
+    await dl.createQueue('orders', { doneRetention: '1s' });
     const ids = await succeed('orders', 10);
+    clock.advance(1_000);
     const first = await dl.pruneDoneMessages({ batchSize: 3, maxBatches: 2 });
     expect(first).toEqual({ deleted: 6, byQueue: [{ queue: 'orders', deleted: 6 }], more: true });
     expect(await present(ids)).toBe(4);

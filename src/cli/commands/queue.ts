@@ -43,7 +43,7 @@ export function registerQueueCommands(program: Command, io: CliIo): void {
       .option('--replay-limit <n>', 'replays of a message before replays skip it, 0-100 (default 3)')
       .option(
         '--done-retention <duration>',
-        'how long messages that succeeded are kept before they are deleted, e.g. 1h (default; 0 deletes them at once, at most 365d)',
+        'how long messages that succeeded are kept before they are deleted, e.g. 1h (default; 0 deletes each when it is acked, at most 365d)',
       )
       .option('--dead-letter', 'keep failures that will not be retried in the DLQ (the default)')
       .option('--no-dead-letter', 'drop such failures instead (counted as dropped)');

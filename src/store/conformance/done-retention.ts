@@ -10,6 +10,7 @@ import {
   type StoreContext,
   send,
   T0,
+  WORKER,
 } from './fixtures.ts';
 
 /** Done retention: done messages are deleted in batches past a cutoff; their count stays. */
@@ -166,6 +167,63 @@ export function describeDoneRetention(ctx: StoreContext): void {
       expect(await ctx.store.messagePruneDone({ queue: 'nope', cutoff: T0 + 1_000, limit: 10 })).toEqual({
         deleted: 0,
       });
+    });
+
+    it('deletes a message of a queue with done retention 0 when it completes, attempts and all; done counts it', async () => {
+      await ctx.store.queueCreate({ queue: queueRecord('eager', { doneRetentionMs: 0 }) });
+      await ctx.store.queueCreate({ queue: queueRecord('kept') });
+      await send(ctx.store, 'eager', 2, T0);
+      await send(ctx.store, 'kept', 1, T0);
+      // One of eager's messages fails once first, so it has an attempt to delete with it.
+      const failing = await claimOne(ctx.store, 'eager', T0 + 1);
+      await ctx.store.messageFail({
+        items: [
+          {
+            id: failing.id,
+            leaseToken: failing.leaseToken,
+            attempt: attemptOf(failing, T0 + 1, { name: 'Error', message: 'ECONNRESET' }),
+            outcome: 'retry',
+            visibleAt: T0 + 2,
+          },
+        ],
+        now: T0 + 2,
+      });
+      const eager = await claim(ctx.store, 'eager', T0 + 3, 2);
+      const kept = await claimOne(ctx.store, 'kept', T0 + 3);
+      expect(eager).toHaveLength(2);
+      const stale = { id: kept.id, leaseToken: 'not-the-lease' };
+      // Both kinds of queue (and a lost lease) in one call.
+      const result = await ctx.store.messageComplete({ items: [...eager, kept, stale], now: T0 + 4 });
+      expect(result).toEqual({ completed: 3, lost: [kept.id] });
+      for (const message of eager) expect(await ctx.store.messageGet({ id: message.id })).toBeUndefined();
+      expect((await ctx.store.messageGet({ id: kept.id }))?.state).toBe('done');
+      expect(await ctx.store.messagePruneDone({ queue: 'eager', cutoff: T0 + 1_000, limit: 10 })).toEqual({
+        deleted: 0,
+      });
+      expect(
+        (await ctx.store.queueStats({ now: T0 + 5 })).map((s) => [s.queue, s.waiting, s.leased, s.done]),
+      ).toEqual([
+        ['eager', 0, 0, 2],
+        ['kept', 0, 0, 1],
+      ]);
+
+      // Every queue deletes now: the same through the combined call a worker makes, if any.
+      await send(ctx.store, 'eager', 1, T0 + 6);
+      const next = await claimOne(ctx.store, 'eager', T0 + 7);
+      await ctx.store.queueUpdate({ name: 'kept', patch: { doneRetentionMs: 0 }, now: T0 + 7 });
+      const claimNone = { queue: 'eager', limit: 0, leaseMs: 30_000, worker: WORKER };
+      const completed = ctx.store.messageSettleAndClaim
+        ? (
+            await ctx.store.messageSettleAndClaim({
+              complete: [next],
+              fail: [],
+              now: T0 + 8,
+              claim: claimNone,
+            })
+          ).completed
+        : await ctx.store.messageComplete({ items: [next], now: T0 + 8 });
+      expect(completed).toEqual({ completed: 1, lost: [] });
+      expect(await ctx.store.messageGet({ id: next.id })).toBeUndefined();
     });
   });
 }

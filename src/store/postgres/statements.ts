@@ -214,11 +214,17 @@ export function postgresStatements(schema: string, channel: string) {
       'ORDER BY visible_at, seq LIMIT $4 FOR UPDATE SKIP LOCKED) c WHERE m.id = c.id ' +
       `RETURNING ${messageColumns(s)}`,
 
-    // $1 ids, $2 tokens, $3 now, $4 counter slot.
+    // $1 ids, $2 tokens, $3 now, $4 counter slot. A message of a queue with done retention 0
+    // is deleted (with its attempts) instead of kept as done: cheaper, and no sweep later.
     messageComplete:
       'WITH i AS (SELECT * FROM unnest($1::text[], $2::text[]) AS i(id, lease_token)), ' +
-      `done AS (UPDATE ${s}.messages m SET state = 'done', done_at = $3, lease_token = NULL, lease_expires_at = NULL ` +
-      `FROM i WHERE ${LEASE_MATCHES} RETURNING m.id, i.lease_token AS token, m.queue), ` +
+      `kept AS (UPDATE ${s}.messages m SET state = 'done', done_at = $3, lease_token = NULL, lease_expires_at = NULL ` +
+      `FROM i, ${s}.queues q WHERE ${LEASE_MATCHES} AND q.name = m.queue AND q.done_retention_ms > 0 ` +
+      'RETURNING m.id, i.lease_token AS token, m.queue), ' +
+      `gone AS (DELETE FROM ${s}.messages m USING i, ${s}.queues q WHERE ${LEASE_MATCHES} ` +
+      'AND q.name = m.queue AND q.done_retention_ms = 0 RETURNING m.id, i.lease_token AS token, m.queue), ' +
+      `${forgetAttempts(s, 'gone')}, ` +
+      'done AS (SELECT * FROM kept UNION ALL SELECT * FROM gone), ' +
       `counted AS (${countInto(s, 'done', 'done', '$4')}) ` +
       'SELECT id, token FROM done',
     // $1 ids, $2 tokens, $3 visible-at times, $4 attempts (JSON), $5 now.

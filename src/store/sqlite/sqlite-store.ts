@@ -343,12 +343,32 @@ export class SqliteStore implements Store {
     return rows.map((row) => toClaimedMessage(row, params.queue, leaseExpiresAt));
   }
 
-  /** Completes leased messages, inside the caller's transaction. */
+  /**
+   * Completes leased messages, inside the caller's transaction. A message of a queue with done
+   * retention 0 is deleted instead of kept as done (see `messageCompleteDelete`).
+   */
   private completeIn(items: LeaseRef[], now: number): { completed: number; lost: string[] } {
+    if (items.length === 0) return { completed: 0, lost: [] };
     const lost: string[] = [];
     const done = new Map<string, number>();
+    // Read once per call (a handful of rows): which of the two statements fits each message.
+    const deleting = new Set(this.sql.queuesWithoutDoneRetention.all());
+    const queueCount = deleting.size === 0 ? 0 : this.sql.queueCount.get();
     for (const item of items) {
-      const queue = this.sql.messageComplete.get(now, item.leaseToken, item.id);
+      let queue: string | undefined;
+      if (deleting.size === 0) {
+        queue = this.sql.messageComplete.get(now, item.leaseToken, item.id);
+      } else if (deleting.size === queueCount) {
+        queue = this.sql.messageCompleteDelete.get(item.leaseToken, item.id);
+      } else {
+        // Queues of both kinds: the message's own queue decides.
+        const leased = this.sql.messageLeasedQueue.get(item.leaseToken, item.id);
+        if (leased !== undefined && deleting.has(leased)) {
+          queue = this.sql.messageCompleteDelete.get(item.leaseToken, item.id);
+        } else if (leased !== undefined) {
+          queue = this.sql.messageComplete.get(now, item.leaseToken, item.id);
+        }
+      }
       if (queue !== undefined) tally(done, queue);
       else lost.push(item.id);
     }

@@ -201,6 +201,27 @@ export function prepareStatements(db: Database.Database) {
           "WHERE state = 'leased' AND lease_token = ? AND id = ? RETURNING queue",
       )
       .pluck(true),
+    /**
+     * Completes by deleting, for a queue that keeps no done messages (done retention 0): as
+     * `messageComplete`, minus the row. Deleting costs less than keeping (no done-index entry,
+     * no rewrite of the row, no sweep later) and keeps the table to live messages.
+     */
+    messageCompleteDelete: db
+      .prepare<[leaseToken: string, id: string], string>(
+        "DELETE FROM messages WHERE state = 'leased' AND lease_token = ? AND id = ? RETURNING queue",
+      )
+      .pluck(true),
+    /** The queues whose done messages are deleted at once (done retention 0). */
+    queuesWithoutDoneRetention: db
+      .prepare<[], string>('SELECT name FROM queues WHERE done_retention_ms = 0')
+      .pluck(true),
+    queueCount: db.prepare<[], number>('SELECT count(*) FROM queues').pluck(true),
+    /** The queue of a message leased under this token (none: the lease was lost). */
+    messageLeasedQueue: db
+      .prepare<[leaseToken: string, id: string], string>(
+        "SELECT queue FROM messages WHERE state = 'leased' AND lease_token = ? AND id = ?",
+      )
+      .pluck(true),
     // Appends the attempt's JSON to the array's text as is: no parse and re-serialisation of
     // the earlier attempts (kilobytes of stacks) on every retry.
     messageRetry: db.prepare<
