@@ -53,7 +53,7 @@ import {
   toMessageRecord,
   toQueueRecord,
 } from './rows.ts';
-import { prepareStatements, type Statements } from './statements.ts';
+import { type GroupUpsertRow, prepareStatements, type Statements } from './statements.ts';
 import { SqliteTriageCounts } from './triage-counts.ts';
 
 /** One line of `EXPLAIN QUERY PLAN`, e.g. `SEARCH messages USING INDEX messages_claim (queue=? AND visible_at<?)`. */
@@ -86,6 +86,15 @@ function isConstraintError(error: unknown, code: string): boolean {
 /** Adds `n` to `key` of a per-queue tally. */
 /** What a claim asks for (see {@link Store.messageClaim}). */
 type ClaimParams = Parameters<Store['messageClaim']>[0];
+
+/** What a batch of failures adds to groups and counters, written once per batch (see `failIn`). */
+interface DeathTally {
+  groups: Map<string, GroupUpsertRow>;
+  /** Per group, deaths per queue. */
+  groupQueues: Map<string, Map<string, number>>;
+  dead: Map<string, number>;
+  dropped: Map<string, number>;
+}
 
 function tally(counts: Map<string, number>, key: string, n = 1): void {
   counts.set(key, (counts.get(key) ?? 0) + n);
@@ -376,17 +385,36 @@ export class SqliteStore implements Store {
     return { completed: items.length - lost.length, lost };
   }
 
-  /** Applies failure outcomes, inside the caller's transaction. */
+  /**
+   * Applies failure outcomes, inside the caller's transaction. The deaths' counts (groups, the
+   * groups' queues, the queue counters) are summed and written once per row they touch: a batch
+   * of failures from one bug updates its group (and the group's six indexes) once, not per death.
+   */
   private failIn(items: FailItem[], now: number): { applied: number; lost: string[] } {
     const lost: string[] = [];
+    const deaths: DeathTally = {
+      groups: new Map(),
+      groupQueues: new Map(),
+      dead: new Map(),
+      dropped: new Map(),
+    };
     for (const item of items) {
-      if (!this.applyFailure(item, now)) lost.push(item.id);
+      if (!this.applyFailure(item, now, deaths)) lost.push(item.id);
     }
+    for (const group of deaths.groups.values()) this.sql.groupUpsert.run(group);
+    for (const [groupId, queues] of deaths.groupQueues) {
+      for (const [queue, n] of queues) this.sql.groupQueueUpsert.run(groupId, queue, n);
+    }
+    for (const [queue, n] of deaths.dead) this.sql.countersAddDead.run(n, queue);
+    for (const [queue, n] of deaths.dropped) this.sql.countersAddDropped.run(n, queue);
     return { applied: items.length - lost.length, lost };
   }
 
-  /** One failure outcome, inside the caller's transaction; false if the lease was lost. */
-  private applyFailure(item: FailItem, now: number): boolean {
+  /**
+   * One failure outcome, inside the caller's transaction; false if the lease was lost. A death
+   * or drop is counted into `deaths`, which {@link failIn} writes once the batch is applied.
+   */
+  private applyFailure(item: FailItem, now: number, deaths: DeathTally): boolean {
     const lease = { id: item.id, leaseToken: item.leaseToken };
     if (item.outcome === 'retry') {
       const attempt = JSON.stringify(item.attempt);
@@ -397,7 +425,7 @@ export class SqliteStore implements Store {
     const row = this.sql.messageDelete.get(lease);
     if (!row) return false;
     if (item.outcome === 'drop') {
-      this.sql.countersAddDropped.run(1, row.queue);
+      tally(deaths.dropped, row.queue);
       return true;
     }
     const { death } = item;
@@ -426,17 +454,25 @@ export class SqliteStore implements Store {
       replayCount: row.replay_count,
       previousId: row.replay_of,
     });
-    this.sql.groupUpsert.run({
-      groupId,
-      fingerprint: death.fingerprint,
-      errorName: death.error.name,
-      normalizedMessage: death.normalizedMessage,
-      tier: death.tier,
-      sampleId: row.id,
-      now,
-    });
-    this.sql.groupQueueUpsert.run(groupId, row.queue);
-    this.sql.countersAddDead.run(1, row.queue);
+    const group = deaths.groups.get(groupId);
+    if (group) group.count++;
+    else {
+      // The first death of the batch in a group describes it, should this create it.
+      deaths.groups.set(groupId, {
+        groupId,
+        fingerprint: death.fingerprint,
+        errorName: death.error.name,
+        normalizedMessage: death.normalizedMessage,
+        tier: death.tier,
+        sampleId: row.id,
+        now,
+        count: 1,
+      });
+    }
+    const queues = deaths.groupQueues.get(groupId) ?? new Map<string, number>();
+    deaths.groupQueues.set(groupId, queues);
+    tally(queues, row.queue);
+    tally(deaths.dead, row.queue);
     return true;
   }
 

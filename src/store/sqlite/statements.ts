@@ -113,6 +113,8 @@ export interface GroupUpsertRow {
   tier: string;
   sampleId: string;
   now: number;
+  /** Deaths counted into the group by this upsert (a transaction's deaths of one group go together). */
+  count: number;
 }
 
 /** Every fixed statement of the store, prepared once per connection (they are hot paths). */
@@ -262,14 +264,14 @@ export function prepareStatements(db: Database.Database) {
     groupUpsert: db.prepare<GroupUpsertRow>(
       'INSERT INTO groups (id, fingerprint, error_name, normalized_message, tier, status, first_seen, last_seen, ' +
         "count, dead_count, sample_id, status_changed_at) VALUES (@groupId, @fingerprint, @errorName, @normalizedMessage, @tier, 'new', " +
-        '@now, @now, 1, 1, @sampleId, @now) ON CONFLICT (id) DO UPDATE SET count = count + 1, ' +
-        'dead_count = dead_count + 1, last_seen = MAX(last_seen, excluded.last_seen), ' +
+        '@now, @now, @count, @count, @sampleId, @now) ON CONFLICT (id) DO UPDATE SET count = count + excluded.count, ' +
+        'dead_count = dead_count + excluded.dead_count, last_seen = MAX(last_seen, excluded.last_seen), ' +
         "status = CASE status WHEN 'resolved' THEN 'regressed' ELSE status END, " +
         "status_changed_at = CASE status WHEN 'resolved' THEN excluded.status_changed_at ELSE status_changed_at END",
     ),
-    groupQueueUpsert: db.prepare<[string, string]>(
-      'INSERT INTO group_queues (group_id, queue, count) VALUES (?, ?, 1) ' +
-        'ON CONFLICT (group_id, queue) DO UPDATE SET count = count + 1',
+    groupQueueUpsert: db.prepare<[groupId: string, queue: string, count: number]>(
+      'INSERT INTO group_queues (group_id, queue, count) VALUES (?, ?, ?) ' +
+        'ON CONFLICT (group_id, queue) DO UPDATE SET count = count + excluded.count',
     ),
     // A merged group's id resolves to the group it was merged into (one primary-key probe per death).
     groupAliasTarget: db.prepare<[string], { target_id: string }>(GROUP_ALIAS_TARGET_SQL),
