@@ -77,8 +77,8 @@ childMain(() =>
   runPipeline(
     'deadletter',
     new DeadletterSystem(
-      intArg('concurrency', 100),
-      intArg('batch', 100),
+      intArg('concurrency', 200),
+      intArg('batch', 200),
       process.argv.includes('--trace-store'),
     ),
     intArg('messages', 100_000),
