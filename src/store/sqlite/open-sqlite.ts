@@ -92,6 +92,11 @@ function connect(path: string): Database.Database {
   // NORMAL in WAL mode: a power loss may lose the last commits, never corrupt the database.
   db.pragma('synchronous = NORMAL');
   db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  // Temporary tables in memory: every claim (UPDATE … RETURNING, rowid IN (…)) and many list
+  // queries build a small ephemeral table, which this build of SQLite otherwise backs with a
+  // temporary file, created and unlinked each time. Our queries are index-backed, so these stay
+  // small.
+  db.pragma('temp_store = MEMORY');
   return db;
 }
 
