@@ -67,9 +67,14 @@ export function formatAgo(ms: number, now: number): string {
   return diff >= 0 ? `${amount} ago` : `in ${amount}`;
 }
 
-/** An age such as the oldest dead letter's: `3m12s`, or `-` when there is none. */
+/**
+ * An age such as the oldest dead letter's, in whole seconds like {@link formatAgo}: `20s`,
+ * `3m12s`, or `-` when there is none.
+ */
 export function formatAge(since: number | null, now: number): string {
-  return since === null ? '-' : formatDuration(Math.max(0, now - since));
+  if (since === null) return '-';
+  const seconds = Math.floor(Math.max(0, now - since) / 1000);
+  return seconds === 0 ? '0s' : formatDuration(seconds * 1000);
 }
 
 /** A time as `2026-01-01T10:00:00Z (3m ago)`. */

@@ -437,5 +437,34 @@ export function describeLeases(ctx: StoreContext): void {
       expect(await ctx.store.messageGet({ id: fresh.id })).toBeUndefined();
       expect(await claim(ctx.store, 'orders', T0)).toHaveLength(1);
     });
+
+    it('inserts a large batch in order, and names a taken id anywhere in it, inserting nothing', async () => {
+      await createQueues(ctx.store, 'orders');
+      const taken = nextId();
+      await ctx.store.messageInsertBatch({ queue: 'orders', messages: [message({ id: taken })], now: T0 });
+      // Long enough for stores that insert many rows per statement; keyed ones mixed in.
+      const batch = Array.from({ length: 230 }, (_, k) =>
+        message({ body: { k }, ...(k % 97 === 3 ? { idempotencyKey: `key-${k}` } : {}) }),
+      );
+      const failing = [...batch.slice(0, 120), message({ id: taken }), ...batch.slice(120)];
+      const error = await ctx.store
+        .messageInsertBatch({ queue: 'orders', messages: failing, now: T0 })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConflictError);
+      expect((error as Error).message).toContain(taken);
+      expect(await ctx.store.messageGet({ id: batch[0]?.id ?? '' })).toBeUndefined();
+
+      const results = await ctx.store.messageInsertBatch({ queue: 'orders', messages: batch, now: T0 + 1 });
+      expect(results).toEqual(batch.map((m) => ({ id: m.id, deduplicated: false })));
+      const again = await ctx.store.messageInsertBatch({
+        queue: 'orders',
+        messages: [message({ idempotencyKey: 'key-3' })],
+        now: T0 + 2,
+      });
+      expect(again).toEqual([{ id: batch[3]?.id, deduplicated: true }]);
+      const claimed = await claim(ctx.store, 'orders', T0 + 5, 300);
+      expect(claimed.map((m) => m.id)).toEqual([taken, ...batch.map((m) => m.id)]);
+      expect(claimed.slice(1).map((m) => m.body)).toEqual(batch.map((_, k) => ({ k })));
+    });
   });
 }

@@ -53,7 +53,7 @@ import {
   toMessageRecord,
   toQueueRecord,
 } from './rows.ts';
-import { type GroupUpsertRow, prepareStatements, type Statements } from './statements.ts';
+import { type GroupUpsertRow, INSERT_CHUNK, prepareStatements, type Statements } from './statements.ts';
 import { SqliteTriageCounts } from './triage-counts.ts';
 
 /** One line of `EXPLAIN QUERY PLAN`, e.g. `SEARCH messages USING INDEX messages_claim (queue=? AND visible_at<?)`. */
@@ -76,6 +76,21 @@ function fromQueueRecord(queue: QueueRecord): QueueRow {
     created_at: queue.createdAt,
     updated_at: queue.updatedAt,
   };
+}
+
+/** The values of one row of `messageInsert` (and of each row of `messageInsertChunk`). */
+function insertValues(queue: string, message: MessageInsert, now: number) {
+  return [
+    message.id,
+    queue,
+    JSON.stringify(message.body),
+    JSON.stringify(message.headers),
+    message.idempotencyKey ?? null,
+    now,
+    message.visibleAt,
+    message.replayOf ?? null,
+    message.replayCount ?? 0,
+  ] as [string, string, string, string, string | null, number, number, string | null, number];
 }
 
 /** Whether `error` is a SQLite constraint failure of the given extended code. */
@@ -264,36 +279,60 @@ export class SqliteStore implements Store {
         if (!this.sql.queueGet.get(params.queue)) {
           throw new NotFoundError(`queue "${params.queue}" does not exist`);
         }
-        return params.messages.map((message): MessageInsertResult => {
-          const idempotencyKey = message.idempotencyKey ?? null;
-          if (idempotencyKey !== null) {
-            // Inside the immediate transaction nothing else can insert between this check and
-            // the insert; it also sees earlier messages of this same batch.
-            const live = this.sql.messageFindLiveByKey.get(params.queue, idempotencyKey);
-            if (live) return { id: live.id, deduplicated: true };
-          }
-          try {
-            this.sql.messageInsert.run(
-              message.id,
-              params.queue,
-              JSON.stringify(message.body),
-              JSON.stringify(message.headers),
-              idempotencyKey,
-              params.now,
-              message.visibleAt,
-              message.replayOf ?? null,
-              message.replayCount ?? 0,
-            );
-          } catch (cause) {
-            if (isConstraintError(cause, 'SQLITE_CONSTRAINT_PRIMARYKEY')) {
-              throw new ConflictError(`message id "${message.id}" is already taken`, { cause });
+        const results: MessageInsertResult[] = [];
+        const { messages } = params;
+        for (let at = 0; at < messages.length; ) {
+          const chunk = messages.slice(at, at + INSERT_CHUNK);
+          // A full chunk without idempotency keys (nothing to deduplicate) goes in one statement.
+          if (chunk.length === INSERT_CHUNK && chunk.every((m) => (m.idempotencyKey ?? null) === null)) {
+            if (this.insertChunk(params.queue, chunk, params.now)) {
+              for (const message of chunk) results.push({ id: message.id, deduplicated: false });
+              at += chunk.length;
+              continue;
             }
-            throw cause;
           }
-          return { id: message.id, deduplicated: false };
-        });
+          // One by one: keyed messages, the tail, or a chunk that hit a taken id (to name it).
+          for (const message of chunk) results.push(this.insertOne(params.queue, message, params.now));
+          at += chunk.length;
+        }
+        return results;
       })
       .immediate();
+  }
+
+  /** Inserts one message, inside the caller's transaction; a live duplicate key deduplicates. */
+  private insertOne(queue: string, message: MessageInsert, now: number): MessageInsertResult {
+    const idempotencyKey = message.idempotencyKey ?? null;
+    if (idempotencyKey !== null) {
+      // Inside the immediate transaction nothing else can insert between this check and the
+      // insert; it also sees earlier messages of this same batch.
+      const live = this.sql.messageFindLiveByKey.get(queue, idempotencyKey);
+      if (live) return { id: live.id, deduplicated: true };
+    }
+    try {
+      this.sql.messageInsert.run(...insertValues(queue, message, now));
+    } catch (cause) {
+      if (isConstraintError(cause, 'SQLITE_CONSTRAINT_PRIMARYKEY')) {
+        throw new ConflictError(`message id "${message.id}" is already taken`, { cause });
+      }
+      throw cause;
+    }
+    return { id: message.id, deduplicated: false };
+  }
+
+  /**
+   * Inserts {@link INSERT_CHUNK} messages without idempotency keys in one statement, inside the
+   * caller's transaction. False if one of their ids is taken: SQLite undid the statement alone,
+   * and the caller inserts them one by one to name the id.
+   */
+  private insertChunk(queue: string, chunk: MessageInsert[], now: number): boolean {
+    try {
+      this.sql.messageInsertChunk.run(...chunk.flatMap((message) => insertValues(queue, message, now)));
+      return true;
+    } catch (cause) {
+      if (isConstraintError(cause, 'SQLITE_CONSTRAINT_PRIMARYKEY')) return false;
+      throw cause;
+    }
   }
 
   async messageClaim(params: ClaimParams): Promise<ClaimedMessage[]> {
