@@ -19,6 +19,9 @@ export const MEMORY = ':memory:';
 /** How long a connection waits for another one's write lock before failing with SQLITE_BUSY. */
 const BUSY_TIMEOUT_MS = 5_000;
 
+/** The page cache of a read-write connection, in KiB. */
+const PAGE_CACHE_KIB = 4_096;
+
 const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
 
 /** What is at a path before anything is opened. */
@@ -97,6 +100,9 @@ function connect(path: string): Database.Database {
   // temporary file, created and unlinked each time. Our queries are index-backed, so these stay
   // small.
   db.pragma('temp_store = MEMORY');
+  // A 4 MiB page cache instead of this build's 16 MiB: the pipeline bench runs as fast with it
+  // (pages it misses come from the OS page cache) and its peak RSS is about 15 MB lower.
+  db.pragma(`cache_size = ${-PAGE_CACHE_KIB}`);
   return db;
 }
 
