@@ -320,8 +320,9 @@ function writeDeath(sql: Statements, { row, normalizedMessage }: PlannedDeath): 
     tier: row.tier,
     sampleId: row.id,
     now: row.diedAt,
+    count: 1,
   });
-  sql.groupQueueUpsert.run(row.groupId, row.queue);
+  sql.groupQueueUpsert.run(row.groupId, row.queue, 1);
   sql.countersAddDead.run(1, row.queue);
 }
 
