@@ -25,6 +25,24 @@ export function describeDoneRetention(ctx: StoreContext): void {
       return claimed.map((c) => c.id);
     }
 
+    /** Claims the next message of `queue` at `at` and fails it once (retry at `at + 1`). */
+    async function failOnceAt(queue: string, at: number): Promise<ClaimedMessage> {
+      const claimed = await claimOne(ctx.store, queue, at);
+      await ctx.store.messageFail({
+        items: [
+          {
+            id: claimed.id,
+            leaseToken: claimed.leaseToken,
+            attempt: attemptOf(claimed, at, { name: 'Error', message: 'ECONNRESET' }),
+            outcome: 'retry',
+            visibleAt: at + 1,
+          },
+        ],
+        now: at + 1,
+      });
+      return claimed;
+    }
+
     it('stores the done retention with the queue (default 1 hour) and takes 0', async () => {
       const { doneRetentionMs: _omitted, ...withoutSetting } = queueRecord('legacy');
       await ctx.store.queueCreate({ queue: withoutSetting });
@@ -135,19 +153,7 @@ export function describeDoneRetention(ctx: StoreContext): void {
       await createQueues(ctx.store, 'orders', 'emails');
       await completeAt('emails', 2, T0 + 100);
       await send(ctx.store, 'orders', 1, T0);
-      const first: ClaimedMessage = await claimOne(ctx.store, 'orders', T0 + 1);
-      await ctx.store.messageFail({
-        items: [
-          {
-            id: first.id,
-            leaseToken: first.leaseToken,
-            attempt: attemptOf(first, T0 + 1, { name: 'Error', message: 'ECONNRESET' }),
-            outcome: 'retry',
-            visibleAt: T0 + 2,
-          },
-        ],
-        now: T0 + 2,
-      });
+      const first = await failOnceAt('orders', T0 + 1);
       const again = await claimOne(ctx.store, 'orders', T0 + 3);
       await ctx.store.messageComplete({ items: [again], now: T0 + 4 });
       expect((await ctx.store.messageGet({ id: first.id }))?.attempts).toHaveLength(1);
@@ -175,19 +181,7 @@ export function describeDoneRetention(ctx: StoreContext): void {
       await send(ctx.store, 'eager', 2, T0);
       await send(ctx.store, 'kept', 1, T0);
       // One of eager's messages fails once first, so it has an attempt to delete with it.
-      const failing = await claimOne(ctx.store, 'eager', T0 + 1);
-      await ctx.store.messageFail({
-        items: [
-          {
-            id: failing.id,
-            leaseToken: failing.leaseToken,
-            attempt: attemptOf(failing, T0 + 1, { name: 'Error', message: 'ECONNRESET' }),
-            outcome: 'retry',
-            visibleAt: T0 + 2,
-          },
-        ],
-        now: T0 + 2,
-      });
+      await failOnceAt('eager', T0 + 1);
       const eager = await claim(ctx.store, 'eager', T0 + 3, 2);
       const kept = await claimOne(ctx.store, 'kept', T0 + 3);
       expect(eager).toHaveLength(2);
