@@ -5,7 +5,13 @@ import { donePruneSql } from '../../src/store/postgres/done-retention.ts';
 import type { PlanNode, PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import { DONE_PRUNE_SQL } from '../../src/store/sqlite/done-retention.ts';
 import type { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
-import { dropSchemas, storeUrl, tempSchema, withClient } from './postgres-schema.ts';
+import {
+  dropSchemas,
+  seedQueuesAndDoneMessages,
+  storeUrl,
+  tempSchema,
+  withClient,
+} from './postgres-schema.ts';
 import { removeDb, tempDbPath } from './temp-db.ts';
 
 // The done-retention sweep deletes a queue's oldest done messages up to a cutoff. It must find
@@ -75,17 +81,7 @@ describe('done-retention plan on PostgreSQL', () => {
     store = (await openStore(storeUrl(schema), { migrate: true })) as PostgresStore;
     const s = `"${schema}"`;
     await withClient(async (client) => {
-      await client.query(
-        `INSERT INTO ${s}.queues (name, max_receives, visibility_timeout_ms, backoff, dead_letter, retention_days, created_at, updated_at)
-         SELECT 'q' || i, 5, 30000, '{"type":"fixed","delayMs":0}', true, 14, $1::bigint, $1::bigint FROM generate_series(0, 3) i`,
-        [T0],
-      );
-      await client.query(
-        `INSERT INTO ${s}.messages (id, queue, state, body, headers, enqueued_at, visible_at, receives, done_at)
-         SELECT 'done-' || lpad(i::text, 8, '0'), 'q' || (i % 4), 'done', '{"n":1}', '{}', $1::bigint + i, $1::bigint + i, 1, $1::bigint + i + 1
-         FROM generate_series(1, 100000) i`,
-        [T0],
-      );
+      await seedQueuesAndDoneMessages(client, schema, T0, 100_000);
       await client.query(
         `INSERT INTO ${s}.messages (id, queue, state, body, headers, enqueued_at, visible_at, receives, lease_token, lease_expires_at)
          SELECT 'live-' || lpad(i::text, 8, '0'), 'q' || (i % 4), CASE WHEN i % 10 = 0 THEN 'leased' ELSE 'waiting' END,

@@ -7,7 +7,13 @@ import { deadLetterBriefListQuery, groupListJsonQuery } from '../../src/store/po
 import { deadLetterListQuery, groupListQuery } from '../../src/store/postgres/list-queries.ts';
 import { channelOf, type PlanNode, type PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import { postgresStatements } from '../../src/store/postgres/statements.ts';
-import { dropSchemas, storeUrl, tempSchema, withClient } from './postgres-schema.ts';
+import {
+  dropSchemas,
+  seedQueuesAndDoneMessages,
+  storeUrl,
+  tempSchema,
+  withClient,
+} from './postgres-schema.ts';
 
 const ROWS = 100_000;
 const GROUPS = 2_000;
@@ -23,17 +29,7 @@ let store: PostgresStore;
 async function seed(): Promise<void> {
   const s = `"${schema}"`;
   await withClient(async (client) => {
-    await client.query(
-      `INSERT INTO ${s}.queues (name, max_receives, visibility_timeout_ms, backoff, dead_letter, retention_days, created_at, updated_at)
-       SELECT 'q' || i, 5, 30000, '{"type":"fixed","delayMs":0}', true, 14, $1::bigint, $1::bigint FROM generate_series(0, 3) i`,
-      [T0],
-    );
-    await client.query(
-      `INSERT INTO ${s}.messages (id, queue, state, body, headers, enqueued_at, visible_at, receives, done_at)
-       SELECT 'done-' || lpad(i::text, 8, '0'), 'q' || (i % 4), 'done', '{"n":1}', '{}', $1::bigint + i, $1::bigint + i, 1, $1::bigint + i + 1
-       FROM generate_series(1, $2::int) i`,
-      [T0, ROWS],
-    );
+    await seedQueuesAndDoneMessages(client, schema, T0, ROWS);
     await client.query(
       `INSERT INTO ${s}.messages (id, queue, state, body, headers, enqueued_at, visible_at, receives,
          lease_token, lease_expires_at, leased_at, lease_worker_id, lease_worker_version, lease_host)

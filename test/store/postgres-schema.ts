@@ -29,6 +29,30 @@ export async function withClient<T>(fn: (client: pg.Client) => Promise<T>): Prom
   }
 }
 
+/**
+ * Seeds a migrated schema straight with SQL (a store would take minutes): four queues q0-q3 and
+ * `done` done messages spread over them, ids `done-00000001`… done one after the other from `t0`.
+ */
+export async function seedQueuesAndDoneMessages(
+  client: pg.Client,
+  schema: string,
+  t0: number,
+  done: number,
+): Promise<void> {
+  const s = `"${schema}"`;
+  await client.query(
+    `INSERT INTO ${s}.queues (name, max_receives, visibility_timeout_ms, backoff, dead_letter, retention_days, created_at, updated_at)
+     SELECT 'q' || i, 5, 30000, '{"type":"fixed","delayMs":0}', true, 14, $1::bigint, $1::bigint FROM generate_series(0, 3) i`,
+    [t0],
+  );
+  await client.query(
+    `INSERT INTO ${s}.messages (id, queue, state, body, headers, enqueued_at, visible_at, receives, done_at)
+     SELECT 'done-' || lpad(i::text, 8, '0'), 'q' || (i % 4), 'done', '{"n":1}', '{}', $1::bigint + i, $1::bigint + i, 1, $1::bigint + i + 1
+     FROM generate_series(1, $2::int) i`,
+    [t0, done],
+  );
+}
+
 /** Drops schemas and everything in them; missing ones are fine. */
 export async function dropSchemas(...schemas: string[]): Promise<void> {
   if (schemas.length === 0) return;

@@ -400,13 +400,13 @@ export class SqliteStore implements Store {
     const lost: string[] = [];
     const done = new Map<string, number>();
     // Read once per call (a handful of rows): which of the two statements fits each message.
-    const deleting = new Set(this.sql.queuesWithoutDoneRetention.all());
-    const queueCount = deleting.size === 0 ? 0 : this.sql.queueCount.get();
+    const queues = this.sql.queuesDeletingDone.all();
+    const deleting = new Set(queues.filter(([, deletes]) => deletes === 1).map(([name]) => name));
     for (const item of items) {
       let queue: string | undefined;
       if (deleting.size === 0) {
         queue = this.sql.messageComplete.get(now, item.leaseToken, item.id);
-      } else if (deleting.size === queueCount) {
+      } else if (deleting.size === queues.length) {
         queue = this.sql.messageCompleteDelete.get(item.leaseToken, item.id);
       } else {
         // Queues of both kinds: the message's own queue decides.

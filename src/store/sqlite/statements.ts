@@ -78,7 +78,7 @@ const LEASED = "state = 'leased' AND lease_token = @leaseToken AND id = @id";
 
 const MESSAGE_INSERT =
   'INSERT INTO messages (id, queue, state, body, headers, idempotency_key, enqueued_at, visible_at, replay_of, replay_count)';
-const MESSAGE_INSERT_ROW = "VALUES (?, ?, 'waiting', ?, ?, ?, ?, ?, ?, ?)";
+const MESSAGE_INSERT_ROW = "(?, ?, 'waiting', ?, ?, ?, ?, ?, ?, ?)";
 
 /**
  * Rows per multi-row insert of a batch send: one statement per 50 messages instead of one per
@@ -188,14 +188,10 @@ export function prepareStatements(db: Database.Database) {
         replayOf: string | null,
         replayCount: number,
       ]
-    >(`${MESSAGE_INSERT} ${MESSAGE_INSERT_ROW}`),
+    >(`${MESSAGE_INSERT} VALUES ${MESSAGE_INSERT_ROW}`),
     /** {@link INSERT_CHUNK} messages in one statement (the same nine values per row, in order). */
     messageInsertChunk: db.prepare<(string | number | null)[]>(
-      `${MESSAGE_INSERT} ${Array.from({ length: INSERT_CHUNK }, () =>
-        MESSAGE_INSERT_ROW.slice('VALUES '.length),
-      )
-        .join(', ')
-        .replace(/^/, 'VALUES ')}`,
+      `${MESSAGE_INSERT} VALUES ${Array(INSERT_CHUNK).fill(MESSAGE_INSERT_ROW).join(', ')}`,
     ),
     messageFindLiveByKey: db.prepare<[string, string], { id: string }>(FIND_LIVE_BY_KEY_SQL),
     messageClaim: db
@@ -229,11 +225,10 @@ export function prepareStatements(db: Database.Database) {
         "DELETE FROM messages WHERE state = 'leased' AND lease_token = ? AND id = ? RETURNING queue",
       )
       .pluck(true),
-    /** The queues whose done messages are deleted at once (done retention 0). */
-    queuesWithoutDoneRetention: db
-      .prepare<[], string>('SELECT name FROM queues WHERE done_retention_ms = 0')
-      .pluck(true),
-    queueCount: db.prepare<[], number>('SELECT count(*) FROM queues').pluck(true),
+    /** Each queue, and whether its done messages are deleted at once (done retention 0). */
+    queuesDeletingDone: db
+      .prepare<[], [name: string, deletes: 0 | 1]>('SELECT name, done_retention_ms = 0 FROM queues')
+      .raw(true),
     /** The queue of a message leased under this token (none: the lease was lost). */
     messageLeasedQueue: db
       .prepare<[leaseToken: string, id: string], string>(
