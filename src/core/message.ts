@@ -48,7 +48,11 @@ export interface ClaimedMessage {
   receives: number;
   leaseToken: string;
   leaseExpiresAt: number;
-  /** Failed attempts so far (this receive not included). */
+  /**
+   * Failed attempts so far (this receive not included). The SQLite store reads them on the
+   * first look (most handlers never look): read them while the handler runs, as once the
+   * message is settled they may be gone.
+   */
   attempts: Attempt[];
   /** The dead letter this message replays, if it is a replay. */
   replayOf: string | null;

@@ -67,6 +67,43 @@ export function describeFailures(ctx: StoreContext): void {
       expect((await ctx.store.messageGet({ id: first.id }))?.attempts).toEqual([attempt1, attempt2]);
     });
 
+    it("gives a claimed message the attempts before its receive, even when read after that receive's failure", async () => {
+      await createQueues(ctx.store, 'orders');
+      await send(ctx.store, 'orders', 1);
+      const first = await claimOne(ctx.store, 'orders', T0);
+      const attempt1 = attemptOf(first, T0, RESET);
+      await ctx.store.messageFail({
+        items: [
+          { id: first.id, leaseToken: first.leaseToken, attempt: attempt1, outcome: 'retry', visibleAt: T0 },
+        ],
+        now: T0,
+      });
+      const second = await claimOne(ctx.store, 'orders', T0 + 1);
+      const attempt2 = attemptOf(second, T0 + 1, TIMEOUT);
+      await ctx.store.messageFail({
+        items: [
+          {
+            id: second.id,
+            leaseToken: second.leaseToken,
+            attempt: attempt2,
+            outcome: 'retry',
+            visibleAt: T0 + 1,
+          },
+        ],
+        now: T0 + 2,
+      });
+      // First looked at now, with the failure of this receive recorded: still the ones before it.
+      expect(second.attempts).toEqual([attempt1]);
+      expect(first.attempts).toEqual([]);
+      const third = await claimOne(ctx.store, 'orders', T0 + 3);
+      expect(third.attempts).toEqual([attempt1, attempt2]);
+      // An ordinary property once read: it spreads, serialises and can be replaced.
+      expect({ ...third }.attempts).toEqual([attempt1, attempt2]);
+      expect(JSON.parse(JSON.stringify(third)).attempts).toEqual([attempt1, attempt2]);
+      third.attempts = [];
+      expect(third.attempts).toEqual([]);
+    });
+
     it('dead-letters with the full context and leaves the queue', async () => {
       await createQueues(ctx.store, 'orders');
       const sent = message({

@@ -8,7 +8,7 @@ import { ConflictError, NotFoundError } from '../../core/errors.ts';
 import type { Group, GroupMergeResult, GroupStatus, MergedGroup } from '../../core/group.ts';
 import type { GroupRule } from '../../core/group-rule.ts';
 import type { DeadLetterLineage, ReplayedDeadLetter } from '../../core/lineage.ts';
-import type { ClaimedMessage } from '../../core/message.ts';
+import type { Attempt, ClaimedMessage } from '../../core/message.ts';
 import type { QueueDocs } from '../../core/queue-docs.ts';
 import { QUEUE_DEFAULTS, type QueueRecord } from '../../core/queue-settings.ts';
 import type { ReplayJob } from '../../core/replay.ts';
@@ -388,8 +388,20 @@ export class SqliteStore implements Store {
   private claimRows(params: ClaimParams, rows: ClaimRow[]): ClaimedMessage[] {
     const leaseExpiresAt = params.now + params.leaseMs;
     rows.sort((a, b) => a[6] - b[6] || a[0] - b[0]);
-    return rows.map((row) => toClaimedMessage(row, params.queue, leaseExpiresAt));
+    return rows.map((row) => toClaimedMessage(row, params.queue, leaseExpiresAt, this.readAttempts));
   }
+
+  /**
+   * The failed attempts of a claimed message before its `receives`-th receive, read when its
+   * handler first looks at them. While the message is leased that is all of its recorded
+   * attempts; once it has been settled they may be gone (deleted with the message, or moved
+   * into its dead letter), and the list is what is left.
+   */
+  private readonly readAttempts = (id: string, receives: number): Attempt[] => {
+    const text = this.sql.messageAttempts.get(id);
+    if (text === null || text === undefined) return [];
+    return (JSON.parse(text) as Attempt[]).filter((attempt) => attempt.number < receives);
+  };
 
   /**
    * Completes leased messages, inside the caller's transaction. A message of a queue with done
@@ -407,12 +419,12 @@ export class SqliteStore implements Store {
       if (deleting.size === 0) {
         queue = this.sql.messageComplete.get(now, item.leaseToken, item.id);
       } else if (deleting.size === queues.length) {
-        queue = this.sql.messageCompleteDelete.get(item.leaseToken, item.id);
+        queue = this.completeDeleting(item);
       } else {
         // Queues of both kinds: the message's own queue decides.
         const leased = this.sql.messageLeasedQueue.get(item.leaseToken, item.id);
         if (leased !== undefined && deleting.has(leased)) {
-          queue = this.sql.messageCompleteDelete.get(item.leaseToken, item.id);
+          queue = this.completeDeleting(item);
         } else if (leased !== undefined) {
           queue = this.sql.messageComplete.get(now, item.leaseToken, item.id);
         }
@@ -422,6 +434,15 @@ export class SqliteStore implements Store {
     }
     for (const [queue, n] of done) this.sql.countersAddDone.run(n, queue);
     return { completed: items.length - lost.length, lost };
+  }
+
+  /** Completes a message by deleting it, with its failed attempts if it has any; its queue, or none if the lease was lost. */
+  private completeDeleting(item: LeaseRef): string | undefined {
+    const row = this.sql.messageCompleteDelete.get(item.leaseToken, item.id);
+    if (row === undefined) return undefined;
+    // Only a message received more than once can have failed attempts (most have none).
+    if (row[1] > 1) this.sql.attemptsDelete.run(item.id);
+    return row[0];
   }
 
   /**
@@ -456,13 +477,13 @@ export class SqliteStore implements Store {
   private applyFailure(item: FailItem, now: number, deaths: DeathTally): boolean {
     const lease = { id: item.id, leaseToken: item.leaseToken };
     if (item.outcome === 'retry') {
-      const attempt = JSON.stringify(item.attempt);
-      return (
-        this.sql.messageRetry.run(item.visibleAt, attempt, attempt, item.leaseToken, item.id).changes === 1
-      );
+      if (this.sql.messageRetry.run(item.visibleAt, item.leaseToken, item.id).changes !== 1) return false;
+      this.sql.attemptInsert.run(item.id, JSON.stringify(item.attempt));
+      return true;
     }
     const row = this.sql.messageDelete.get(lease);
     if (!row) return false;
+    if (row.attempt_count > 0) this.sql.attemptsDelete.run(row.id);
     if (item.outcome === 'drop') {
       tally(deaths.dropped, row.queue);
       return true;

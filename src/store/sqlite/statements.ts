@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import {
+  ATTEMPT_COUNT_OF_MESSAGE,
   CLAIM_COLUMNS,
   type ClaimRow,
   DEAD_LETTER_SUMMARY_COLUMNS,
@@ -73,6 +74,9 @@ export const FIND_LIVE_BY_KEY_SQL =
 export const HAS_PENDING_SQL =
   "SELECT EXISTS (SELECT 1 FROM messages WHERE queue = ? AND state = 'waiting') " +
   "OR EXISTS (SELECT 1 FROM messages WHERE state = 'leased' AND queue = ?) AS pending";
+
+/** Deletes a message's failed attempts (migration 0011): one range of their index. */
+export const ATTEMPTS_DELETE_SQL = 'DELETE FROM message_attempts WHERE message_id = ?';
 
 const LEASED = "state = 'leased' AND lease_token = @leaseToken AND id = @id";
 
@@ -218,13 +222,14 @@ export function prepareStatements(db: Database.Database) {
     /**
      * Completes by deleting, for a queue that keeps no done messages (done retention 0): as
      * `messageComplete`, minus the row. Deleting costs less than keeping (no done-index entry,
-     * no rewrite of the row, no sweep later) and keeps the table to live messages.
+     * no rewrite of the row, no sweep later) and keeps the table to live messages. Returns the
+     * receives too: a message received more than once may have failed attempts to forget.
      */
     messageCompleteDelete: db
-      .prepare<[leaseToken: string, id: string], string>(
-        "DELETE FROM messages WHERE state = 'leased' AND lease_token = ? AND id = ? RETURNING queue",
+      .prepare<[leaseToken: string, id: string], [queue: string, receives: number]>(
+        "DELETE FROM messages WHERE state = 'leased' AND lease_token = ? AND id = ? RETURNING queue, receives",
       )
-      .pluck(true),
+      .raw(true),
     /** Each queue, and whether its done messages are deleted at once (done retention 0). */
     queuesDeletingDone: db
       .prepare<[], [name: string, deletes: 0 | 1]>('SELECT name, done_retention_ms = 0 FROM queues')
@@ -235,18 +240,26 @@ export function prepareStatements(db: Database.Database) {
         "SELECT queue FROM messages WHERE state = 'leased' AND lease_token = ? AND id = ?",
       )
       .pluck(true),
-    // Appends the attempt's JSON to the array's text as is: no parse and re-serialisation of
-    // the earlier attempts (kilobytes of stacks) on every retry.
-    messageRetry: db.prepare<
-      [visibleAt: number, attempt: string, sameAttempt: string, leaseToken: string, id: string]
-    >(
-      "UPDATE messages SET state = 'waiting', visible_at = ?, lease_token = NULL, lease_expires_at = NULL, " +
-        "attempts = CASE attempts WHEN '[]' THEN '[' || ? || ']' " +
-        "ELSE substr(attempts, 1, length(attempts) - 1) || ',' || ? || ']' END " +
+    // A retry: the message waits again; its attempt goes to message_attempts (attemptInsert).
+    messageRetry: db.prepare<[visibleAt: number, leaseToken: string, id: string]>(
+      "UPDATE messages SET state = 'waiting', visible_at = ?, lease_token = NULL, lease_expires_at = NULL " +
         "WHERE state = 'leased' AND lease_token = ? AND id = ?",
     ),
+    /** A message's failed attempts, oldest first, as the text of a JSON array (none: null). */
+    messageAttempts: db
+      .prepare<[messageId: string], string | null>(
+        "SELECT '[' || group_concat(attempt, ',') || ']' FROM " +
+          '(SELECT attempt FROM message_attempts WHERE message_id = ? ORDER BY seq)',
+      )
+      .pluck(true),
+    /** Appends a failed attempt (its JSON) to a message's attempts (migration 0011). */
+    attemptInsert: db.prepare<[messageId: string, attempt: string]>(
+      'INSERT INTO message_attempts (message_id, attempt) VALUES (?, ?)',
+    ),
+    /** Forgets a message's attempts, once it is deleted (dead, or done and not kept). */
+    attemptsDelete: db.prepare<[messageId: string]>(ATTEMPTS_DELETE_SQL),
     messageDelete: db.prepare<LeaseParams, MessageRow & { attempt_count: number }>(
-      `DELETE FROM messages WHERE ${LEASED} RETURNING ${MESSAGE_COLUMNS}, json_array_length(attempts) AS attempt_count`,
+      `DELETE FROM messages WHERE ${LEASED} RETURNING ${MESSAGE_COLUMNS}, ${ATTEMPT_COUNT_OF_MESSAGE} AS attempt_count`,
     ),
     messageRelease: db.prepare<LeaseParams & { now: number; uncount: number }>(
       "UPDATE messages SET state = 'waiting', visible_at = @now, receives = MAX(receives - @uncount, 0), " +
