@@ -14,6 +14,7 @@ const TRACED = [
   'messageClaim',
   'messageComplete',
   'messageFail',
+  'messageSettleAndClaim',
   'messageListExpiredLeases',
   'messageHasPending',
   'queueGet',
@@ -33,7 +34,9 @@ export function traceStore(store: Store): () => string {
   for (const name of TRACED) {
     const method = target[name];
     if (typeof method !== 'function') continue;
-    target[name] = async (params: { items?: unknown[]; messages?: unknown[] } | undefined) => {
+    target[name] = async (
+      params: { items?: unknown[]; messages?: unknown[]; complete?: unknown[]; fail?: unknown[] } | undefined,
+    ) => {
       const started = performance.now();
       const cpu = process.cpuUsage();
       const result: unknown = await (method as (p: unknown) => Promise<unknown>).call(store, params);
@@ -44,7 +47,9 @@ export function traceStore(store: Store): () => string {
       tally.cpuMs += (used.user + used.system) / 1000;
       tally.items += Array.isArray(result)
         ? result.length
-        : (params?.items?.length ?? params?.messages?.length ?? 0);
+        : (params?.items?.length ??
+          params?.messages?.length ??
+          (params?.complete?.length ?? 0) + (params?.fail?.length ?? 0));
       tallies.set(name, tally);
       return result;
     };
