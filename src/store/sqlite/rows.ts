@@ -48,10 +48,6 @@ export const ATTEMPTS_OF_MESSAGE =
   "COALESCE((SELECT '[' || group_concat(attempt, ',') || ']' FROM (SELECT a.attempt " +
   "FROM message_attempts AS a WHERE a.message_id = messages.id ORDER BY a.seq)), '[]')";
 
-/** How many failed attempts the `messages` row in scope has (an index range count). */
-export const ATTEMPT_COUNT_OF_MESSAGE =
-  '(SELECT count(*) FROM message_attempts AS a WHERE a.message_id = messages.id)';
-
 /** The columns of `messages` that every message read returns. */
 export const MESSAGE_COLUMNS =
   'rowid AS rid, id, queue, state, body, headers, idempotency_key, enqueued_at, visible_at, receives, ' +

@@ -483,16 +483,18 @@ export class SqliteStore implements Store {
     }
     const row = this.sql.messageDelete.get(lease);
     if (!row) return false;
-    if (row.attempt_count > 0) this.sql.attemptsDelete.run(row.id);
+    // Only a message received more than once can have failed attempts.
+    const earlier = row.receives > 1 ? this.sql.attemptsTake.all(row.id) : [];
     if (item.outcome === 'drop') {
       tally(deaths.dropped, row.queue);
       return true;
     }
     const { death } = item;
     const groupId = this.sql.groupAliasTarget.get(death.groupId)?.target_id ?? death.groupId;
-    // The earlier attempts' JSON as stored, then this one: no parse of kilobytes of stacks.
-    const last = JSON.stringify(item.attempt);
-    const attempts = row.attempt_count === 0 ? `[${last}]` : `${row.attempts.slice(0, -1)},${last}]`;
+    // The earlier attempts' JSON as stored, in order, then this one: no parse of kilobytes of stacks.
+    const texts = earlier.sort((a, b) => a[0] - b[0]).map(([, text]) => text);
+    texts.push(JSON.stringify(item.attempt));
+    const attempts = `[${texts.join(',')}]`;
     this.sql.deadLetterInsert.run({
       id: row.id,
       queue: row.queue,
@@ -501,7 +503,7 @@ export class SqliteStore implements Store {
       idempotencyKey: row.idempotency_key,
       enqueuedAt: row.enqueued_at,
       attempts,
-      attemptCount: row.attempt_count + 1,
+      attemptCount: texts.length,
       errorName: death.error.name,
       errorMessage: death.error.message,
       errorStack: death.error.stack ?? null,

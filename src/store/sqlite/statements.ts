@@ -1,6 +1,5 @@
 import type Database from 'better-sqlite3';
 import {
-  ATTEMPT_COUNT_OF_MESSAGE,
   CLAIM_COLUMNS,
   type ClaimRow,
   DEAD_LETTER_SUMMARY_COLUMNS,
@@ -95,6 +94,20 @@ interface LeaseParams {
   id: string;
   leaseToken: string;
 }
+
+/** What the delete of a dying message returns. */
+export type DyingMessageRow = Pick<
+  MessageRow,
+  | 'id'
+  | 'queue'
+  | 'body'
+  | 'headers'
+  | 'idempotency_key'
+  | 'enqueued_at'
+  | 'receives'
+  | 'replay_of'
+  | 'replay_count'
+>;
 
 /** Parameters of the dead-letter insert (JSON already serialised). */
 export interface DeadLetterInsertRow {
@@ -258,9 +271,20 @@ export function prepareStatements(db: Database.Database) {
     ),
     /** Forgets a message's attempts, once it is deleted (dead, or done and not kept). */
     attemptsDelete: db.prepare<[messageId: string]>(ATTEMPTS_DELETE_SQL),
-    messageDelete: db.prepare<LeaseParams, MessageRow & { attempt_count: number }>(
-      `DELETE FROM messages WHERE ${LEASED} RETURNING ${MESSAGE_COLUMNS}, ${ATTEMPT_COUNT_OF_MESSAGE} AS attempt_count`,
+    /** Deletes a leased message as it dies (or is dropped): what its dead letter keeps of it. */
+    messageDelete: db.prepare<LeaseParams, DyingMessageRow>(
+      `DELETE FROM messages WHERE ${LEASED} RETURNING id, queue, body, headers, idempotency_key, enqueued_at, ` +
+        'receives, replay_of, replay_count',
     ),
+    /**
+     * Deletes a message's failed attempts and returns them (`seq` orders them: RETURNING has no
+     * order): reading and deleting in one pass, for a death.
+     */
+    attemptsTake: db
+      .prepare<[messageId: string], [seq: number, attempt: string]>(
+        'DELETE FROM message_attempts WHERE message_id = ? RETURNING seq, attempt',
+      )
+      .raw(true),
     messageRelease: db.prepare<LeaseParams & { now: number; uncount: number }>(
       "UPDATE messages SET state = 'waiting', visible_at = @now, receives = MAX(receives - @uncount, 0), " +
         `lease_token = NULL, lease_expires_at = NULL WHERE ${LEASED}`,
