@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatAge, formatAgo } from '../../src/cli/output.ts';
+import { errorLine, formatAge, formatAgo } from '../../src/cli/output.ts';
 
 describe('ages in CLI tables', () => {
   const now = Date.parse('2026-11-25T12:00:00Z');
@@ -15,5 +15,24 @@ describe('ages in CLI tables', () => {
     expect(formatAge(now - 400, now)).toBe('0s');
     expect(formatAge(now + 5_000, now)).toBe('0s');
     expect(formatAge(null, now)).toBe('-');
+  });
+});
+
+describe('errors in CLI tables', () => {
+  it('show a Zod issue list as its summary, not as the start of its JSON', () => {
+    const issues = [
+      { code: 'invalid_type', expected: 'string', path: ['customer', 'email'], message: 'Required' },
+      { code: 'too_small', minimum: 1, path: ['items', 3, 'qty'], message: 'Number must be greater than 0' },
+    ];
+    expect(errorLine({ name: 'ZodError', message: JSON.stringify(issues, null, 2) }, 200)).toBe(
+      'ZodError: customer.email: Required; items.<n>.qty: Number must be greater than <n>',
+    );
+  });
+
+  it('keep any other message on one line, cut to the width with an ellipsis', () => {
+    expect(errorLine({ name: 'Error', message: 'connect ECONNREFUSED\n  127.0.0.1:5432' }, 200)).toBe(
+      'Error: connect ECONNREFUSED 127.0.0.1:5432',
+    );
+    expect(errorLine({ name: 'Error', message: '[not json' }, 12)).toBe('Error: [not…');
   });
 });

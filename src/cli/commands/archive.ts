@@ -5,7 +5,7 @@ import { listArchiveFiles, locateArchiveFile, readArchiveFile } from '../../engi
 import type { ArchiveImportResult } from '../../engine/archive-import.ts';
 import { CliContext, type CliIo } from '../cli-context.ts';
 import { parseIntOption } from '../option-parsers.ts';
-import { formatTable, formatTime, truncate, writeLine } from '../output.ts';
+import { errorLine, formatTable, formatTime, writeLine } from '../output.ts';
 import { progressBar } from '../progress.ts';
 
 /** A size in bytes as people read it: `812 B`, `12.3 KiB`, `4.0 MiB`. */
@@ -108,7 +108,7 @@ export function registerArchiveCommands(program: Command, io: CliIo): void {
             record.tier,
             record.groupId,
             formatTime(record.diedAt),
-            truncate(`${record.error.name}: ${record.error.message}`, 60),
+            errorLine(record.error, 60),
           ]);
         }
       }

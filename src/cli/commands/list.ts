@@ -3,7 +3,7 @@ import type { DeadLetterSummary } from '../../core/dead-letter.ts';
 import type { DeadLetterListParams } from '../../engine/deadletter.ts';
 import { CliContext, type CliIo } from '../cli-context.ts';
 import { parseIntOption } from '../option-parsers.ts';
-import { formatAgo, formatTable, truncate } from '../output.ts';
+import { errorLine, formatAgo, formatTable } from '../output.ts';
 import { addSelectorOptions, type SelectorFlags, selectorFrom } from '../selectors.ts';
 
 interface ListFlags extends SelectorFlags {
@@ -54,7 +54,7 @@ export function renderDeadLetters(items: readonly DeadLetterSummary[], now: numb
       item.groupId,
       formatAgo(item.diedAt, now),
       String(item.attemptCount),
-      truncate(`${item.error.name}: ${item.error.message}`, 60),
+      errorLine(item.error, 60),
     ]),
   );
 }

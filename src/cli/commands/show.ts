@@ -11,7 +11,7 @@ import type { Deadletter } from '../../engine/deadletter.ts';
 import type { MessageRecord } from '../../store/store.ts';
 import type { DeadletterApi } from '../api-client.ts';
 import { CliContext, type CliIo } from '../cli-context.ts';
-import { formatTime, formatTimeAndAgo, truncate } from '../output.ts';
+import { errorLine, formatTime, formatTimeAndAgo } from '../output.ts';
 
 /**
  * What `dlq show --json` prints: a dead letter (with its group), or, if it is not dead, the
@@ -213,7 +213,7 @@ function renderAttempts(attempts: readonly Attempt[]): string {
       const head = `#${attempt.number}  ${new Date(attempt.startedAt).toISOString()}  ${formatDuration(attempt.durationMs)}`;
       const who = `worker ${attempt.workerId} (version ${attempt.workerVersion}) on ${attempt.host}`;
       // One line per attempt: the full final error is shown above.
-      const error = truncate(`${attempt.error.name}: ${attempt.error.message}`, 160);
+      const error = errorLine(attempt.error, 160);
       const extras = [
         attempt.error.code && `code ${attempt.error.code}`,
         attempt.error.status && `status ${attempt.error.status}`,
