@@ -128,7 +128,7 @@ export function toClaimedMessage(
   leaseExpiresAt: number,
   readAttempts: (id: string, receives: number) => Attempt[],
 ): ClaimedMessage {
-  const message: ClaimedMessage = {
+  const message: Omit<ClaimedMessage, 'attempts'> & { attempts?: Attempt[] } = {
     id: row[1],
     queue,
     body: JSON.parse(row[2]) as Json,
@@ -138,42 +138,63 @@ export function toClaimedMessage(
     receives: row[7],
     leaseToken: row[8],
     leaseExpiresAt,
-    attempts: [],
     replayOf: row[9],
     replayCount: row[10],
   };
   const [, id, , , , , , receives] = row;
+  // `attempts` is added last either way, so both kinds of message keep one hidden class each.
   if (receives > 1) defineLazyAttempts(message, () => readAttempts(id, receives));
-  return message;
+  else message.attempts = [];
+  return message as ClaimedMessage;
+}
+
+/** Where a lazy message keeps the function that loads its attempts (not enumerable). */
+const LOAD_ATTEMPTS = Symbol('loadAttempts');
+
+interface LazyAttempts {
+  [LOAD_ATTEMPTS]?: (() => Attempt[]) | undefined;
+}
+
+/** Turns `attempts` into the ordinary data property it looks like, holding `value`. */
+function settleAttempts(target: LazyAttempts, value: Attempt[]): void {
+  target[LOAD_ATTEMPTS] = undefined;
+  Object.defineProperty(target, 'attempts', { value, writable: true, enumerable: true, configurable: true });
 }
 
 /**
- * Makes `attempts` load on first read. A retried message has earlier attempts with their
- * stacks (kilobytes), which most handlers never look at: reading them at every claim of a
- * failing message cost the pipeline bench about a tenth of its throughput. It stays an
- * ordinary enumerable property for spreading, `JSON.stringify` and `structuredClone`, and can
- * be assigned.
+ * The one accessor of every lazy message. Added as a new property with the same getter and
+ * setter each time, it gives lazy messages one hidden class; turning an existing data property
+ * into an accessor, or a pair of closures per object, would put each such message in
+ * dictionary mode, and every read of its fields in the worker would be a slow lookup.
  */
-export function defineLazyAttempts(target: { attempts: Attempt[] }, load: () => Attempt[]): void {
-  const settle = (value: Attempt[]) =>
-    Object.defineProperty(target, 'attempts', {
-      value,
-      writable: true,
-      enumerable: true,
-      configurable: true,
-    });
-  Object.defineProperty(target, 'attempts', {
+const LAZY_ATTEMPTS: PropertyDescriptor = {
+  configurable: true,
+  enumerable: true,
+  get(this: LazyAttempts): Attempt[] {
+    const value = this[LOAD_ATTEMPTS]?.() ?? [];
+    settleAttempts(this, value);
+    return value;
+  },
+  set(this: LazyAttempts, value: Attempt[]): void {
+    settleAttempts(this, value);
+  },
+};
+
+/**
+ * Makes `attempts` (which `target` must not have yet) load on first read. A retried message has
+ * earlier attempts with their stacks (kilobytes), which most handlers never look at: reading
+ * them at every claim of a failing message cost the pipeline bench about a tenth of its
+ * throughput. Once read it is an ordinary enumerable property for spreading, `JSON.stringify`
+ * and `structuredClone` (each of which reads it), and it can be assigned.
+ */
+export function defineLazyAttempts(target: object, load: () => Attempt[]): void {
+  Object.defineProperty(target, LOAD_ATTEMPTS, {
+    value: load,
+    writable: true,
     configurable: true,
-    enumerable: true,
-    get() {
-      const value = load();
-      settle(value);
-      return value;
-    },
-    set(value: Attempt[]) {
-      settle(value);
-    },
+    enumerable: false,
   });
+  Object.defineProperty(target, 'attempts', LAZY_ATTEMPTS);
 }
 
 /** The columns of `dead_letters` a list returns (no body, headers or attempts). */
