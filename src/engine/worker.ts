@@ -121,7 +121,8 @@ export class Worker {
   private readonly onAttempt: ((attempt: AttemptObservation) => void) | undefined;
 
   private readonly inflight = new Map<string, InFlight>();
-  private readonly running = new Set<Promise<void>>();
+  /** Resolves the wait of a shutdown for the running handlers, once none is left. */
+  private drained: (() => void) | undefined;
   private completeBuffer: LeaseRef[] = [];
   private failBuffer: FailItem[] = [];
   private flushScheduled = false;
@@ -238,15 +239,26 @@ export class Worker {
     // Keyed by lease token, not message id: a handler that overran its lease may still be
     // running when the same message is received again by this worker.
     this.inflight.set(message.leaseToken, entry);
-    const run = this.run(entry).finally(() => {
-      this.inflight.delete(message.leaseToken);
-      this.running.delete(run);
-      this.wake?.();
-    });
-    this.running.add(run);
+    // Never rejects: run reports its own errors and cleans up after itself (no promise per
+    // message to chain cleanup on or to track).
+    void this.run(entry);
   }
 
   private async run(entry: InFlight): Promise<void> {
+    try {
+      await this.handle(entry);
+    } catch (error) {
+      // The handler's own errors are outcomes; this is a failure to plan one (a throwing
+      // backoff function, say). The message stays leased until its lease expires.
+      this.onError(error);
+    } finally {
+      this.inflight.delete(entry.message.leaseToken);
+      if (this.inflight.size === 0) this.drained?.();
+      this.wake?.();
+    }
+  }
+
+  private async handle(entry: InFlight): Promise<void> {
     const { message } = entry;
     const startedAt = this.deps.clock.now();
     const context = this.contextFor(entry);
@@ -446,12 +458,13 @@ export class Worker {
 
   private async shutdown(): Promise<void> {
     if (this.leaseTimer) clearInterval(this.leaseTimer);
-    if (this.running.size > 0) {
+    if (this.inflight.size > 0) {
       let timer: NodeJS.Timeout | undefined;
-      const grace = new Promise<void>((resolve) => {
+      await new Promise<void>((resolve) => {
+        this.drained = resolve;
         timer = setTimeout(resolve, this.graceMs);
       });
-      await Promise.race([Promise.allSettled([...this.running]), grace]);
+      this.drained = undefined;
       clearTimeout(timer);
     }
     const leftovers = [...this.inflight.values()];

@@ -333,6 +333,42 @@ describe('store errors', () => {
   });
 });
 
+describe('a failure that cannot be planned', () => {
+  it('reports the error and leaves the message leased for its lease to expire; the worker goes on', async () => {
+    const local = await Deadletter.open({
+      store: `sqlite:${join(tmp.dir, 'plan.db')}`,
+      clock,
+      maintenance: false,
+      rules: {
+        backoff: () => {
+          throw new Error('backoff exploded');
+        },
+      },
+    });
+    try {
+      await local.createQueue('q');
+      await local.sendBatch('q', [{ body: { fail: true } }, { body: { fail: false } }]);
+      const errors: unknown[] = [];
+      const worker = await local.work<{ fail: boolean }>(
+        'q',
+        (m) => {
+          if (m.body.fail) throw econnreset();
+        },
+        { concurrency: 2, onError: (error) => errors.push(error) },
+      );
+      await until(
+        async () => (await local.stats())[0]?.done === 1 && errors.length === 1,
+        'one done, one error',
+      );
+      await worker.stop();
+      expect((errors[0] as Error).message).toBe('backoff exploded');
+      expect((await local.stats())[0]).toMatchObject({ done: 1, leased: 1, waiting: 0, dead: 0 });
+    } finally {
+      await local.close();
+    }
+  });
+});
+
 describe('graceful stop', () => {
   it('finishes running handlers within the timeout', async () => {
     await dl.createQueue('q');
