@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { BoundedMemo } from './bounded-memo.ts';
 import type { FailureInfo } from './failure.ts';
 import { type FailureMatch, matchesFailure } from './failure-match.ts';
 
@@ -419,8 +420,24 @@ function parseFrame(line: string): Frame | undefined {
  * used, the way a reader looks for "our" code; otherwise library frames. A function that occurs
  * again (recursion) is counted once. At most `limit` frames (default 3).
  */
-export function stackFrames(stack: string | undefined, limit = 3): string[] {
+export function stackFrames(stack: string | undefined, limit = 3): readonly string[] {
   if (!stack || limit <= 0) return [];
+  // The frames are the same for every death of a bug, whatever its message says: the part of
+  // the stack from its first frame on (the header before it holds the message, and may span
+  // lines, even ones that look like frames) is what is parsed, and keys the memo.
+  const at = stack.indexOf(FRAME_START);
+  if (at < 0) return parseFrames(stack, limit);
+  const frames = stack.slice(at);
+  return framesByStack.get(`${limit}${frames}`, () => Object.freeze(parseFrames(frames, limit)));
+}
+
+/** Where V8 starts a stack's frames: each on a line of its own, after four spaces and "at". */
+const FRAME_START = '\n    at ';
+
+/** Frames of stacks seen lately (keyed by limit and the stack from its first frame). */
+const framesByStack = new BoundedMemo<readonly string[]>(1_000);
+
+function parseFrames(stack: string, limit: number): string[] {
   const frames: Frame[] = [];
   for (const line of stack.split('\n')) {
     const frame = parseFrame(line);
@@ -527,8 +544,13 @@ function escapePart(part: string): string {
   return part.replace(/[\\|]/g, '\\$&');
 }
 
+/** Fingerprints seen lately and their group ids: a sha256 per death only for a new one. */
+const groupIds = new BoundedMemo<string>(1_000);
+
 function groupIdOf(fingerprint: string): string {
-  return createHash('sha256').update(fingerprint, 'utf8').digest('hex').slice(0, 16);
+  return groupIds.get(fingerprint, () =>
+    createHash('sha256').update(fingerprint, 'utf8').digest('hex').slice(0, 16),
+  );
 }
 
 /**

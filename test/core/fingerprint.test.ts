@@ -310,6 +310,17 @@ describe('stackFrames', () => {
     expect(stackFrames(stack, 10)).toHaveLength(4);
   });
 
+  it('gives the same frames for the same frames under any message, and keys seen stacks by limit too', () => {
+    const frames = stack.slice(stack.indexOf('\n    at '));
+    const other = `Error: a message\n  at lookslike (/app/src/frame.js:1:1)\nthat spans lines${frames}`;
+    expect(stackFrames(other)).toEqual(stackFrames(stack));
+    expect(stackFrames(other, 2)).toEqual(stackFrames(stack).slice(0, 2));
+    expect(stackFrames(`Error: no frames at all`)).toEqual([]);
+    // What it returns is shared with later calls: it cannot be changed.
+    expect(() => (stackFrames(stack) as string[]).push('x')).toThrow(TypeError);
+    expect(stackFrames(stack)).toHaveLength(3);
+  });
+
   it('falls back to library frames, without Node internals, when there is no application frame', () => {
     const library = [
       'Error: Connection is closed.',
