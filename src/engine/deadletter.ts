@@ -341,7 +341,7 @@ export class Deadletter {
     const maxBody = this.options.maxBodyBytes ?? 1024 * 1024;
     const inserts: MessageInsert[] = messages.map((message, index) => {
       const where = messages.length > 1 ? ` (message ${index + 1})` : '';
-      checkBody(message.body, maxBody, where);
+      const bodyJson = checkBody(message.body, maxBody, where);
       const headers = message.headers ?? {};
       checkHeaders(headers, where);
       const key = message.idempotencyKey ?? null;
@@ -350,7 +350,14 @@ export class Deadletter {
       }
       const delayMs = message.delayMs ?? 0;
       if (!Number.isFinite(delayMs) || delayMs < 0) throw new ValidationError(`invalid delay${where}`);
-      return { id: newId(), body: message.body, headers, idempotencyKey: key, visibleAt: now + delayMs };
+      return {
+        id: newId(),
+        body: message.body,
+        bodyJson,
+        headers,
+        idempotencyKey: key,
+        visibleAt: now + delayMs,
+      };
     });
     if (inserts.length === 0) return [];
     const results = await this.store.messageInsertBatch({ queue, messages: inserts, now });
@@ -928,7 +935,8 @@ function toNewMessageOptions(options: SendOptions): Omit<NewMessage, 'body'> {
   return out;
 }
 
-function checkBody(body: unknown, maxBytes: number, where: string): void {
+/** Checks that a body is JSON within `maxBytes` and returns its JSON text. */
+function checkBody(body: unknown, maxBytes: number, where: string): string {
   if (body === undefined) throw new ValidationError(`missing message body${where}`);
   let text: string | undefined;
   try {
@@ -942,6 +950,7 @@ function checkBody(body: unknown, maxBytes: number, where: string): void {
       `message body${where} is ${Buffer.byteLength(text)} bytes: the limit is ${maxBytes}`,
     );
   }
+  return text;
 }
 
 function checkHeaders(headers: unknown, where: string): void {

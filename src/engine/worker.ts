@@ -245,53 +245,59 @@ export class Worker {
   }
 
   private async run(entry: InFlight): Promise<void> {
+    const { message } = entry;
+    const startedAt = this.deps.clock.now();
+    const context = this.contextFor(entry);
     try {
-      await this.handle(entry);
+      let failed = false;
+      let thrown: unknown;
+      try {
+        await this.handler(message as ClaimedMessage & { body: never }, context);
+      } catch (error) {
+        failed = true;
+        thrown = error;
+      }
+      if (this.finished) return;
+      if (failed) this.recordFailure(message, startedAt, thrown);
+      else {
+        this.completeBuffer.push({ id: message.id, leaseToken: message.leaseToken });
+        this.observe(message.queue, this.deps.clock.now() - startedAt, 'done');
+      }
+      this.scheduleFlush();
     } catch (error) {
       // The handler's own errors are outcomes; this is a failure to plan one (a throwing
       // backoff function, say). The message stays leased until its lease expires.
       this.onError(error);
     } finally {
-      this.inflight.delete(entry.message.leaseToken);
+      this.inflight.delete(message.leaseToken);
       if (this.inflight.size === 0) this.drained?.();
       this.wake?.();
     }
   }
 
-  private async handle(entry: InFlight): Promise<void> {
-    const { message } = entry;
-    const startedAt = this.deps.clock.now();
-    const context = this.contextFor(entry);
-    try {
-      await this.handler(message as ClaimedMessage & { body: never }, context);
-      if (this.finished) return;
-      this.completeBuffer.push({ id: message.id, leaseToken: message.leaseToken });
-      this.observe(message.queue, this.deps.clock.now() - startedAt, 'done');
-    } catch (thrown) {
-      if (this.finished) return;
-      const now = this.deps.clock.now();
-      const attempt: Attempt = {
-        number: message.receives,
-        startedAt,
-        durationMs: now - startedAt,
-        error: describeFailure(thrown),
-        ...this.identity,
-      };
-      const plan = planFailure({
-        queue: this.deps.queue,
-        receives: message.receives,
-        attempt,
-        now,
-        rules: this.rules,
-      });
-      const ref = { id: message.id, leaseToken: message.leaseToken, attempt };
-      if (plan.outcome === 'retry')
-        this.failBuffer.push({ ...ref, outcome: 'retry', visibleAt: plan.visibleAt });
-      else if (plan.outcome === 'dead') this.failBuffer.push({ ...ref, outcome: 'dead', death: plan.death });
-      else this.failBuffer.push({ ...ref, outcome: 'drop', tier: plan.tier });
-      this.observe(message.queue, attempt.durationMs, plan.outcome);
-    }
-    this.scheduleFlush();
+  /** Plans what a failed receive becomes and buffers it for the next settle. */
+  private recordFailure(message: ClaimedMessage, startedAt: number, thrown: unknown): void {
+    const now = this.deps.clock.now();
+    const attempt: Attempt = {
+      number: message.receives,
+      startedAt,
+      durationMs: now - startedAt,
+      error: describeFailure(thrown),
+      ...this.identity,
+    };
+    const plan = planFailure({
+      queue: this.deps.queue,
+      receives: message.receives,
+      attempt,
+      now,
+      rules: this.rules,
+    });
+    const ref = { id: message.id, leaseToken: message.leaseToken, attempt };
+    if (plan.outcome === 'retry')
+      this.failBuffer.push({ ...ref, outcome: 'retry', visibleAt: plan.visibleAt });
+    else if (plan.outcome === 'dead') this.failBuffer.push({ ...ref, outcome: 'dead', death: plan.death });
+    else this.failBuffer.push({ ...ref, outcome: 'drop', tier: plan.tier });
+    this.observe(message.queue, attempt.durationMs, plan.outcome);
   }
 
   private observe(queue: string, durationMs: number, outcome: AttemptObservation['outcome']): void {

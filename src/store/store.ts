@@ -568,6 +568,11 @@ export interface StoreCapabilities {
 export interface MessageInsert {
   id: string;
   body: Json;
+  /**
+   * `body` as JSON text, when the caller has it already (the engine serialises every body to
+   * check its size): a store writes it as it is instead of serialising the body again.
+   */
+  bodyJson?: string;
   headers: Record<string, string>;
   idempotencyKey: string | null;
   visibleAt: number;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { FailureInfo } from '../../core/failure.ts';
+import type { Attempt } from '../../core/message.ts';
 import {
   attemptOf,
   claim,
@@ -102,6 +103,36 @@ export function describeFailures(ctx: StoreContext): void {
       expect(JSON.parse(JSON.stringify(third)).attempts).toEqual([attempt1, attempt2]);
       third.attempts = [];
       expect(third.attempts).toEqual([]);
+    });
+
+    it('keeps each attempt with its message when a batch retries many messages at once', async () => {
+      await createQueues(ctx.store, 'orders');
+      const ids = await send(ctx.store, 'orders', 120);
+      const recorded = new Map<string, Attempt[]>(ids.map((id) => [id, []]));
+      // Two rounds of 120 retries in one call each: several multi-row chunks and a rest.
+      for (const round of [1, 2]) {
+        const claimed = await claim(ctx.store, 'orders', T0 + round, 200);
+        expect(claimed).toHaveLength(120);
+        for (const message of claimed) expect(message.attempts).toEqual(recorded.get(message.id));
+        const items = claimed.map((message) => {
+          const attempt = attemptOf(message, T0 + round, {
+            name: 'Error',
+            message: `round ${round} of ${message.id}`,
+          });
+          recorded.get(message.id)?.push(attempt);
+          return {
+            id: message.id,
+            leaseToken: message.leaseToken,
+            attempt,
+            outcome: 'retry' as const,
+            visibleAt: T0,
+          };
+        });
+        expect(await ctx.store.messageFail({ items, now: T0 + round })).toEqual({ applied: 120, lost: [] });
+      }
+      for (const id of [ids[0], ids[77], ids[119]] as string[]) {
+        expect((await ctx.store.messageGet({ id }))?.attempts).toEqual(recorded.get(id));
+      }
     });
 
     it('dead-letters with the full context and leaves the queue', async () => {

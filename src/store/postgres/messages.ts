@@ -102,7 +102,7 @@ export class PostgresMessages {
       const { rows } = await tx.query<InsertResultRow>('message_insert', this.sql.messageInsert, [
         params.queue,
         batch.map((m) => m.id),
-        batch.map((m) => JSON.stringify(m.body)),
+        batch.map((m) => m.bodyJson ?? JSON.stringify(m.body)),
         batch.map((m) => JSON.stringify(m.headers)),
         batch.map((m) => m.idempotencyKey ?? null),
         batch.map((m) => m.visibleAt),

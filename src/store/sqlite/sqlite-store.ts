@@ -83,7 +83,7 @@ function insertValues(queue: string, message: MessageInsert, now: number) {
   return [
     message.id,
     queue,
-    JSON.stringify(message.body),
+    message.bodyJson ?? JSON.stringify(message.body),
     JSON.stringify(message.headers),
     message.idempotencyKey ?? null,
     now,
@@ -98,19 +98,24 @@ function isConstraintError(error: unknown, code: string): boolean {
   return error instanceof Error && (error as Error & { code?: unknown }).code === code;
 }
 
-/** Adds `n` to `key` of a per-queue tally. */
 /** What a claim asks for (see {@link Store.messageClaim}). */
 type ClaimParams = Parameters<Store['messageClaim']>[0];
 
-/** What a batch of failures adds to groups and counters, written once per batch (see `failIn`). */
+/**
+ * What a batch of failures adds to groups, counters and attempts, written once per batch (see
+ * `failIn`).
+ */
 interface DeathTally {
   groups: Map<string, GroupUpsertRow>;
   /** Per group, deaths per queue. */
   groupQueues: Map<string, Map<string, number>>;
   dead: Map<string, number>;
   dropped: Map<string, number>;
+  /** The retries' attempts to append, flat: message id, attempt JSON, message id, … */
+  attempts: string[];
 }
 
+/** Adds `n` to `key` of a per-queue tally. */
 function tally(counts: Map<string, number>, key: string, n = 1): void {
   counts.set(key, (counts.get(key) ?? 0) + n);
 }
@@ -457,10 +462,12 @@ export class SqliteStore implements Store {
       groupQueues: new Map(),
       dead: new Map(),
       dropped: new Map(),
+      attempts: [],
     };
     for (const item of items) {
       if (!this.applyFailure(item, now, deaths)) lost.push(item.id);
     }
+    this.appendAttempts(deaths.attempts);
     for (const group of deaths.groups.values()) this.sql.groupUpsert.run(group);
     for (const [groupId, queues] of deaths.groupQueues) {
       for (const [queue, n] of queues) this.sql.groupQueueUpsert.run(groupId, queue, n);
@@ -471,6 +478,20 @@ export class SqliteStore implements Store {
   }
 
   /**
+   * Appends the retries' attempts ({@link DeathTally.attempts}): {@link INSERT_CHUNK} rows per
+   * statement, the rest one by one. A message has at most one attempt in a batch, so their order
+   * among messages does not matter.
+   */
+  private appendAttempts(values: string[]): void {
+    const chunk = 2 * INSERT_CHUNK;
+    let at = 0;
+    for (; at + chunk <= values.length; at += chunk)
+      this.sql.attemptInsertChunk.run(...values.slice(at, at + chunk));
+    for (; at < values.length; at += 2)
+      this.sql.attemptInsert.run(values[at] as string, values[at + 1] as string);
+  }
+
+  /**
    * One failure outcome, inside the caller's transaction; false if the lease was lost. A death
    * or drop is counted into `deaths`, which {@link failIn} writes once the batch is applied.
    */
@@ -478,7 +499,7 @@ export class SqliteStore implements Store {
     const lease = { id: item.id, leaseToken: item.leaseToken };
     if (item.outcome === 'retry') {
       if (this.sql.messageRetry.run(item.visibleAt, item.leaseToken, item.id).changes !== 1) return false;
-      this.sql.attemptInsert.run(item.id, JSON.stringify(item.attempt));
+      deaths.attempts.push(item.id, JSON.stringify(item.attempt));
       return true;
     }
     const row = this.sql.messageDelete.get(lease);

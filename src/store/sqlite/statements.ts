@@ -269,6 +269,10 @@ export function prepareStatements(db: Database.Database) {
     attemptInsert: db.prepare<[messageId: string, attempt: string]>(
       'INSERT INTO message_attempts (message_id, attempt) VALUES (?, ?)',
     ),
+    /** {@link INSERT_CHUNK} attempts in one statement (message id and JSON per row, in order). */
+    attemptInsertChunk: db.prepare<string[]>(
+      `INSERT INTO message_attempts (message_id, attempt) VALUES ${Array(INSERT_CHUNK).fill('(?, ?)').join(', ')}`,
+    ),
     /** Forgets a message's attempts, once it is deleted (dead, or done and not kept). */
     attemptsDelete: db.prepare<[messageId: string]>(ATTEMPTS_DELETE_SQL),
     /** Deletes a leased message as it dies (or is dropped): what its dead letter keeps of it. */
