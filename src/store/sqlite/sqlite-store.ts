@@ -105,7 +105,7 @@ type ClaimParams = Parameters<Store['messageClaim']>[0];
  * What a batch of failures adds to groups, counters and attempts, written once per batch (see
  * `failIn`).
  */
-interface DeathTally {
+interface FailureTally {
   groups: Map<string, GroupUpsertRow>;
   /** Per group, deaths per queue. */
   groupQueues: Map<string, Map<string, number>>;
@@ -457,7 +457,7 @@ export class SqliteStore implements Store {
    */
   private failIn(items: FailItem[], now: number): { applied: number; lost: string[] } {
     const lost: string[] = [];
-    const deaths: DeathTally = {
+    const batch: FailureTally = {
       groups: new Map(),
       groupQueues: new Map(),
       dead: new Map(),
@@ -465,20 +465,20 @@ export class SqliteStore implements Store {
       attempts: [],
     };
     for (const item of items) {
-      if (!this.applyFailure(item, now, deaths)) lost.push(item.id);
+      if (!this.applyFailure(item, now, batch)) lost.push(item.id);
     }
-    this.appendAttempts(deaths.attempts);
-    for (const group of deaths.groups.values()) this.sql.groupUpsert.run(group);
-    for (const [groupId, queues] of deaths.groupQueues) {
+    this.appendAttempts(batch.attempts);
+    for (const group of batch.groups.values()) this.sql.groupUpsert.run(group);
+    for (const [groupId, queues] of batch.groupQueues) {
       for (const [queue, n] of queues) this.sql.groupQueueUpsert.run(groupId, queue, n);
     }
-    for (const [queue, n] of deaths.dead) this.sql.countersAddDead.run(n, queue);
-    for (const [queue, n] of deaths.dropped) this.sql.countersAddDropped.run(n, queue);
+    for (const [queue, n] of batch.dead) this.sql.countersAddDead.run(n, queue);
+    for (const [queue, n] of batch.dropped) this.sql.countersAddDropped.run(n, queue);
     return { applied: items.length - lost.length, lost };
   }
 
   /**
-   * Appends the retries' attempts ({@link DeathTally.attempts}): {@link INSERT_CHUNK} rows per
+   * Appends the retries' attempts ({@link FailureTally.attempts}): {@link INSERT_CHUNK} rows per
    * statement, the rest one by one. A message has at most one attempt in a batch, so their order
    * among messages does not matter.
    */
@@ -493,13 +493,14 @@ export class SqliteStore implements Store {
 
   /**
    * One failure outcome, inside the caller's transaction; false if the lease was lost. A death
-   * or drop is counted into `deaths`, which {@link failIn} writes once the batch is applied.
+   * or drop is counted, and a retry's attempt kept, in `batch`, which {@link failIn} writes once
+   * the batch is applied.
    */
-  private applyFailure(item: FailItem, now: number, deaths: DeathTally): boolean {
+  private applyFailure(item: FailItem, now: number, batch: FailureTally): boolean {
     const lease = { id: item.id, leaseToken: item.leaseToken };
     if (item.outcome === 'retry') {
       if (this.sql.messageRetry.run(item.visibleAt, item.leaseToken, item.id).changes !== 1) return false;
-      deaths.attempts.push(item.id, JSON.stringify(item.attempt));
+      batch.attempts.push(item.id, JSON.stringify(item.attempt));
       return true;
     }
     const row = this.sql.messageDelete.get(lease);
@@ -507,7 +508,7 @@ export class SqliteStore implements Store {
     // Only a message received more than once can have failed attempts.
     const earlier = row.receives > 1 ? this.sql.attemptsTake.all(row.id) : [];
     if (item.outcome === 'drop') {
-      tally(deaths.dropped, row.queue);
+      tally(batch.dropped, row.queue);
       return true;
     }
     const { death } = item;
@@ -537,11 +538,11 @@ export class SqliteStore implements Store {
       replayCount: row.replay_count,
       previousId: row.replay_of,
     });
-    const group = deaths.groups.get(groupId);
+    const group = batch.groups.get(groupId);
     if (group) group.count++;
     else {
       // The first death of the batch in a group describes it, should this create it.
-      deaths.groups.set(groupId, {
+      batch.groups.set(groupId, {
         groupId,
         fingerprint: death.fingerprint,
         errorName: death.error.name,
@@ -552,10 +553,10 @@ export class SqliteStore implements Store {
         count: 1,
       });
     }
-    const queues = deaths.groupQueues.get(groupId) ?? new Map<string, number>();
-    deaths.groupQueues.set(groupId, queues);
+    const queues = batch.groupQueues.get(groupId) ?? new Map<string, number>();
+    batch.groupQueues.set(groupId, queues);
     tally(queues, row.queue);
-    tally(deaths.dead, row.queue);
+    tally(batch.dead, row.queue);
     return true;
   }
 
