@@ -1,5 +1,5 @@
 import { formatDuration } from '../core/duration.ts';
-import { summarizeIssues } from '../core/fingerprint.ts';
+import { issuesLine } from '../core/fingerprint.ts';
 
 /** Where the CLI writes text: `process.stdout`, `process.stderr` or a test's capture. */
 export interface TextSink {
@@ -46,11 +46,11 @@ export function truncate(text: string, max: number): string {
 
 /**
  * An error as one line of a table, cut to `max` characters: `name: message`, where a message
- * that is a JSON list of validation issues (Zod's) shows as their summary, as its group's title
- * does (`ZodError: customer.email: Required`), not as the start of the JSON.
+ * that is a JSON list of validation issues (Zod's) shows as its issues on one line
+ * (`ZodError: customer.email: Required`), not as the start of the JSON.
  */
 export function errorLine(error: { name: string; message: string }, max: number): string {
-  return truncate(`${error.name}: ${summarizeIssues(error.message)?.title ?? error.message}`, max);
+  return truncate(`${error.name}: ${issuesLine(error.message) ?? error.message}`, max);
 }
 
 /** An epoch-milliseconds time as ISO 8601 in UTC, without milliseconds: `2026-01-01T10:00:00Z`. */

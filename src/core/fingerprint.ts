@@ -508,6 +508,20 @@ function uniqueJoined(parts: string[]): string {
 }
 
 /**
+ * A message that is a JSON list of validation issues (Zod's) as one line of its issues as they
+ * are, `path: message; path: message` (`items.3.qty: Number must be greater than 0`), for
+ * showing one failure; undefined when the message is not such a list. {@link summarizeIssues}
+ * is the normalised form, for a group of failures.
+ */
+export function issuesLine(message: string): string | undefined {
+  const issues = parseIssues(message);
+  if (!issues) return undefined;
+  return uniqueJoined(
+    issues.map((i) => `${i.path.length === 0 ? '(root)' : i.path.join('.')}: ${i.message}`),
+  );
+}
+
+/**
  * A schema-validation error whose message is its JSON list of issues (Zod's `ZodError`: an
  * array of `{ code, path, message, ... }`) summarised for people and for grouping:
  * - `title`: `path: message; path: message` (`customer.email: Required`), each message

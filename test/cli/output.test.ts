@@ -19,13 +19,13 @@ describe('ages in CLI tables', () => {
 });
 
 describe('errors in CLI tables', () => {
-  it('show a Zod issue list as its summary, not as the start of its JSON', () => {
+  it('show a Zod issue list as its issues on one line, not as the start of its JSON', () => {
     const issues = [
       { code: 'invalid_type', expected: 'string', path: ['customer', 'email'], message: 'Required' },
       { code: 'too_small', minimum: 1, path: ['items', 3, 'qty'], message: 'Number must be greater than 0' },
     ];
     expect(errorLine({ name: 'ZodError', message: JSON.stringify(issues, null, 2) }, 200)).toBe(
-      'ZodError: customer.email: Required; items.<n>.qty: Number must be greater than <n>',
+      'ZodError: customer.email: Required; items.3.qty: Number must be greater than 0',
     );
   });
 
