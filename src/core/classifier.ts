@@ -300,12 +300,20 @@ const DEFAULT_CLASSIFICATION: Classification = { tier: 'permanent', retryable: t
  * A rule's `retryable` defaults to false for `malformed` and true otherwise.
  */
 export function classifyFailure(failure: FailureInfo, userRules?: readonly ClassifierRule[]): Classification {
-  for (const rules of [userRules ?? [], BUILT_IN_RULES]) {
-    for (const rule of rules) {
-      if (matchesFailure(rule.match, failure)) {
-        return { tier: rule.tier, retryable: rule.retryable ?? rule.tier !== 'malformed', rule: rule.name };
-      }
-    }
+  const rule = (userRules && firstMatch(userRules, failure)) ?? firstMatch(BUILT_IN_RULES, failure);
+  if (rule === undefined) return { ...DEFAULT_CLASSIFICATION };
+  return { tier: rule.tier, retryable: rule.retryable ?? rule.tier !== 'malformed', rule: rule.name };
+}
+
+/**
+ * The first rule that matches. An index loop: it runs on every failed receive, and a `for … of`
+ * over the rules allocated an iterator result per rule tried (about a tenth of the pipeline
+ * bench's allocations).
+ */
+function firstMatch(rules: readonly ClassifierRule[], failure: FailureInfo): ClassifierRule | undefined {
+  for (let i = 0; i < rules.length; i++) {
+    const rule = rules[i] as ClassifierRule;
+    if (matchesFailure(rule.match, failure)) return rule;
   }
-  return { ...DEFAULT_CLASSIFICATION };
+  return undefined;
 }
