@@ -8,12 +8,18 @@ import {
   decodeCursor,
   encodeCursor,
 } from '../core/dead-letter.ts';
-import type { DeadLetterBriefJson } from '../core/dead-letter-brief.ts';
+import {
+  briefMessage,
+  type DeadLetterBrief,
+  type DeadLetterBriefJson,
+  mayHoldIssueList,
+} from '../core/dead-letter-brief.ts';
 import type { Tombstone } from '../core/discard.ts';
 import type { DoctorReport } from '../core/doctor.ts';
 import { type Duration, parseDuration } from '../core/duration.ts';
 import { NotFoundError, ValidationError } from '../core/errors.ts';
 import type { FailureRules } from '../core/failure-plan.ts';
+import { issuesLine } from '../core/fingerprint.ts';
 import {
   GROUP_STATUSES,
   type Group,
@@ -488,8 +494,36 @@ export class Deadletter {
    * The page {@link listDeadLetters} returns, each item a `DeadLetterBrief` as JSON text built
    * by the store, with its paging key: what the API's list route sends, without decoding rows.
    */
-  listDeadLetterBriefs(params: DeadLetterListParams = {}): Promise<DeadLetterBriefPage> {
-    return this.deadLetterPage(params, (query) => this.store.deadLetterBriefList(query));
+  async listDeadLetterBriefs(params: DeadLetterListParams = {}): Promise<DeadLetterBriefPage> {
+    const page = await this.deadLetterPage(params, (query) => this.store.deadLetterBriefList(query));
+    return { ...page, items: await this.withIssueLines(page.items) };
+  }
+
+  /**
+   * The briefs whose message is a list of validation issues, with the issues on one line
+   * ({@link briefMessage}) instead of the start of their JSON, which the store's cut leaves: their
+   * whole messages are read in one query. Any other brief is passed on as the store built it.
+   */
+  private async withIssueLines(items: DeadLetterBriefJson[]): Promise<DeadLetterBriefJson[]> {
+    const candidates = items.filter((item) => mayHoldIssueList(item.json));
+    if (candidates.length === 0) return items;
+    const letters = await this.store.deadLetterList({
+      ids: candidates.map((item) => item.id),
+      limit: candidates.length,
+    });
+    const lines = new Map<string, string>();
+    for (const letter of letters) {
+      if (issuesLine(letter.error.message) !== undefined)
+        lines.set(letter.id, briefMessage(letter.error.message));
+    }
+    if (lines.size === 0) return items;
+    return items.map((item) => {
+      const message = lines.get(item.id);
+      if (message === undefined) return item;
+      const brief = JSON.parse(item.json) as DeadLetterBrief;
+      brief.error.message = message;
+      return { ...item, json: JSON.stringify(brief) };
+    });
   }
 
   private async deadLetterPage<T extends { diedAt: number; id: string }>(

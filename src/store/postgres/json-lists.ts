@@ -4,7 +4,10 @@ import type { GroupFilter, GroupSort } from '../../core/group.ts';
 import { quoteIdent } from './connection.ts';
 import { deadLetterFilterTerms, groupListQuery, type ListQuery, Terms } from './list-queries.ts';
 
-/** The error message cut to the brief's length (in characters, as `briefMessage` counts them). */
+/**
+ * The error message cut to the brief's length (in characters, as `cutMessage` counts them). The
+ * engine rewrites the few that are lists of validation issues (see `briefMessage`).
+ */
 const MESSAGE =
   `CASE WHEN length(error_message) > ${BRIEF_MESSAGE_MAX} ` +
   `THEN left(error_message, ${BRIEF_MESSAGE_MAX - 1}) || '…' ELSE error_message END`;

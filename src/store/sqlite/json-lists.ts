@@ -3,7 +3,10 @@ import { BRIEF_MESSAGE_MAX } from '../../core/dead-letter-brief.ts';
 import type { GroupFilter, GroupSort } from '../../core/group.ts';
 import { deadLetterWhere, groupListQuery, type ListQuery } from './list-queries.ts';
 
-/** The error message cut to the brief's length (in characters, as `briefMessage` counts them). */
+/**
+ * The error message cut to the brief's length (in characters, as `cutMessage` counts them). The
+ * engine rewrites the few that are lists of validation issues (see `briefMessage`).
+ */
 const MESSAGE =
   `CASE WHEN length(error_message) > ${BRIEF_MESSAGE_MAX} ` +
   `THEN substr(error_message, 1, ${BRIEF_MESSAGE_MAX - 1}) || '…' ELSE error_message END`;
