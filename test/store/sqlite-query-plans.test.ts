@@ -6,8 +6,11 @@ import { deathRecord, queueRecord, T0, WORKER } from '../../src/store/conformanc
 import { openStore } from '../../src/store/open.ts';
 import { deadLetterBriefListQuery, groupListJsonQuery } from '../../src/store/sqlite/json-lists.ts';
 import { deadLetterListQuery, groupListQuery } from '../../src/store/sqlite/list-queries.ts';
+import { MESSAGE_COLUMNS } from '../../src/store/sqlite/rows.ts';
 import type { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import {
+  ATTEMPTS_DELETE_SQL,
+  ATTEMPTS_TAKE_SQL,
   CLAIM_SQL,
   COUNT_DELAYED_SQL,
   COUNT_WAITING_SQL,
@@ -15,6 +18,7 @@ import {
   FIND_LIVE_BY_KEY_SQL,
   GROUP_ALIAS_TARGET_SQL,
   HAS_PENDING_SQL,
+  MESSAGE_ATTEMPTS_SQL,
   OLDEST_DEAD_SQL,
 } from '../../src/store/sqlite/statements.ts';
 import { removeDb, tempDbPath } from './temp-db.ts';
@@ -127,6 +131,29 @@ describe.each([
       ),
     );
     expect(plan).toContainEqual('SEARCH messages USING INTEGER PRIMARY KEY (rowid=?)');
+  });
+
+  it("reads, takes and deletes a message's attempts as one range of their index, in its order", () => {
+    const read = details(store, MESSAGE_ATTEMPTS_SQL, ['msg-1']);
+    expectIndexedPlan(read);
+    expect(read).toContainEqual(
+      'SEARCH message_attempts USING INDEX message_attempts_message (message_id=?)',
+    );
+    for (const sql of [ATTEMPTS_TAKE_SQL, ATTEMPTS_DELETE_SQL]) {
+      expect(details(store, sql, ['msg-1'])).toEqual([
+        expect.stringMatching(
+          /^SEARCH message_attempts USING (COVERING )?INDEX message_attempts_message \(message_id=\?\)$/,
+        ),
+      ]);
+    }
+    // A message read by id gathers its attempts the same way.
+    const message = details(store, `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = ?`, ['msg-1']);
+    expectIndexedPlan(message);
+    expect(message).toContainEqual(
+      expect.stringMatching(
+        /^SEARCH (a|message_attempts) USING INDEX message_attempts_message \(message_id=\?\)$/,
+      ),
+    );
   });
 
   it('serves the lease sweep, the deduplication and the stats from indexes', () => {

@@ -77,6 +77,14 @@ export const HAS_PENDING_SQL =
 /** Deletes a message's failed attempts (migration 0011): one range of their index. */
 export const ATTEMPTS_DELETE_SQL = 'DELETE FROM message_attempts WHERE message_id = ?';
 
+/** Deletes a message's failed attempts and returns them, for its death (RETURNING has no order: `seq` gives it). */
+export const ATTEMPTS_TAKE_SQL = 'DELETE FROM message_attempts WHERE message_id = ? RETURNING seq, attempt';
+
+/** A message's failed attempts, oldest first, as the text of a JSON array (none: null). */
+export const MESSAGE_ATTEMPTS_SQL =
+  "SELECT '[' || group_concat(attempt, ',') || ']' FROM " +
+  '(SELECT attempt FROM message_attempts WHERE message_id = ? ORDER BY seq)';
+
 const LEASED = "state = 'leased' AND lease_token = @leaseToken AND id = @id";
 
 const MESSAGE_INSERT =
@@ -259,12 +267,7 @@ export function prepareStatements(db: Database.Database) {
         "WHERE state = 'leased' AND lease_token = ? AND id = ?",
     ),
     /** A message's failed attempts, oldest first, as the text of a JSON array (none: null). */
-    messageAttempts: db
-      .prepare<[messageId: string], string | null>(
-        "SELECT '[' || group_concat(attempt, ',') || ']' FROM " +
-          '(SELECT attempt FROM message_attempts WHERE message_id = ? ORDER BY seq)',
-      )
-      .pluck(true),
+    messageAttempts: db.prepare<[messageId: string], string | null>(MESSAGE_ATTEMPTS_SQL).pluck(true),
     /** Appends a failed attempt (its JSON) to a message's attempts (migration 0011). */
     attemptInsert: db.prepare<[messageId: string, attempt: string]>(
       'INSERT INTO message_attempts (message_id, attempt) VALUES (?, ?)',
@@ -285,9 +288,7 @@ export function prepareStatements(db: Database.Database) {
      * order): reading and deleting in one pass, for a death.
      */
     attemptsTake: db
-      .prepare<[messageId: string], [seq: number, attempt: string]>(
-        'DELETE FROM message_attempts WHERE message_id = ? RETURNING seq, attempt',
-      )
+      .prepare<[messageId: string], [seq: number, attempt: string]>(ATTEMPTS_TAKE_SQL)
       .raw(true),
     messageRelease: db.prepare<LeaseParams & { now: number; uncount: number }>(
       "UPDATE messages SET state = 'waiting', visible_at = @now, receives = MAX(receives - @uncount, 0), " +
