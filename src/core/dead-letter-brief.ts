@@ -25,10 +25,10 @@ export interface DeadLetterBrief {
 
 /**
  * A brief as the store returns it: the {@link DeadLetterBrief} as JSON text, built by the
- * database, beside its paging key. A store cuts every message to the brief's length; the engine
- * then rewrites the few whose message is a list of validation issues (see {@link briefMessage}). A list page is the API's hottest read; building the JSON in
+ * database, beside its paging key. A list page is the API's hottest read; building the JSON in
  * SQL (SQLite's `json_object`, PostgreSQL's `json_build_object`) spares one JavaScript object
- * per row and column and the serialisation after it.
+ * per row and column and the serialisation after it. A store cuts every message to the brief's
+ * length; the engine then rewrites the few that are lists of validation issues ({@link briefMessage}).
  */
 export interface DeadLetterBriefJson {
   id: string;

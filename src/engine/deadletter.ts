@@ -9,7 +9,7 @@ import {
   encodeCursor,
 } from '../core/dead-letter.ts';
 import {
-  briefMessage,
+  cutMessage,
   type DeadLetterBrief,
   type DeadLetterBriefJson,
   mayHoldIssueList,
@@ -513,8 +513,8 @@ export class Deadletter {
     });
     const lines = new Map<string, string>();
     for (const letter of letters) {
-      if (issuesLine(letter.error.message) !== undefined)
-        lines.set(letter.id, briefMessage(letter.error.message));
+      const line = issuesLine(letter.error.message);
+      if (line !== undefined) lines.set(letter.id, cutMessage(line));
     }
     if (lines.size === 0) return items;
     return items.map((item) => {

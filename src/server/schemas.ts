@@ -115,8 +115,8 @@ export const deadLetterSummarySchema = z
 
 /**
  * An item of `GET /api/dead-letters`: a `DeadLetterBrief` (the fields every item has, the error
- * message cut to 200 characters, a list of validation issues first put on one line), plus the summary's other fields with `fields=full` (the whole
- * message, its stack, code and status). The brief page is sent as the JSON text the store
+ * message cut to 200 characters, a list of validation issues first put on one line), plus the
+ * summary's other fields with `fields=full` (the whole message, its stack, code and status). The brief page is sent as the JSON text the store
  * builds, so this schema documents it rather than encodes it: a test checks the two agree.
  */
 export const deadLetterListItemSchema = z

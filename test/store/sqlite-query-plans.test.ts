@@ -137,7 +137,9 @@ describe.each([
     const read = details(store, MESSAGE_ATTEMPTS_SQL, ['msg-1']);
     expectIndexedPlan(read);
     expect(read).toContainEqual(
-      'SEARCH message_attempts USING INDEX message_attempts_message (message_id=?)',
+      expect.stringMatching(
+        /^SEARCH (a|message_attempts) USING INDEX message_attempts_message \(message_id=\?\)$/,
+      ),
     );
     for (const sql of [ATTEMPTS_TAKE_SQL, ATTEMPTS_DELETE_SQL]) {
       expect(details(store, sql, ['msg-1'])).toEqual([

@@ -12,9 +12,9 @@ export const DONE_PRUNE_SQL =
   'RETURNING CASE WHEN receives > 1 THEN id END';
 
 /**
- * The deletion of done messages past their queue's done retention, with their failed attempts. Each call is one short
- * `BEGIN IMMEDIATE` transaction of at most `limit` rows, so a worker waiting for the write lock
- * waits for one batch at most. The queue's `done` counter is left as it is: it counts every
+ * The deletion of done messages past their queue's done retention, with their failed attempts.
+ * Each call is one short `BEGIN IMMEDIATE` transaction of at most `limit` rows, so a worker
+ * waiting for the write lock waits for one batch at most. The queue's `done` counter is left as it is: it counts every
  * message that ever succeeded, not the rows still kept.
  */
 export class SqliteDoneRetention {

@@ -42,11 +42,20 @@ export function toQueueRecord(row: QueueRow): QueueRecord {
  * The failed attempts of the `messages` row in scope, oldest first, as the text of a JSON array
  * (`[]` if none): gathered from `message_attempts` (migration 0011), each as it was written.
  */
-export const ATTEMPTS_OF_MESSAGE =
-  // The inner ORDER BY is the index's order (no sort), and an aggregate over an ordered
-  // subquery runs it as a co-routine, in that order: group_concat(… ORDER BY seq) would sort.
-  "COALESCE((SELECT '[' || group_concat(attempt, ',') || ']' FROM (SELECT a.attempt " +
-  "FROM message_attempts AS a WHERE a.message_id = messages.id ORDER BY a.seq)), '[]')";
+export const ATTEMPTS_OF_MESSAGE = `COALESCE(${attemptsOf('messages.id')}, '[]')`;
+
+/**
+ * The failed attempts of message `messageId` (an SQL expression), oldest first, as the text of a
+ * JSON array; NULL if none. The inner ORDER BY is the index's order (no sort), and an aggregate
+ * over an ordered subquery runs it as a co-routine, in that order: group_concat(… ORDER BY seq)
+ * would sort.
+ */
+export function attemptsOf(messageId: string): string {
+  return (
+    "(SELECT '[' || group_concat(attempt, ',') || ']' FROM (SELECT a.attempt " +
+    `FROM message_attempts AS a WHERE a.message_id = ${messageId} ORDER BY a.seq))`
+  );
+}
 
 /** The columns of `messages` that every message read returns. */
 export const MESSAGE_COLUMNS =

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import {
+  attemptsOf,
   CLAIM_COLUMNS,
   type ClaimRow,
   DEAD_LETTER_SUMMARY_COLUMNS,
@@ -81,9 +82,7 @@ export const ATTEMPTS_DELETE_SQL = 'DELETE FROM message_attempts WHERE message_i
 export const ATTEMPTS_TAKE_SQL = 'DELETE FROM message_attempts WHERE message_id = ? RETURNING seq, attempt';
 
 /** A message's failed attempts, oldest first, as the text of a JSON array (none: null). */
-export const MESSAGE_ATTEMPTS_SQL =
-  "SELECT '[' || group_concat(attempt, ',') || ']' FROM " +
-  '(SELECT attempt FROM message_attempts WHERE message_id = ? ORDER BY seq)';
+export const MESSAGE_ATTEMPTS_SQL = `SELECT ${attemptsOf('?')}`;
 
 const LEASED = "state = 'leased' AND lease_token = @leaseToken AND id = @id";
 
